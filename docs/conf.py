@@ -1,0 +1,26 @@
+"""Sphinx configuration for the replicate-async docs."""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _version
+
+project = "replicate-async"
+author = "replicate-async developers"
+copyright = "2026, replicate-async developers"  # noqa: A001
+release = _version("replicate-async")
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.doctest",
+    "sphinx.ext.napoleon",
+]
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build"]
+html_theme = "furo"
+html_title = "replicate-async"
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+nitpicky = False

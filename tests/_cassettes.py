@@ -1,0 +1,87 @@
+"""Load the real recorded Replicate traffic in ../shared/reference/cassettes (Apache-2.0).
+
+Both vcrpy YAML shapes occur there: the older one (`response.content`, `response.status_code`)
+and the newer one (`response.body.string`, `response.status.code`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cassettes"
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One recorded request and its response."""
+
+    cassette: str
+    index: int
+    method: str
+    uri: str
+    request_headers: dict[str, list[str]]
+    request_body: str
+    status: int
+    response_headers: dict[str, list[str]]
+    response_body: str
+
+    @property
+    def json(self) -> Any:
+        """The response body parsed as JSON (None when empty or not JSON)."""
+        try:
+            return json.loads(self.response_body)
+        except ValueError:
+            return None
+
+    @property
+    def id(self) -> str:
+        """A readable test id."""
+        return f"{self.cassette}#{self.index}"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):  # newer shape: {"string": ...}
+        return _text(value.get("string"))
+    return str(value)
+
+
+def load(path: Path) -> list[Interaction]:
+    """Parse one cassette file into interactions."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out = []
+    for i, item in enumerate(data.get("interactions", [])):
+        req, resp = item["request"], item["response"]
+        status = resp.get("status_code")
+        if status is None:
+            status = resp["status"]["code"]
+        body = resp.get("content") if "content" in resp else resp.get("body")
+        out.append(
+            Interaction(
+                cassette=path.name,
+                index=i,
+                method=req["method"],
+                uri=req["uri"],
+                request_headers=req.get("headers") or {},
+                request_body=_text(req.get("body")),
+                status=int(status),
+                response_headers=resp.get("headers") or {},
+                response_body=_text(body),
+            )
+        )
+    return out
+
+
+def all_interactions() -> list[Interaction]:
+    """Every interaction of every cassette (empty when ../shared is not beside the checkout)."""
+    if not CASSETTES.is_dir():
+        return []
+    return [i for p in sorted(CASSETTES.glob("*.yaml")) for i in load(p)]
