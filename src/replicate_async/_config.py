@@ -1,0 +1,207 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""Client settings: frozen attrs classes with module defaults, and the per-call sentinel.
+
+Modelled on httpx's ``_config.py``: a setting is a small immutable value that a
+client holds and a call may override. ``USE_CLIENT_DEFAULT`` (not None) means
+"the client's value", so None can keep its own meaning (e.g. "no timeout").
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import Any, Final, TypeAlias, TypeVar, Union
+
+import attrs
+
+__all__ = [
+    "DEFAULT_POLL_POLICY",
+    "DEFAULT_RETRY_POLICY",
+    "DEFAULT_TIMEOUTS",
+    "USE_CLIENT_DEFAULT",
+    "OrClientDefault",
+    "PollPolicy",
+    "RetryPolicy",
+    "Timeouts",
+    "UseClientDefault",
+]
+
+_T = TypeVar("_T")
+
+
+class UseClientDefault(enum.Enum):
+    """The type of :data:`USE_CLIENT_DEFAULT`, for annotating per-call overrides.
+
+    A one-member enum, so ``if value is USE_CLIENT_DEFAULT`` narrows the type for mypy.
+
+    .. versionadded:: 0.1.0
+    """
+
+    USE_CLIENT_DEFAULT = "USE_CLIENT_DEFAULT"
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+    def __bool__(self) -> bool:
+        # Truthiness would be a trap: `timeout or default` must not treat the sentinel as a value.
+        raise TypeError("compare USE_CLIENT_DEFAULT with `is`, not by truthiness")
+
+
+USE_CLIENT_DEFAULT: Final = UseClientDefault.USE_CLIENT_DEFAULT
+"""Sentinel for a per-call argument meaning "use the client's setting".
+
+.. versionadded:: 0.1.0
+"""
+
+OrClientDefault: TypeAlias = Union[_T, UseClientDefault]  # noqa: UP007  (a generic alias needs Union on 3.11)
+"""``OrClientDefault[float | None]``: a per-call value, or the client's."""
+
+
+def _finite_positive(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
+
+
+def _finite_non_negative(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
+
+
+def _optional_positive(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    """Validator: None, or a finite number > 0."""
+    if value is not None:
+        _finite_positive(instance, attribute, value)
+
+
+@attrs.frozen(kw_only=True)
+class Timeouts:
+    """HTTP timeouts in seconds, per phase of a request.
+
+    Args:
+        connect: Seconds to establish a connection.
+        read: Seconds to wait for each chunk of a reply. A create's read timeout is
+            raised to its ``Prefer: wait`` plus ``wait_margin``, because the server holds
+            the request that long on purpose.
+        write: Seconds to send each chunk of a request.
+        pool: Seconds to wait for a free pooled connection, or None for no limit. None by
+            default: the client queues calls on its own capacity limiter (sized to the pool)
+            before they reach the pool, so fan-out waits there instead of failing with pool
+            timeouts, and every call still runs under its own overall deadline.
+        wait_margin: Seconds added to a create's ``Prefer: wait`` for its read timeout,
+            for the server's own latency around the wait.
+
+    .. versionadded:: 0.1.0
+    """
+
+    connect: float = attrs.field(default=5.0, validator=_finite_positive)
+    read: float = attrs.field(default=30.0, validator=_finite_positive)
+    write: float = attrs.field(default=30.0, validator=_finite_positive)
+    pool: float | None = attrs.field(default=None, validator=_optional_positive)
+    wait_margin: float = attrs.field(default=5.0, validator=_finite_non_negative)
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How requests are retried (by stamina): which ones is fixed by the client, how often is here.
+
+    GETs and cancels are retried on 429, 5xx and transport errors; a create only on 429 and
+    on errors raised before the request was sent (promise 1: no double billing).
+
+    Args:
+        attempts: Most tries of one request, the first included.
+        timeout: Most seconds spent on one request across all its tries.
+        wait_initial: First backoff in seconds.
+        wait_max: Longest backoff in seconds.
+        wait_jitter: Most random seconds added to each backoff.
+        wait_exp_base: Growth factor of the backoff.
+        max_retry_after: Cap in seconds on a server's ``Retry-After`` (header or body); a
+            longer request is shortened to this, so no call sleeps unboundedly.
+
+    .. versionadded:: 0.1.0
+    """
+
+    attempts: int = attrs.field(default=8)
+    timeout: float = attrs.field(default=90.0, validator=_finite_positive)
+    wait_initial: float = attrs.field(default=0.25, validator=_finite_non_negative)
+    wait_max: float = attrs.field(default=10.0, validator=_finite_non_negative)
+    wait_jitter: float = attrs.field(default=1.0, validator=_finite_non_negative)
+    wait_exp_base: float = attrs.field(default=2.0, validator=_finite_positive)
+    max_retry_after: float = attrs.field(default=60.0, validator=_finite_non_negative)
+
+    @attempts.validator
+    def _check_attempts(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        """At least one try."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{attribute.name} must be an integer >= 1, got {value!r}")
+
+    @wait_max.validator
+    def _check_wait_max(self, attribute: attrs.Attribute[Any], value: float) -> None:
+        """The cap is not below the first wait."""
+        if value < self.wait_initial:
+            raise ValueError(f"{attribute.name} must be >= wait_initial, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class PollPolicy:
+    """Delays between the GETs that poll a prediction: capped exponential backoff with jitter.
+
+    The n-th delay (from 0) is ``min(initial * factor**n, maximum)``, scaled by a random
+    factor in ``[1 - jitter, 1 + jitter]``.
+
+    Why these defaults: a ``processing`` reply to ``Prefer: wait`` that already carries
+    output usually belongs to a prediction that finished a moment later (the server
+    answers as soon as the outputs exist, before finalisation), so the first confirming
+    GET comes after 0.2 s, and the first few polls are fast for short predictions. Long
+    predictions (cold boots, video) run for minutes; there the delay grows by 1.5x to a
+    5 s cap: 9 GETs cover the first 10 s, and a 3-minute prediction costs about 43
+    GETs instead of 360 at the official clients' fixed 0.5 s (a 10-minute one about 127
+    instead of 1,200), for at most ~5 s of extra latency on work that took minutes. The
+    ±10 % jitter spreads the polls of a fan-out that created thousands of predictions at
+    once, so they do not arrive in lockstep.
+
+    Args:
+        initial: Seconds before the first poll.
+        factor: Growth of the delay per poll (>= 1).
+        maximum: Longest delay in seconds (>= initial).
+        jitter: Fraction of each delay to randomise, in ``[0, 1)``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    initial: float = attrs.field(default=0.2, validator=_finite_non_negative)
+    factor: float = attrs.field(default=1.5, validator=_finite_positive)
+    maximum: float = attrs.field(default=5.0, validator=_finite_non_negative)
+    jitter: float = attrs.field(default=0.1, validator=_finite_non_negative)
+
+    @factor.validator
+    def _check_factor(self, attribute: attrs.Attribute[Any], value: float) -> None:
+        """Delays never shrink."""
+        if value < 1:
+            raise ValueError(f"{attribute.name} must be >= 1, got {value!r}")
+
+    @maximum.validator
+    def _check_maximum(self, attribute: attrs.Attribute[Any], value: float) -> None:
+        """The cap is not below the first delay."""
+        if value < self.initial:
+            raise ValueError(f"{attribute.name} must be >= initial, got {value!r}")
+
+    @jitter.validator
+    def _check_jitter(self, attribute: attrs.Attribute[Any], value: float) -> None:
+        """Jitter is a fraction below 1, so a delay never becomes negative."""
+        if value >= 1:
+            raise ValueError(f"{attribute.name} must be < 1, got {value!r}")
+
+
+DEFAULT_TIMEOUTS: Final = Timeouts()
+"""The default :class:`Timeouts`."""
+DEFAULT_RETRY_POLICY: Final = RetryPolicy()
+"""The default :class:`RetryPolicy`."""
+DEFAULT_POLL_POLICY: Final = PollPolicy()
+"""The default :class:`PollPolicy`."""

@@ -1,0 +1,206 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The one cattrs converter: JSON values <-> the attrs models of ``_models``.
+
+Hooks for simple types (datetimes, the status enum, pass-through mappings) are
+registered before the class hook factories, as cattrs' customisation guide asks.
+Every attrs class with an ``extra`` field gets hooks that keep unknown keys on the
+way in and write them back on the way out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._models import PredictionStatus
+from .exceptions import DecodeError
+
+__all__ = [
+    "CONVERTER",
+    "format_datetime",
+    "make_converter",
+    "parse_datetime",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+# RFC 3339 as Replicate sends it: 'Z', and 0 to 9 fractional digits (3, 6, 8 and 9 all occur).
+# Python 3.11's fromisoformat() takes neither 8 nor 9 digits, so the fraction is normalised first.
+_DATETIME_RE = re.compile(
+    r"""
+    (?P<date>\d{4}-\d{2}-\d{2})
+    [Tt\x20]
+    (?P<time>\d{2}:\d{2}(?::\d{2})?)
+    (?:[.,](?P<fraction>\d+))?
+    (?P<tz>[Zz]|[+-]\d{2}(?::?\d{2})?)?
+    """,
+    re.VERBOSE,
+)
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp with any fractional precision; no offset means UTC."""
+    match = _DATETIME_RE.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 timestamp: {value[:40]!r}")
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    tz = match["tz"]
+    parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}")
+    if tz is None or tz in "Zz":
+        return parsed.replace(tzinfo=UTC)
+    sign = 1 if tz[0] == "+" else -1
+    digits = tz[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return parsed.replace(tzinfo=timezone(sign * offset))
+
+
+def format_datetime(value: datetime) -> str:
+    """Render a datetime as RFC 3339, with 'Z' for UTC (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    text = value.isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    """Structure hook for datetimes: strings as RFC 3339, datetimes as they are."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    return parse_datetime(value)
+
+
+def _structure_status(value: Any, _: type) -> PredictionStatus:
+    """Structure hook for the status: unknown strings become UNKNOWN."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a status string, got {type(value).__name__}")
+    return PredictionStatus(value)
+
+
+def _structure_mapping(value: Any, _: type) -> Mapping[str, Any]:
+    """Pass a JSON object through untouched (``input`` belongs to the model, not to us)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _unstructure_mapping(value: Mapping[str, Any]) -> Any:
+    """Unstructure a pass-through mapping as a plain dict."""
+    return dict(value)
+
+
+def _is_json_object(cls: Any) -> bool:
+    """Whether cls is ``Mapping[str, Any]``, the type of pass-through JSON objects."""
+    return bool(cls == Mapping[str, Any])
+
+
+def _has_extra(cls: Any) -> bool:
+    """Whether cls (or its generic origin) is an attrs class with an ``extra`` field."""
+    base = get_origin(cls) or cls
+    return (
+        isinstance(base, type)
+        and attrs.has(base)
+        and any(a.name == "extra" for a in attrs.fields(base))
+    )
+
+
+def _known_keys(cls: Any) -> frozenset[str]:
+    """The JSON keys a model class maps to fields."""
+    base = get_origin(cls) or cls
+    return frozenset(a.name for a in attrs.fields(base) if a.name != "extra")
+
+
+def _make_structure_keeping_extra(
+    cls: Any, converter: cattrs.Converter
+) -> Callable[[Any, Any], Any]:
+    """Hook factory: cattrs' generated structure function, plus unknown keys kept in ``extra``."""
+    inner = make_dict_structure_fn(cls, converter, extra=override(omit=True))
+    known = _known_keys(cls)
+
+    def structure(value: Any, type_: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+        obj = inner(value, type_)
+        unknown = {k: v for k, v in value.items() if k not in known}
+        if unknown:
+            # The instance was built a moment ago and is not shared yet; setting the
+            # field directly avoids a second __init__ run for the rare payload with new keys.
+            object.__setattr__(obj, "extra", unknown)
+        return obj
+
+    return structure
+
+
+def _make_unstructure_with_extra(
+    cls: Any, converter: cattrs.Converter
+) -> Callable[[Any], dict[str, Any]]:
+    """Hook factory: cattrs' generated unstructure function, plus the kept ``extra`` keys."""
+    inner = make_dict_unstructure_fn(cls, converter, extra=override(omit=True))
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        data: dict[str, Any] = inner(obj)
+        for key, value in obj.extra.items():
+            data.setdefault(key, converter.unstructure(value))
+        return data
+
+    return unstructure
+
+
+def make_converter() -> cattrs.Converter:
+    """Build a converter with this package's hooks (one per process is enough: see CONVERTER)."""
+    converter = cattrs.Converter(detailed_validation=True)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(datetime, format_datetime)
+    converter.register_structure_hook(PredictionStatus, _structure_status)
+    converter.register_unstructure_hook(PredictionStatus, lambda status: status.value)
+    converter.register_structure_hook_func(_is_json_object, _structure_mapping)
+    converter.register_unstructure_hook_func(_is_json_object, _unstructure_mapping)
+    converter.register_structure_hook_factory(_has_extra, _make_structure_keeping_extra)
+    converter.register_unstructure_hook_factory(_has_extra, _make_unstructure_with_extra)
+    return converter
+
+
+CONVERTER = make_converter()
+"""The package's converter. Never the global ``cattrs`` one, so users' hooks cannot leak in."""
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure a decoded JSON value into ``cls``, raising DecodeError on a wrong shape."""
+    try:
+        return CONVERTER.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = cattrs.transform_error(exc, path=_type_name(cls))
+        raise DecodeError(message=f"unexpected reply shape: {_summarise(problems)}") from exc
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise DecodeError(message=f"unexpected reply shape: {_type_name(cls)}: {exc}") from exc
+
+
+def unstructure(obj: Any) -> Any:
+    """Turn a model into JSON-able values with the API's keys (``extra`` keys included)."""
+    return CONVERTER.unstructure(obj)
+
+
+def _type_name(cls: Any) -> str:
+    """A short readable name for a (possibly generic) type."""
+    base = get_origin(cls) or cls
+    return getattr(base, "__name__", str(cls))
+
+
+def _summarise(problems: list[str], limit: int = 5) -> str:
+    """Join cattrs' error lines, keeping the first few."""
+    shown = "; ".join(problems[:limit])
+    if len(problems) > limit:
+        shown += f"; and {len(problems) - limit} more"
+    return shown
