@@ -1,0 +1,372 @@
+"""Client-side CPU per 1,000 predictions through each HTTP stack (prints, never asserts).
+
+    python benchmarks/transport.py [-n 1000] [-c 500] [--repeat 1] [--only NAME ...]
+
+The script starts a loopback server in a subprocess (the emulator with a zero-latency
+model when the emulator can serve one, else a minimal Starlette app that answers every
+create with a terminal prediction), then runs each client variant in a fresh subprocess
+of its own and reads the CPU time that process spent on the predictions alone
+(`time.process_time` around the workload, after imports and set-up). The server's CPU
+is never counted. Each variant sends N creates (`Prefer: wait`) at concurrency C.
+
+Variants: our AsyncClient and bare httpx over our transport; a bare httpx.AsyncClient;
+bare aiohttp; httpx over 16 small pools used round-robin; and under trio, httpx with
+one pool, httpx sharded, and our AsyncClient (which picks the sharded pools there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+MODEL = "bench/echo"
+CREATE_PATH = f"/v1/models/{MODEL}/predictions"
+TOKEN = "r8_benchmark_token"  # noqa: S105 - a dummy for the loopback server
+
+ASYNCIO_VARIANTS = ["ours", "ours-transport", "httpx", "aiohttp", "httpx-sharded"]
+TRIO_VARIANTS = ["trio-httpx", "trio-httpx-sharded", "trio-ours"]
+ALL_VARIANTS = ASYNCIO_VARIANTS + TRIO_VARIANTS
+
+LABELS = {
+    "ours": "replicate_async.AsyncClient.run (asyncio)",
+    "ours-transport": "httpx over our LazyTransport (aiohttp)",
+    "httpx": "bare httpx.AsyncClient",
+    "aiohttp": "bare aiohttp.ClientSession",
+    "httpx-sharded": "httpx, 32-connection pools, round-robin",
+    "trio-httpx": "trio: bare httpx.AsyncClient",
+    "trio-httpx-sharded": "trio: httpx, 32-connection pools, round-robin",
+    "trio-ours": "trio: replicate_async.AsyncClient.run",
+}
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _prediction(number: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A terminal prediction shaped like the real server's."""
+    pid = f"bench{number:021d}"
+    now = "2025-01-01T00:00:00.000000Z"
+    return {
+        "id": pid,
+        "model": MODEL,
+        "version": "hidden",
+        "input": body.get("input", {}),
+        "output": "done",
+        "logs": "",
+        "error": None,
+        "status": "succeeded",
+        "created_at": now,
+        "started_at": now,
+        "completed_at": now,
+        "data_removed": False,
+        "urls": {
+            "get": f"http://127.0.0.1/v1/predictions/{pid}",
+            "cancel": f"http://127.0.0.1/v1/predictions/{pid}/cancel",
+        },
+        "metrics": {"predict_time": 0.0, "total_time": 0.0},
+    }
+
+
+def serve(port: int) -> None:
+    """Run the minimal Starlette server on *port* (in the server subprocess)."""
+    import itertools
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    counter = itertools.count()
+
+    async def create(request: Request) -> Response:
+        body = await request.json()
+        return JSONResponse(_prediction(next(counter), body), status_code=201)
+
+    async def health(_request: Request) -> Response:
+        return Response("ok")
+
+    app = Starlette(
+        routes=[
+            Route("/v1/models/{owner}/{name}/predictions", create, methods=["POST"]),
+            Route("/v1/predictions", create, methods=["POST"]),
+            Route("/health", health),
+        ]
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
+
+
+def _free_port() -> int:
+    """Ask the OS for a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Block until *url* answers (or the server process dies)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start")
+
+
+def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
+    """Start a loopback server; return the process, its base URL and what it is."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    emulator = _emulator_command(port)
+    if emulator is not None:
+        proc = subprocess.Popen(emulator)
+        try:
+            _wait_until_up(f"{base}/health", proc)
+        except SystemExit:
+            proc.kill()
+            proc.wait()
+        else:
+            return proc, base, "emulator"
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
+    _wait_until_up(f"{base}/health", proc)
+    return proc, base, "starlette"
+
+
+def _emulator_command(port: int) -> list[str] | None:
+    """The command that serves the emulator with an instant `bench/echo`, if it can."""
+    if os.environ.get("BENCH_SERVER") == "starlette":
+        return None
+    try:
+        from replicate_async import emulator
+    except ImportError:
+        return None
+    if not hasattr(emulator, "serve"):
+        return None
+    # The emulator's own command line; it must know a zero-latency model named bench/echo.
+    return [
+        sys.executable,
+        "-m",
+        "replicate_async.cli",
+        "emulator",
+        "--port",
+        str(port),
+        "--latency",
+        "0",
+    ]
+
+
+# --------------------------------------------------------------------------- clients
+
+
+def _body(number: int) -> bytes:
+    return json.dumps({"input": {"prompt": f"p{number}"}}).encode()
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {TOKEN}",
+        "Content-Type": "application/json",
+        "Prefer": "wait=60",
+    }
+
+
+async def _asyncio_fanout(n: int, c: int, one: Any) -> None:
+    """Run *one(i)* for i in range(n), at most *c* at once, on asyncio."""
+    sem = asyncio.Semaphore(c)
+
+    async def job(i: int) -> None:
+        async with sem:
+            await one(i)
+
+    await asyncio.gather(*(job(i) for i in range(n)))
+
+
+async def _trio_fanout(n: int, c: int, one: Any) -> None:
+    """Run *one(i)* for i in range(n), at most *c* at once, on trio."""
+    import trio
+
+    sem = trio.Semaphore(c)
+
+    async def job(i: int) -> None:
+        async with sem:
+            await one(i)
+
+    async with trio.open_nursery() as nursery:
+        for i in range(n):
+            nursery.start_soon(job, i)
+
+
+def _check(data: Any) -> None:
+    if data["status"] != "succeeded":
+        raise RuntimeError(f"unexpected reply {data!r}")
+
+
+async def _run_httpx(client: Any, base: str, n: int, c: int, fanout: Any) -> float:
+    url = base + CREATE_PATH
+    headers = _headers()
+
+    async def one(i: int) -> None:
+        response = await client.post(url, content=_body(i), headers=headers)
+        _check(response.json())
+
+    start = time.process_time()
+    await fanout(n, c, one)
+    return time.process_time() - start
+
+
+async def _run_ours(base: str, n: int, c: int, fanout: Any) -> float:
+    from replicate_async import AsyncClient
+
+    async with AsyncClient(api_token=TOKEN, base_url=base, max_concurrency=max(c, 1000)) as client:
+
+        async def one(i: int) -> None:
+            out = await client.run(MODEL, input={"prompt": f"p{i}"}, use_file_output=False)
+            if out is None:
+                raise RuntimeError("no output")
+
+        start = time.process_time()
+        await fanout(n, c, one)
+        return time.process_time() - start
+
+
+async def _run_aiohttp(base: str, n: int, c: int) -> float:
+    import aiohttp
+
+    url = base + CREATE_PATH
+    headers = _headers()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
+
+        async def one(i: int) -> None:
+            async with session.post(url, data=_body(i), headers=headers) as response:
+                _check(await response.json())
+
+        start = time.process_time()
+        await _asyncio_fanout(n, c, one)
+        return time.process_time() - start
+
+
+def _limits(size: int) -> Any:
+    import httpx
+
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
+async def _variant(name: str, base: str, n: int, c: int) -> float:
+    """Run variant *name* and return the CPU seconds it spent."""
+    import httpx
+
+    from replicate_async._transport import LazyTransport, httpx_pools
+
+    fanout = _trio_fanout if name.startswith("trio-") else _asyncio_fanout
+    if name in {"ours", "trio-ours"}:
+        return await _run_ours(base, n, c, fanout)
+    if name == "aiohttp":
+        return await _run_aiohttp(base, n, c)
+    transport: httpx.AsyncBaseTransport | None = None
+    if name == "ours-transport":
+        transport = LazyTransport(max_connections=1000)
+    elif name in {"httpx-sharded", "trio-httpx-sharded"}:
+        transport = httpx_pools(1000, shard_size=32)
+    async with httpx.AsyncClient(transport=transport, limits=_limits(1000), timeout=120) as client:
+        return await _run_httpx(client, base, n, c, fanout)
+
+
+def run_client(name: str, base: str, n: int, c: int) -> None:
+    """Run one variant in this (child) process and print its result as JSON."""
+    wall = time.perf_counter()
+    if name.startswith("trio-"):
+        import trio
+
+        cpu = trio.run(_variant, name, base, n, c)
+    else:
+        cpu = asyncio.run(_variant(name, base, n, c))
+    print(json.dumps({"cpu": cpu, "wall": time.perf_counter() - wall}))
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def measure(name: str, base: str, n: int, c: int) -> dict[str, float] | str:
+    """Run *name* in a fresh process; its numbers, or why it could not run."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--client", name, "--url", base, "-n", str(n), "-c", str(c)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return f"unavailable: {last[:90]}"
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    """Parse arguments and run the benchmark (or serve, or one client, in a child)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000, help="predictions per variant")
+    parser.add_argument("-c", type=int, default=500, help="concurrency")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per variant (median kept)")
+    parser.add_argument("--only", nargs="*", choices=ALL_VARIANTS, help="variants to run")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=ALL_VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.serve is not None:
+        serve(args.serve)
+        return
+    if args.client is not None:
+        run_client(args.client, args.url, args.n, args.c)
+        return
+
+    proc, base, kind = start_server()
+    try:
+        print(f"{args.n} predictions at concurrency {args.c}, server: {kind} at {base}")
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeat {args.repeat}")
+        results: dict[str, dict[str, float] | str] = {}
+        for name in args.only or ALL_VARIANTS:
+            runs = [measure(name, base, args.n, args.c) for _ in range(args.repeat)]
+            ok = [r for r in runs if isinstance(r, dict)]
+            if ok:
+                results[name] = {
+                    "cpu": statistics.median(r["cpu"] for r in ok),
+                    "wall": statistics.median(r["wall"] for r in ok),
+                }
+            else:
+                results[name] = str(runs[0])
+    finally:
+        proc.terminate()
+        proc.wait()
+
+    base_cpu = results.get("aiohttp")
+    reference = base_cpu["cpu"] if isinstance(base_cpu, dict) else None
+    scale = 1000 / args.n
+    print()
+    print(f"{'variant':48} {'CPU s / 1000':>12} {'x aiohttp':>10} {'wall s':>8}")
+    for name, result in results.items():
+        if isinstance(result, str):
+            print(f"{LABELS[name]:48} {result}")
+            continue
+        cpu = result["cpu"] * scale
+        ratio = f"{result['cpu'] / reference:.2f}" if reference else "-"
+        print(f"{LABELS[name]:48} {cpu:12.2f} {ratio:>10} {result['wall']:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
