@@ -1,0 +1,360 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""Decode replies: (status, headers, body) to a model or an error. Pure: no I/O, no httpx.
+
+The status-to-class mapping lives here (like gidgethub's ``decipher_response``).
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+from replicate_async._converters import structure
+from replicate_async._models import Deployment, Page, Prediction
+from replicate_async._sansio.requests import REF_HELP, ModelRef, parse_ref
+from replicate_async.exceptions import (
+    APIError,
+    AuthenticationError,
+    ClientError,
+    DecodeError,
+    InvalidField,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+
+__all__ = [
+    "TOKEN_ENV_VAR",
+    "check_token",
+    "decode",
+    "decode_page",
+    "decode_prediction",
+    "error_for",
+    "header",
+    "retry_after",
+]
+
+T = TypeVar("T")
+
+TOKEN_ENV_VAR = "REPLICATE_API_TOKEN"  # noqa: S105  (a variable name, not a secret)
+"""The environment variable holding the API token."""
+
+_TOKEN_HINT = f"check {TOKEN_ENV_VAR} or the api_token= argument"
+_SNIPPET = 200
+
+_ERROR_CLASSES: dict[int, type[APIError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, case-insensitively, from any mapping (httpx.Headers or a dict)."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == lowered:
+            return candidate
+    return None
+
+
+def check_token(token: str | None) -> str:
+    """Return the token without surrounding whitespace; raise AuthenticationError if unusable.
+
+    Raised before any request (``status_code`` None). The message names the environment
+    variable and the argument, and never contains the token.
+    """
+    value: object = token  # callers pass os.environ.get(...) or anything a user typed
+    if not isinstance(value, str) or not value.strip():
+        raise AuthenticationError(
+            status_code=None,
+            message=(
+                f"no Replicate API token: set the {TOKEN_ENV_VAR} environment variable "
+                "or pass api_token= to the client"
+            ),
+        )
+    cleaned = value.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in cleaned):
+        raise AuthenticationError(
+            status_code=None,
+            message=(
+                f"the Replicate API token contains spaces or control characters; {_TOKEN_HINT}"
+            ),
+        )
+    return cleaned
+
+
+def _text(body: bytes | str) -> str:
+    """Body bytes as text, replacing undecodable bytes."""
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+
+
+def _snippet(body: bytes | str) -> str:
+    """A short readable excerpt of a body, for messages."""
+    text = " ".join(_text(body).split())
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def _where(status_code: int, method: str | None, path: str | None) -> str:
+    """``HTTP 201 on POST /v1/predictions`` (the known parts)."""
+    where = " ".join(p for p in (method, path.split("?", 1)[0] if path else None) if p)
+    return f"HTTP {status_code} on {where}" if where else f"HTTP {status_code}"
+
+
+def decode(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes | str,
+    cls: type[T],
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    ref: str | Deployment | ModelRef | None = None,
+) -> T:
+    """Decode a JSON reply into ``cls``, or raise the error it stands for.
+
+    A status >= 400 raises :func:`error_for`'s error; a non-2xx status, an empty or
+    non-JSON body, or JSON of the wrong shape raises DecodeError with a readable line.
+    """
+    if status_code >= 400:  # noqa: PLR2004
+        raise error_for(status_code, headers, body, method=method, path=path, ref=ref)
+    where = _where(status_code, method, path)
+    if not 200 <= status_code < 300:  # noqa: PLR2004
+        raise DecodeError(
+            message=f"{where}: unexpected status for this call", status_code=status_code
+        )
+    if not body or not _text(body).strip():
+        raise DecodeError(
+            message=f"{where}: the reply has an empty body where JSON was expected",
+            status_code=status_code,
+        )
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        kind = header(headers, "content-type") or "no content type"
+        raise DecodeError(
+            message=f"{where}: the reply is not JSON ({kind}): {_snippet(body)!r}",
+            status_code=status_code,
+        ) from exc
+    try:
+        return structure(data, cls)
+    except DecodeError as exc:
+        raise DecodeError(
+            message=f"{where}: {exc.message}", status_code=status_code
+        ) from exc.__cause__
+
+
+def decode_prediction(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes | str,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    ref: str | Deployment | ModelRef | None = None,
+) -> Prediction:
+    """Decode a reply carrying one prediction (create, get, cancel), or raise its error."""
+    return decode(status_code, headers, body, Prediction, method=method, path=path, ref=ref)
+
+
+def decode_page(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes | str,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+) -> Page[Prediction]:
+    """Decode one page of ``GET /v1/predictions``, or raise its error."""
+    return decode(status_code, headers, body, Page[Prediction], method=method, path=path)
+
+
+def _decoded_body(body: bytes | str | None) -> Any:
+    """The body as JSON when it parses, else as text, else None when empty."""
+    if not body:
+        return None
+    try:
+        # strict=False: an error body with a raw newline inside a string is still readable.
+        return json.loads(body, strict=False)
+    except ValueError:
+        return _text(body)
+
+
+def _str_or_none(value: object) -> str | None:
+    """A problem member as a string (servers are not always strict about types)."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _invalid_fields(value: object) -> tuple[InvalidField, ...]:
+    """The ``invalid_fields`` of a 422 problem, skipping entries that are not objects."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        InvalidField(
+            type=_str_or_none(item.get("type")) or "",
+            field=_str_or_none(item.get("field")) or "",
+            description=_str_or_none(item.get("description")) or "",
+        )
+        for item in value
+        if isinstance(item, Mapping)
+    )
+
+
+def _join(*parts: str | None) -> str:
+    """Join the non-empty parts of a problem with ': '."""
+    return ": ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _not_found_text(ref: str | Deployment | ModelRef, problem: str) -> str:
+    """The 404 line for a create: which reference was not found, and how refs are written."""
+    try:
+        parsed = parse_ref(ref)
+    except ValidationError:
+        return f"model reference {ref!r} was not found ({problem}); {REF_HELP}"
+    if parsed.kind == "deployment":
+        return (
+            f"deployment '{parsed.owner}/{parsed.name}' was not found ({problem}); "
+            "check the deployment's owner and name, and that the token's account can use it"
+        )
+    if parsed.kind == "model":
+        return (
+            f"model '{parsed}' was not found ({problem}); it may not exist or be private, "
+            "and 'owner/name' alone runs only official models: pin a version of any other model "
+            "as 'owner/name:<64-hex version id>'"
+        )
+    return f"model version '{parsed}' was not found ({problem}); {REF_HELP}"
+
+
+def _phrase(status_code: int) -> str | None:
+    """The standard reason phrase of a status code, if it has one."""
+    try:
+        return http.HTTPStatus(status_code).phrase
+    except ValueError:
+        return None
+
+
+def _error_class(status_code: int) -> type[APIError]:
+    """The error class for a status code."""
+    if status_code in _ERROR_CLASSES:
+        return _ERROR_CLASSES[status_code]
+    if status_code >= 500:  # noqa: PLR2004
+        return ServerError
+    if status_code >= 400:  # noqa: PLR2004
+        return ClientError
+    return APIError
+
+
+def error_for(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    ref: str | Deployment | ModelRef | None = None,
+) -> APIError:
+    """The error for an error reply (problem+json or plain JSON or text), ready to raise.
+
+    401 says the token was refused; 404 with a ``ref`` says which model reference was not
+    found and how references are written; 422 keeps ``invalid_fields``; 429 carries
+    ``retry_after``. ``str()`` of the result is one line with the status and request line.
+    """
+    decoded = _decoded_body(body)
+    problem: Mapping[str, Any] = decoded if isinstance(decoded, Mapping) else {}
+    title = _str_or_none(problem.get("title"))
+    detail = _str_or_none(problem.get("detail"))
+    if not problem and isinstance(decoded, str) and decoded.strip():
+        stripped = decoded.lstrip()
+        detail = (
+            "the server sent an HTML error page" if stripped.startswith("<") else _snippet(stripped)
+        )
+    if title is None and detail is None:
+        title = _phrase(status_code)
+    cls = _error_class(status_code)
+    text = _join(title, detail) or "the API returned an error"
+    extra: dict[str, Any] = {}
+    if cls is AuthenticationError:
+        text = f"the API token was refused ({text}); {_TOKEN_HINT}"
+    elif cls is NotFoundError and ref is not None:
+        text = _not_found_text(ref, text)
+    elif cls is ValidationError:
+        extra["invalid_fields"] = _invalid_fields(problem.get("invalid_fields"))
+        if ref is not None:
+            text = (
+                f"{text} (model reference {ref if isinstance(ref, str) else str(parse_ref(ref))!r})"
+            )
+    elif cls is RateLimitError:
+        extra["retry_after"] = retry_after(headers, decoded)
+    return cls(
+        status_code=status_code,
+        title=title,
+        detail=detail,
+        type=_str_or_none(problem.get("type")),
+        instance=_str_or_none(problem.get("instance")),
+        body=decoded,
+        request_method=method,
+        request_path=path,
+        message=text,
+        **extra,
+    )
+
+
+def _seconds(value: object) -> float | None:
+    """A finite, non-negative number of seconds from a JSON number or numeric string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    return max(0.0, number)
+
+
+def retry_after(
+    headers: Mapping[str, str], body: Any = None, *, now: datetime | None = None
+) -> float | None:
+    """Seconds the server asked to wait: ``Retry-After`` (seconds or HTTP date), else body ``retry_after``.
+
+    ``body`` may be the raw bytes or the decoded JSON. Not capped here: the caller caps it
+    (``RetryPolicy.max_retry_after``). None when the server said nothing usable.
+    """
+    value = header(headers, "retry-after")
+    if value is not None:
+        seconds = _seconds(value)
+        if seconds is not None:
+            return seconds
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            current = now if now is not None else datetime.now(UTC)
+            return max(0.0, (when - current).total_seconds())
+    decoded = _decoded_body(body) if isinstance(body, bytes | str) else body
+    if isinstance(decoded, Mapping):
+        return _seconds(decoded.get("retry_after"))
+    return None
