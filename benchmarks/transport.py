@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Client-side CPU per 1,000 predictions through each HTTP stack (prints, never asserts).
 
     python benchmarks/transport.py [-n 1000] [-c 500] [--repeat 1] [--only NAME ...]

@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """The httpx transport under AsyncClient: aiohttp on asyncio, httpx's own pools on trio.
 
 httpcore's connection pool spends CPU that grows with the square of the requests in
@@ -217,6 +219,9 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         except BaseException:
             self._in_flight[index] -= 1
             raise
+        if response.is_closed:  # a body read in advance holds no connection
+            self._in_flight[index] -= 1
+            return response
         response.stream = _ReleasingStream(
             cast("httpx.AsyncByteStream", response.stream), self._in_flight, index
         )
