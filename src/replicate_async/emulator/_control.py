@@ -1,0 +1,108 @@
+"""Unauthenticated control routes for tests driving an out-of-process emulator (`/_emulator/…`)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, get_args
+
+import attrs
+
+from replicate_async.emulator._config import FaultAction, FaultRule, RateLimit, RateLimits
+from replicate_async.emulator._http import api_route, json_response, problem
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
+    from replicate_async.emulator._state import EmulatorState
+
+_ACTIONS = frozenset(get_args(FaultAction))
+_RULE_FIELDS = frozenset(f.name for f in attrs.fields(FaultRule))
+_SWITCHES = ("time_scale", "retention", "wait_returns_terminal", "wait_timeout_status", "sync_data_urls")
+
+
+def parse_rules(data: Any) -> list[FaultRule]:
+    """Fault rules from JSON: a list of rule objects, or `{"rules": [...]}`; ValueError if bad."""
+    if isinstance(data, dict):
+        data = data.get("rules")
+    if not isinstance(data, list):
+        raise ValueError("expected a list of fault rules or {\"rules\": [...]}")
+    rules = []
+    for item in data:
+        if not isinstance(item, dict) or item.get("action") not in _ACTIONS:
+            raise ValueError(f"each rule needs an action, one of {sorted(_ACTIONS)}")
+        unknown = set(item) - _RULE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown fault rule fields: {sorted(unknown)}")
+        rules.append(FaultRule(**item))
+    return rules
+
+
+def parse_limits(data: Any) -> RateLimits:
+    """Rate limits from JSON: `{"create": {"per_minute": N, "burst": M} | null, …}`."""
+    if not isinstance(data, dict) or set(data) - {"create", "get_prediction", "other"}:
+        raise ValueError("expected {create, get_prediction, other}: each {per_minute, burst} or null")
+    current = RateLimits()
+    values: dict[str, RateLimit | None] = {}
+    for name in ("create", "get_prediction", "other"):
+        if name not in data:
+            values[name] = getattr(current, name)
+        elif data[name] is None:
+            values[name] = None
+        else:
+            values[name] = RateLimit(**data[name])
+    return RateLimits(**values)
+
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    """`GET /_emulator/stats`, `POST /_emulator/faults`, `/reset`, `/travel`, `/settings`."""
+
+    async def body(request: Request) -> Any:
+        raw = await request.body()
+        return json.loads(raw) if raw else None
+
+    async def stats(request: Request) -> Response:
+        return json_response(state.stats_snapshot())
+
+    async def faults(request: Request) -> Response:
+        try:
+            rules = parse_rules(await body(request))
+        except (ValueError, TypeError) as exc:
+            return problem({"detail": str(exc), "status": 422})
+        state.set_faults(rules)
+        return json_response({"rules": [attrs.asdict(r) for r in rules]})
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return json_response({"reset": True})
+
+    async def travel(request: Request) -> Response:
+        data = await body(request)
+        seconds = data.get("seconds") if isinstance(data, dict) else None
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            return problem({"detail": "expected {\"seconds\": N} with N >= 0", "status": 422})
+        state.travel(float(seconds))
+        return json_response({"now": state.now()})
+
+    async def settings(request: Request) -> Response:
+        data = await body(request)
+        try:
+            if not isinstance(data, dict) or set(data) - {*_SWITCHES, "rate_limits"}:
+                raise ValueError(f"expected an object with keys from {[*_SWITCHES, 'rate_limits']}")
+            if "rate_limits" in data:
+                state.set_rate_limits(parse_limits(data["rate_limits"]))
+        except (ValueError, TypeError) as exc:
+            return problem({"detail": str(exc), "status": 422})
+        for name in _SWITCHES:
+            if name in data:
+                setattr(state, name, data[name])
+        return json_response({name: getattr(state, name) for name in _SWITCHES})
+
+    return [
+        api_route(state, "/_emulator/stats", stats, methods=["GET"], auth=False, bucket=None),
+        api_route(state, "/_emulator/faults", faults, methods=["POST"], auth=False, bucket=None),
+        api_route(state, "/_emulator/reset", reset, methods=["POST"], auth=False, bucket=None),
+        api_route(state, "/_emulator/travel", travel, methods=["POST"], auth=False, bucket=None),
+        api_route(state, "/_emulator/settings", settings, methods=["POST"], auth=False, bucket=None),
+    ]

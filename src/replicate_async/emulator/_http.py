@@ -1,0 +1,209 @@
+"""The HTTP plumbing every route shares: auth, rate limits, faults, stats (`api_route`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from replicate_async.emulator._util import UNAUTHENTICATED, dumps
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+    from replicate_async.emulator._config import FaultRule
+    from replicate_async.emulator._state import EmulatorState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+BucketName = Literal["create", "get_prediction", "other"]
+
+#: Scope key under which `EmulatorApp` stores the server's own `send` (to drop connections).
+RAW_SEND = "replicate_async.emulator.send"
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A compact JSON response."""
+    return Response(dumps(data), status, headers, "application/json")
+
+
+def problem(data: dict[str, Any], status: int | None = None) -> Response:
+    """An `application/problem+json` response (status from the body unless given)."""
+    return Response(dumps(data), status or int(data["status"]), None, "application/problem+json")
+
+
+def base_url(state: EmulatorState, scope: Scope) -> str:
+    """The absolute base for URLs in responses: configured, else the request's scheme and host."""
+    if state.config.base_url is not None:
+        return state.config.base_url.rstrip("/")
+    host = "localhost"
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    base = f"{scope.get('scheme', 'http')}://{host}"
+    state.public_base = base
+    return base
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an `Authorization: Bearer …` or legacy `Token …` header."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() in ("bearer", "token") and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+def has_authorization(scope: Scope) -> bool:
+    """Whether the request carried any Authorization header."""
+    return any(name == b"authorization" for name, _ in scope["headers"])
+
+
+async def drop_connection(scope: Scope) -> None:
+    """Close the client's connection without answering (fault injection)."""
+    send = scope.get(RAW_SEND)
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        # In-process (httpx.ASGITransport): the closest thing is an error the client sees.
+        raise ConnectionAbortedError("connection dropped by the emulator's fault injection")
+    transport.abort()
+    for _ in range(100):  # uvicorn marks the cycle disconnected on the next loop iterations
+        if getattr(cycle, "disconnected", True):
+            break
+        await anyio.sleep(0)
+
+
+class Guarded:
+    """An ASGI endpoint wrapped with the emulator's policy: stats, faults, auth, rate limit."""
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        endpoint: Endpoint,
+        *,
+        key: str,
+        auth: bool,
+        bucket: BucketName | None,
+        group: str | None,
+        file_route: bool,
+    ) -> None:
+        """Remember the policy of one route."""
+        self.state = state
+        self.endpoint = endpoint
+        self.key = key
+        self.auth = auth
+        self.bucket = bucket
+        self.group = group
+        self.file_route = file_route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one request."""
+        state = self.state
+        stats = state.stats
+        stats.in_flight += 1
+        stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+        if state.connection_count is not None:
+            stats.peak_connections = max(stats.peak_connections, state.connection_count())
+        try:
+            status = await self._handle(scope, receive, send)
+        finally:
+            stats.in_flight -= 1
+        stats.requests[self.key, status] += 1
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """Apply the policy, run the endpoint, send; return the status sent (0: dropped)."""
+        state = self.state
+        if self.file_route:
+            state.stats.file_requests += 1
+            if has_authorization(scope):
+                state.stats.file_requests_with_authorization += 1
+        faults: list[FaultRule] = state.pick_faults(self.key, self.group) if state.faults else []
+        after: list[FaultRule] = []
+        for rule in faults:
+            if rule.action == "drop" and not rule.after:
+                await drop_connection(scope)
+                return 0
+            if rule.action == "error" and not rule.after:
+                await problem(_server_error(rule.status))(scope, receive, send)
+                return rule.status
+            after.append(rule)
+        extra: list[tuple[bytes, bytes]] = []
+        response: Response | None = None
+        token = bearer_token(scope) if self.auth else None
+        if self.auth and (token is None or (state.tokens and token not in state.tokens)):
+            response = problem(UNAUTHENTICATED)
+        elif self.bucket is not None and token is not None:
+            taken = state.take_token(token, self.bucket)
+            if taken is not None:
+                allowed, remaining, seconds = taken
+                extra = [
+                    (b"ratelimit-remaining", str(remaining).encode()),
+                    (b"ratelimit-reset", str(seconds).encode()),
+                ]
+                if not allowed:
+                    state.stats.throttled += 1
+                    response = problem(
+                        {
+                            "detail": f"Request was throttled. Your rate limit resets in ~{seconds}s.",
+                            "status": 429,
+                            "retry_after": seconds,
+                        }
+                    )
+                    extra.append((b"retry-after", str(seconds).encode()))
+        if response is None:
+            response = await self.endpoint(Request(scope, receive))
+        for rule in after:
+            if rule.action == "delay":
+                await anyio.sleep(rule.delay)
+            elif rule.action == "drop":
+                await drop_connection(scope)
+                return 0
+            elif response.status_code < 400:  # error after handling, accept_then_error
+                response = problem(_server_error(rule.status))
+        response.raw_headers.extend(extra)
+        await response(scope, receive, send)
+        return response.status_code
+
+
+def _server_error(status: int) -> dict[str, Any]:
+    """The body of an injected server error."""
+    return {"title": "Internal Server Error", "detail": "Internal server error", "status": status}
+
+
+def api_route(
+    state: EmulatorState,
+    path: str,
+    endpoint: Endpoint,
+    *,
+    methods: list[str],
+    auth: bool = True,
+    bucket: BucketName | None = "other",
+    group: str | None = None,
+    file_route: bool = False,
+) -> Route:
+    """A Starlette route whose endpoint runs under the emulator's policy.
+
+    Args:
+        state: The emulator state.
+        path: The route path (Starlette syntax, e.g. `/v1/predictions/{id}`).
+        endpoint: `async def endpoint(request) -> Response`.
+        methods: HTTP methods.
+        auth: Whether a valid token is required (401 otherwise).
+        bucket: The rate-limit bucket (`None`: not rate limited).
+        group: A fault-rule group name this route also answers to (`create`, `get`).
+        file_route: Count the request in the file stats (and whether it carried Authorization).
+
+    .. versionadded:: 0.1.0
+    """
+    key = f"{methods[0]} {path}"
+    guarded = Guarded(
+        state, endpoint, key=key, auth=auth, bucket=bucket, group=group, file_route=file_route
+    )
+    return Route(path, guarded, methods=methods, name=key)

@@ -1,0 +1,218 @@
+"""Running the emulator: `serve()` in the foreground, `EmulatorServer` on a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import uvicorn
+
+from replicate_async.emulator._app import create_app
+from replicate_async.emulator._config import DEFAULT_TOKEN, EmulatorConfig, FaultRule, RateLimits
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from replicate_async.emulator._state import EmulatorState
+
+T = TypeVar("T")
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | None = None) -> None:
+    """Run the emulator under uvicorn until interrupted (what `replicate-async emulator` runs).
+
+    Args:
+        host: Interface to bind.
+        port: TCP port (0: any free port).
+        config: The emulator configuration.
+
+    .. versionadded:: 0.1.0
+    """
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    state: EmulatorState = app.state.emulator
+    state.connection_count = lambda: len(server.server_state.connections)
+    server.run()
+
+
+class EmulatorServer:
+    """The emulator on a free loopback port, served by uvicorn on a background thread.
+
+    Use it as a context manager (or `start()` / `stop()`). Everything that touches the state
+    while the server runs goes through `call()`, which runs on the server's event loop.
+
+    Args:
+        config: The emulator configuration.
+        host: Interface to bind (loopback by default).
+        port: TCP port (0: a free one).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        """Prepare (nothing runs until `start()`)."""
+        self.config = config or EmulatorConfig()
+        self.host = host
+        self.port = port
+        self.app = create_app(self.config)
+        self.state: EmulatorState = self.app.state.emulator
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:<port>`, the API root to give a client."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """A token the emulator accepts."""
+        return self.config.tokens[0] if self.config.tokens else DEFAULT_TOKEN
+
+    def start(self, timeout: float = 10.0) -> Self:
+        """Bind, start serving on a background thread, and wait until it accepts requests.
+
+        Args:
+            timeout: Seconds to wait for the server to start.
+        """
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=1,
+            )
+        )
+        self._server = server
+        self.state.connection_count = lambda: len(server.server_state.connections)
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            await server.serve(sockets=[sock])
+
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="replicate-emulator", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator server did not start")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and join its thread."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+        self._server = None
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> Self:
+        """Start."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop."""
+        self.stop()
+
+    def call(self, func: Callable[..., T], *args: Any) -> T:
+        """Run `func(*args)` on the server's event loop and return its result.
+
+        Args:
+            func: A plain (non-async) callable, usually a state method.
+            args: Its arguments.
+        """
+        loop = self._loop
+        if loop is None:
+            return func(*args)
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(func(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return future.result(10)
+
+    def stats(self) -> dict[str, Any]:
+        """The introspection counters (`EmulatorState.stats_snapshot()`)."""
+        return self.call(self.state.stats_snapshot)
+
+    def reset(self) -> None:
+        """Forget all predictions and counters, restore the configured switches."""
+        self.call(self.state.reset)
+
+    def set_faults(self, *rules: FaultRule) -> None:
+        """Replace the active fault rules (none: faults off).
+
+        Args:
+            rules: The rules.
+        """
+        self.call(self.state.set_faults, list(rules))
+
+    def set_rate_limits(self, limits: RateLimits) -> None:
+        """Replace the rate limits (buckets start full).
+
+        Args:
+            limits: The new limits; `RateLimits.unlimited()` switches throttling off.
+        """
+        self.call(self.state.set_rate_limits, limits)
+
+    def travel(self, seconds: float) -> None:
+        """Move the emulated clock forward (retention, deadlines).
+
+        Args:
+            seconds: How far.
+        """
+        self.call(self.state.travel, seconds)
+
+    def configure(self, **switches: Any) -> None:
+        """Set runtime switches on the state (`time_scale`, `retention`, `wait_returns_terminal`,
+        `wait_timeout_status`, `sync_data_urls`, `vary_timestamp_precision`).
+
+        Args:
+            switches: Names and values.
+        """
+        allowed = {
+            "time_scale",
+            "retention",
+            "wait_returns_terminal",
+            "wait_timeout_status",
+            "sync_data_urls",
+            "vary_timestamp_precision",
+        }
+        unknown = set(switches) - allowed
+        if unknown:
+            raise TypeError(f"unknown emulator switches: {sorted(unknown)}")
+
+        def apply() -> None:
+            for name, value in switches.items():
+                setattr(self.state, name, value)
+
+        self.call(apply)

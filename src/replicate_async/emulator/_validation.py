@@ -1,0 +1,210 @@
+"""Input validation with the real 422 shape (gojsonschema-style types and messages)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+
+
+@attrs.frozen
+class InvalidField:
+    """One entry of `invalid_fields`."""
+
+    type: str
+    field: str
+    description: str
+
+    def line(self) -> str:
+        """Its line in `detail`."""
+        return f"- {self.field}: {self.description}" if self.field else f"- {self.description}"
+
+
+def problem_422(fields: Iterable[InvalidField]) -> dict[str, Any]:
+    """The real body of a validation 422."""
+    items = list(fields)
+    return {
+        "detail": "".join(f"{f.line()}\n" for f in items),
+        "status": 422,
+        "title": "Input validation failed",
+        "invalid_fields": [attrs.asdict(f) for f in items],
+    }
+
+
+def _resolve(node: Any, components: Mapping[str, Any]) -> Any:
+    """A copy of a Cog schema with `allOf: [{$ref}]` inlined and `nullable` made a type union."""
+    if isinstance(node, list):
+        return [_resolve(n, components) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "allOf" and isinstance(value, list) and len(value) == 1 and "$ref" in value[0]:
+            target = str(value[0]["$ref"]).rsplit("/", 1)[-1]
+            for k, v in _resolve(components.get(target, {}), components).items():
+                if k not in ("title", "description"):
+                    out.setdefault(k, v)
+        else:
+            out[key] = _resolve(value, components)
+    if out.pop("nullable", False) is True and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def _number(value: Any) -> str:
+    """A bound as gojsonschema prints it."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type name of a value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _field(prefix: str, error: SchemaError) -> str:
+    """The dotted field name of an error."""
+    return ".".join([prefix, *(str(p) for p in error.absolute_path)])
+
+
+_MESSAGES: Mapping[str, tuple[str, Callable[[Any], str]]] = {
+    "minimum": ("number_gte", lambda v: f"Must be greater than or equal to {_number(v)}"),
+    "maximum": ("number_lte", lambda v: f"Must be less than or equal to {_number(v)}"),
+    "exclusiveMinimum": ("number_gt", lambda v: f"Must be greater than {_number(v)}"),
+    "exclusiveMaximum": ("number_lt", lambda v: f"Must be less than {_number(v)}"),
+    "minLength": (
+        "string_gte",
+        lambda v: f"String length must be greater than or equal to {v}",
+    ),
+    "maxLength": ("string_lte", lambda v: f"String length must be less than or equal to {v}"),
+    "minItems": ("array_min_items", lambda v: f"Array must have at least {v} items"),
+    "maxItems": ("array_max_items", lambda v: f"Array must have at most {v} items"),
+    "pattern": ("pattern", lambda v: f"Does not match pattern '{v}'"),
+}
+
+
+def _convert(prefix: str, error: SchemaError) -> list[InvalidField]:
+    """gojsonschema-style entries for one jsonschema error."""
+    field = _field(prefix, error)
+    kind = str(error.validator)
+    if kind == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        missing = [p for p in error.validator_value if p not in instance]
+        return [InvalidField("required", field, f"{p} is required") for p in missing]
+    if kind == "enum":
+        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
+        name = str(error.absolute_path[-1]) if error.absolute_path else prefix
+        return [InvalidField("enum", field, f"{name} must be one of the following: {allowed}")]
+    if kind == "type":
+        expected = error.validator_value
+        expected = ", ".join(expected) if isinstance(expected, list) else expected
+        given = _json_type(error.instance)
+        text = f"Invalid type. Expected: {expected}, given: {given}"
+        return [InvalidField("invalid_type", field, text)]
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return [
+            InvalidField("additional_property_not_allowed", field, f"Additional property {p} is not allowed")
+            for p in extra
+        ]
+    if kind in _MESSAGES:
+        name, message = _MESSAGES[kind]
+        return [InvalidField(name, field, message(error.validator_value))]
+    return [InvalidField(kind, field, error.message)]
+
+
+class InputValidator:
+    """A model's compiled input validator (built once per model, reused for every create)."""
+
+    def __init__(self, input_schema: Mapping[str, Any], components: Mapping[str, Any]) -> None:
+        """Compile `input_schema` with its enum components resolved."""
+        self._validator = Draft7Validator(_resolve(dict(input_schema), components))
+
+    def errors(self, value: Any) -> list[InvalidField]:
+        """The invalid fields of `value` as a prediction's `input` (empty: valid)."""
+        if self._validator.is_valid(value):
+            return []
+        out: list[InvalidField] = []
+        seen: set[tuple[str, str]] = set()
+        for error in self._validator.iter_errors(value):
+            for item in _convert("input", error):
+                if (item.field, item.description) not in seen:
+                    seen.add((item.field, item.description))
+                    out.append(item)
+        return out
+
+
+_EVENTS = ("start", "output", "logs", "completed")
+
+
+def body_errors(
+    body: Mapping[str, Any], allowed: frozenset[str], *, needs_version: bool
+) -> list[InvalidField]:
+    """Top-level errors of a create body (unknown keys, missing fields, wrong types)."""
+    out = [
+        InvalidField("additional_property_not_allowed", "", f"Additional property {key} is not allowed")
+        for key in body
+        if key not in allowed
+    ]
+    if needs_version and "version" not in body:
+        out.append(InvalidField("required", "", "version is required"))
+    elif needs_version and not isinstance(body["version"], str):
+        given = _json_type(body["version"])
+        out.append(
+            InvalidField(
+                "invalid_type", "version", f"Invalid type. Expected: string, given: {given}"
+            )
+        )
+    if "input" not in body:
+        out.append(InvalidField("required", "", "input is required"))
+    elif not isinstance(body["input"], dict):
+        given = _json_type(body["input"])
+        out.append(
+            InvalidField("invalid_type", "input", f"Invalid type. Expected: object, given: {given}")
+        )
+    webhook = body.get("webhook")
+    if webhook is not None and not isinstance(webhook, str):
+        given = _json_type(webhook)
+        out.append(
+            InvalidField("invalid_type", "webhook", f"Invalid type. Expected: string, given: {given}")
+        )
+    events = body.get("webhook_events_filter")
+    if events is not None:
+        if not isinstance(events, list):
+            given = _json_type(events)
+            out.append(
+                InvalidField(
+                    "invalid_type",
+                    "webhook_events_filter",
+                    f"Invalid type. Expected: array, given: {given}",
+                )
+            )
+        else:
+            allowed_events = ", ".join(json.dumps(e) for e in _EVENTS)
+            out.extend(
+                InvalidField(
+                    "enum",
+                    f"webhook_events_filter.{i}",
+                    f"{i} must be one of the following: {allowed_events}",
+                )
+                for i, event in enumerate(events)
+                if event not in _EVENTS
+            )
+    return out
