@@ -161,7 +161,7 @@ def _url_problem(url: str) -> str | None:  # noqa: PLR0911  (one early return pe
     if scheme == "http" and not _is_loopback(host):
         return "plain http:// is only allowed for loopback hosts (127.0.0.1, localhost, ::1); use https://"
     try:
-        httpx.URL(url)
+        httpx.URL(url).host  # noqa: B018  (decoding the host raises on a bad IDNA label)
     except (httpx.InvalidURL, ValueError):  # e.g. an invalid IDNA host name
         return "the URL is malformed"
     return None
@@ -544,6 +544,11 @@ class Downloader:
                 response = await self._client.send(request, stream=True)
             except httpx.HTTPError as exc:
                 raise _mapped_transport_error(exc, current) from exc
+            except httpx.InvalidURL as exc:  # httpx parses a redirect's Location eagerly
+                raise UnsupportedURLError(
+                    status_code=None,
+                    message=f"refusing to follow a redirect from {_display_url(current)}: {exc}",
+                ) from exc
             if response.status_code not in _REDIRECT_CODES:
                 if response.is_success:
                     return response
