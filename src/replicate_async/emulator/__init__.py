@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """A Replicate HTTP API emulator: an ASGI app with fake models, for tests, demos and benchmarks.
 
 Install the extra (`pip install 'replicate-async[emulator]'`). Everything here is imported

@@ -1,10 +1,12 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """The app factory: assembles the routes of every emulator module around one state."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -17,6 +19,8 @@ from replicate_async.emulator._state import EmulatorState
 from replicate_async.emulator._util import NOT_FOUND
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import BaseRoute
@@ -44,12 +48,12 @@ class EmulatorApp(Starlette):
 
 
 def _lifespan(
-    state: EmulatorState, background: list[Callable[[EmulatorState], Awaitable[Any]]]
+    state: EmulatorState, background: list[Callable[[EmulatorState], Coroutine[Any, Any, Any]]]
 ) -> Callable[[Starlette], Any]:
     """A lifespan running the scheduler and the modules' background tasks."""
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as group:
             state.task_group = group
             group.start_soon(state.run_scheduler)
@@ -64,10 +68,10 @@ def _lifespan(
     return lifespan
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
+async def _not_found(_request: Request, exc: Exception) -> Response:
     """The generic problem body for unknown routes and wrong methods."""
     status = exc.status_code if isinstance(exc, HTTPException) else 404
-    if status == 405:
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
         return problem({"detail": "Method not allowed.", "status": 405})
     return problem(NOT_FOUND)
 
@@ -86,7 +90,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """
     state = EmulatorState(config or EmulatorConfig())
     routes: list[BaseRoute] = []
-    background: list[Callable[[EmulatorState], Awaitable[Any]]] = []
+    background: list[Callable[[EmulatorState], Coroutine[Any, Any, Any]]] = []
     for name in MODULES:
         module = importlib.import_module(name)
         if hasattr(module, "setup"):

@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """The default catalogue: real models' schemas (from `schemas/*.json`) plus small test helpers."""
 
 from __future__ import annotations

@@ -1,17 +1,20 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Configuration of the emulator: frozen attrs classes, read once by `create_app`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from replicate_async.emulator._fake_models import FakeModel
 
 #: The token the emulator accepts unless configured otherwise (40 chars, like a real `r8_` token).
-DEFAULT_TOKEN = "r8_emulator0000000000000000000000000000"
+DEFAULT_TOKEN = "r8_emulator0000000000000000000000000000"  # noqa: S105 - a public test token
 
 
 @attrs.frozen(kw_only=True)

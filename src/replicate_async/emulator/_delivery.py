@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Output files, served by the emulator itself: no auth, public caching, gone after retention."""
 
 from __future__ import annotations

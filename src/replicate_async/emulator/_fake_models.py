@@ -1,13 +1,17 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Fake models: what a model is called, how long it runs, what it outputs (a plan per prediction)."""
 
 from __future__ import annotations
 
 import hashlib
-import random
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Mapping
 
 OutputKind = Literal["text", "tokens", "image", "audio", "video", "fail"]
 Duration = float | tuple[float, float]
@@ -24,7 +28,7 @@ _DEFAULT_INPUT: Mapping[str, Any] = {
 }
 
 
-def _default_output(kind: OutputKind, files_as_list: bool) -> Mapping[str, Any]:
+def _default_output(kind: OutputKind, *, files_as_list: bool) -> Mapping[str, Any]:
     """The Cog output schema matching an output kind."""
     if kind == "tokens":
         return {
@@ -121,7 +125,7 @@ class FakeModel:
         """The `Output` schema."""
         if self.output_schema is not None:
             return self.output_schema
-        return _default_output(self.kind, self.files_as_list)
+        return _default_output(self.kind, files_as_list=self.files_as_list)
 
     def openapi_schema(self) -> dict[str, Any]:
         """The version's `openapi_schema` (a Cog OpenAPI document, trimmed to what clients read)."""

@@ -1,11 +1,15 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """The HTTP plumbing every route shares: auth, rate limits, faults, stats (`api_route`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.lowlevel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -53,7 +57,8 @@ def bearer_token(scope: Scope) -> str | None:
     """The token of an `Authorization: Bearer …` or legacy `Token …` header."""
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
+            text: str = value.decode("latin-1")
+            scheme, _, token = text.partition(" ")
             if scheme.lower() in ("bearer", "token") and token.strip():
                 return token.strip()
             return None
@@ -77,7 +82,7 @@ async def drop_connection(scope: Scope) -> None:
     for _ in range(100):  # uvicorn marks the cycle disconnected on the next loop iterations
         if getattr(cycle, "disconnected", True):
             break
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
 
 
 class Guarded:
@@ -111,21 +116,45 @@ class Guarded:
         stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
         if state.connection_count is not None:
             stats.peak_connections = max(stats.peak_connections, state.connection_count())
+        if self.file_route:
+            stats.file_requests += 1
+            if has_authorization(scope):
+                stats.file_requests_with_authorization += 1
         try:
             status = await self._handle(scope, receive, send)
         finally:
             stats.in_flight -= 1
         stats.requests[self.key, status] += 1
 
+    def _gate(self, scope: Scope) -> tuple[Response | None, list[tuple[bytes, bytes]]]:
+        """Auth and rate limit: an error response (or None) and the rate-limit headers."""
+        state = self.state
+        token = bearer_token(scope)
+        if token is None or (state.tokens and token not in state.tokens):
+            return problem(UNAUTHENTICATED), []
+        taken = state.take_token(token, self.bucket) if self.bucket is not None else None
+        if taken is None:
+            return None, []
+        allowed, remaining, seconds = taken
+        headers = [
+            (b"ratelimit-remaining", str(remaining).encode()),
+            (b"ratelimit-reset", str(seconds).encode()),
+        ]
+        if allowed:
+            return None, headers
+        state.stats.throttled += 1
+        headers.append((b"retry-after", str(seconds).encode()))
+        body = {
+            "detail": f"Request was throttled. Your rate limit resets in ~{seconds}s.",
+            "status": 429,
+            "retry_after": seconds,
+        }
+        return problem(body), headers
+
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> int:
         """Apply the policy, run the endpoint, send; return the status sent (0: dropped)."""
         state = self.state
-        if self.file_route:
-            state.stats.file_requests += 1
-            if has_authorization(scope):
-                state.stats.file_requests_with_authorization += 1
         faults: list[FaultRule] = state.pick_faults(self.key, self.group) if state.faults else []
-        after: list[FaultRule] = []
         for rule in faults:
             if rule.action == "drop" and not rule.after:
                 await drop_connection(scope)
@@ -133,39 +162,16 @@ class Guarded:
             if rule.action == "error" and not rule.after:
                 await problem(_server_error(rule.status))(scope, receive, send)
                 return rule.status
-            after.append(rule)
-        extra: list[tuple[bytes, bytes]] = []
-        response: Response | None = None
-        token = bearer_token(scope) if self.auth else None
-        if self.auth and (token is None or (state.tokens and token not in state.tokens)):
-            response = problem(UNAUTHENTICATED)
-        elif self.bucket is not None and token is not None:
-            taken = state.take_token(token, self.bucket)
-            if taken is not None:
-                allowed, remaining, seconds = taken
-                extra = [
-                    (b"ratelimit-remaining", str(remaining).encode()),
-                    (b"ratelimit-reset", str(seconds).encode()),
-                ]
-                if not allowed:
-                    state.stats.throttled += 1
-                    response = problem(
-                        {
-                            "detail": f"Request was throttled. Your rate limit resets in ~{seconds}s.",
-                            "status": 429,
-                            "retry_after": seconds,
-                        }
-                    )
-                    extra.append((b"retry-after", str(seconds).encode()))
+        response, extra = self._gate(scope) if self.auth else (None, [])
         if response is None:
             response = await self.endpoint(Request(scope, receive))
-        for rule in after:
+        for rule in faults:
             if rule.action == "delay":
                 await anyio.sleep(rule.delay)
             elif rule.action == "drop":
                 await drop_connection(scope)
                 return 0
-            elif response.status_code < 400:  # error after handling, accept_then_error
+            elif response.status_code < HTTPStatus.BAD_REQUEST:  # accepted, then an error
                 response = problem(_server_error(rule.status))
         response.raw_headers.extend(extra)
         await response(scope, receive, send)

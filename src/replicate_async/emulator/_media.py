@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Small, valid media files generated on the fly: PNG images, WAV audio, MP4 video."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Model discovery for the fake models: `models.get`, `versions.list`, `versions.get`."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Prediction routes: create (three routes), get, list, cancel; `Prefer: wait`, `Cancel-After`."""
 
 from __future__ import annotations
@@ -6,10 +8,12 @@ import base64
 import binascii
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
-from replicate_async.emulator._http import api_route, base_url, json_response, problem
+import attrs
+
+from replicate_async.emulator._http import Endpoint, api_route, base_url, json_response, problem
 from replicate_async.emulator._render import render_prediction
 from replicate_async.emulator._util import INVALID_VERSION, NOT_FOUND, parse_iso
 from replicate_async.emulator._validation import body_errors, problem_422
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from replicate_async.emulator._state import EmulatorState, PredictionRecord
 
 PAGE_SIZE = 100
+MIN_CANCEL_AFTER = 5.0
 _VERSION_KEYS = frozenset({"version", "input", "webhook", "webhook_events_filter", "stream"})
 _MODEL_KEYS = frozenset({"input", "webhook", "webhook_events_filter", "stream"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -40,6 +45,11 @@ INVALID_CANCEL_AFTER: dict[str, Any] = {
     "status": 422,
 }
 INVALID_BODY: dict[str, Any] = {"detail": "The request body must be a JSON object.", "status": 400}
+INVALID_DATE: dict[str, Any] = {
+    "detail": "created_after and created_before must be ISO 8601 date-times.",
+    "status": 400,
+}
+INVALID_CURSOR: dict[str, Any] = {"detail": "Invalid cursor", "status": 404}
 
 
 def parse_prefer(value: str) -> int | None:
@@ -61,13 +71,18 @@ def parse_cancel_after(value: str) -> float | None:
             return None
         hours, minutes, secs = match.groups()
         seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs or 0)
-    if seconds != seconds or seconds < 5:  # NaN or too short  # noqa: PLR0124
+    if seconds != seconds or seconds < MIN_CANCEL_AFTER:  # NaN or too short  # noqa: PLR0124
         return None
     return seconds
 
 
-class _Reject(Exception):  # noqa: N818 - control flow, never escapes
-    """A create that is answered with an error response."""
+def _reject(response: Response) -> NoReturn:
+    """Answer the current create with `response`."""
+    raise _RejectError(response)
+
+
+class _RejectError(Exception):
+    """A create that is answered with an error response (control flow, never escapes)."""
 
     def __init__(self, response: Response) -> None:
         self.response = response
@@ -88,167 +103,205 @@ def _resolve_version(state: EmulatorState, ref: str) -> tuple[FakeModel, str]:
         if model is not None and not model.official:
             model = None
     if model is None:
-        raise _Reject(problem(INVALID_VERSION))
+        _reject(problem(INVALID_VERSION))
     return model, "hidden" if model.official else model.version_id
 
 
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    """The prediction routes."""
+@attrs.frozen
+class _Create:
+    """A parsed, validated create request."""
 
-    async def parse_body(request: Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise _Reject(problem(INVALID_BODY))
-        return body
+    model: FakeModel
+    version: str
+    body: dict[str, Any]
+    deployment: str | None
+    wait: int | None
+    prefer: str | None
+    cancel_after: float | None
 
-    async def create(request: Request, kind: str) -> Response:
+
+def _headers(request: Request) -> tuple[int | None, str | None, float | None]:
+    """`Prefer` wait seconds, the `Prefer` text, and `Cancel-After` seconds."""
+    headers = request.headers
+    wait: int | None = None
+    prefer = headers.get("prefer")
+    if prefer is not None:
+        wait = parse_prefer(prefer)
+        if wait is None:
+            _reject(problem(INVALID_PREFER))
+    cancel_after: float | None = None
+    cancel_header = headers.get("cancel-after")
+    if cancel_header is not None:
+        cancel_after = parse_cancel_after(cancel_header)
+        if cancel_after is None:
+            _reject(problem(INVALID_CANCEL_AFTER))
+    return wait, prefer, cancel_after
+
+
+def _target(
+    state: EmulatorState, request: Request, kind: str, body: dict[str, Any]
+) -> tuple[FakeModel, str, str | None]:
+    """The model, reported version and deployment a create runs."""
+    params = request.path_params
+    if kind == "version":
+        return (*_resolve_version(state, body["version"]), None)
+    name = f"{params['owner']}/{params['name']}"
+    if kind == "model":
+        found = state.models.get(name)
+        if found is None or not found.official:
+            _reject(problem(NOT_FOUND))
+        return found, "hidden", None
+    deployed = state.deployments.get(name)
+    if deployed is None:
+        _reject(problem(NOT_FOUND))
+    return deployed, deployed.version_id, name
+
+
+async def _parse_create(state: EmulatorState, request: Request, kind: str) -> _Create:
+    """Parse and validate a create request (raises `_RejectError` with the error response)."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        _reject(problem(INVALID_BODY))
+    wait, prefer, cancel_after = _headers(request)
+    allowed = _VERSION_KEYS if kind == "version" else _MODEL_KEYS
+    errors = body_errors(body, allowed, needs_version=kind == "version")
+    if errors:
+        _reject(problem(problem_422(errors)))
+    model, version, deployment = _target(state, request, kind, body)
+    invalid = state.validators[model.ref].errors(body["input"])
+    if invalid:
+        _reject(problem(problem_422(invalid)))
+    return _Create(model, version, body, deployment, wait, prefer, cancel_after)
+
+
+class _Handlers:
+    """The prediction endpoints, bound to one state."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    async def create(self, request: Request, kind: str) -> Response:
+        """Any of the three creates."""
+        state = self.state
         try:
-            body = await parse_body(request)
-            headers = request.headers
-            wait: int | None = None
-            prefer = headers.get("prefer")
-            if prefer is not None:
-                wait = parse_prefer(prefer)
-                if wait is None:
-                    raise _Reject(problem(INVALID_PREFER))
-            cancel_after: float | None = None
-            cancel_header = headers.get("cancel-after")
-            if cancel_header is not None:
-                cancel_after = parse_cancel_after(cancel_header)
-                if cancel_after is None:
-                    raise _Reject(problem(INVALID_CANCEL_AFTER))
-            allowed = _VERSION_KEYS if kind == "version" else _MODEL_KEYS
-            errors = body_errors(body, allowed, needs_version=kind == "version")
-            if errors:
-                raise _Reject(problem(problem_422(errors)))
-            deployment = None
-            params = request.path_params
-            if kind == "version":
-                model, version = _resolve_version(state, body["version"])
-            elif kind == "model":
-                found = state.models.get(f"{params['owner']}/{params['name']}")
-                if found is None or not found.official:
-                    raise _Reject(problem(NOT_FOUND))
-                model, version = found, "hidden"
-            else:
-                deployment = f"{params['owner']}/{params['name']}"
-                found = state.deployments.get(deployment)
-                if found is None:
-                    raise _Reject(problem(NOT_FOUND))
-                model, version = found, found.version_id
-            prediction_input = body["input"]
-            invalid = state.validators[model.ref].errors(prediction_input)
-            if invalid:
-                raise _Reject(problem(problem_422(invalid)))
-        except _Reject as reject:
+            req = await _parse_create(state, request, kind)
+        except _RejectError as reject:
             return reject.response
+        body = req.body
         record = state.create(
-            model,
-            prediction_input,
-            version=version,
-            deployment=deployment,
+            req.model,
+            body["input"],
+            version=req.version,
+            deployment=req.deployment,
             webhook=body.get("webhook"),
             webhook_events_filter=body.get("webhook_events_filter"),
-            cancel_after=cancel_after,
+            cancel_after=req.cancel_after,
         )
         base = base_url(state, request.scope)
-        if wait is None:
+        if req.wait is None:
             return json_response(render_prediction(state, record, base), 201)
         if not record.outputs_done:
-            deadline = state.now() + wait * state.time_scale
+            deadline = state.now() + req.wait * state.time_scale
             await state.wait_for_outputs(record, deadline)
-        applied = {"Preference-Applied": prefer.strip()} if prefer else None
-        return json_response(render_prediction(state, record, base, _wait_view(state, record)), 201, applied)
+        view = _wait_view(state, record)
+        applied = {"Preference-Applied": (req.prefer or "").strip()}
+        return json_response(render_prediction(state, record, base, view), 201, applied)
 
-    async def create_by_version(request: Request) -> Response:
-        return await create(request, "version")
+    async def create_by_version(self, request: Request) -> Response:
+        """`POST /v1/predictions`."""
+        return await self.create(request, "version")
 
-    async def create_by_model(request: Request) -> Response:
-        return await create(request, "model")
+    async def create_by_model(self, request: Request) -> Response:
+        """`POST /v1/models/{owner}/{name}/predictions`."""
+        return await self.create(request, "model")
 
-    async def create_by_deployment(request: Request) -> Response:
-        return await create(request, "deployment")
+    async def create_by_deployment(self, request: Request) -> Response:
+        """`POST /v1/deployments/{owner}/{name}/predictions`."""
+        return await self.create(request, "deployment")
 
-    async def get_prediction(request: Request) -> Response:
+    async def get(self, request: Request) -> Response:
+        """`GET /v1/predictions/{id}`."""
+        state = self.state
         record = state.get(request.path_params["id"])
         if record is None:
             return problem(NOT_FOUND)
         return json_response(render_prediction(state, record, base_url(state, request.scope)))
 
-    async def cancel_prediction(request: Request) -> Response:
+    async def cancel(self, request: Request) -> Response:
+        """`POST /v1/predictions/{id}/cancel`."""
+        state = self.state
         record = state.get(request.path_params["id"])
         if record is None:
             return problem(NOT_FOUND)
         state.cancel(record)
         return json_response(render_prediction(state, record, base_url(state, request.scope)))
 
-    async def list_predictions(request: Request) -> Response:
+    async def list(self, request: Request) -> Response:
+        """`GET /v1/predictions`: newest first, 100 per page, cursor in `next`."""
+        state = self.state
         query = request.query_params
         try:
             after = parse_iso(query["created_after"]) if "created_after" in query else None
             before = parse_iso(query["created_before"]) if "created_before" in query else None
         except ValueError:
-            return problem({"detail": "Invalid date in created_after or created_before.", "status": 400})
+            return problem(INVALID_DATE)
         position: int | None = None
         if "cursor" in query:
             position = decode_cursor(query["cursor"])
             if position is None:
-                return problem({"detail": "Invalid cursor", "status": 404})
+                return problem(INVALID_CURSOR)
         base = base_url(state, request.scope)
-        results: list[dict[str, Any]] = []
-        last: PredictionRecord | None = None
+        page: list[PredictionRecord] = []
         more = False
         for record in state.records():
             if position is not None and record.seq >= position:
                 continue
-            if after is not None and record.created_at <= after:
+            if (after is not None and record.created_at <= after) or (
+                before is not None and record.created_at >= before
+            ):
                 continue
-            if before is not None and record.created_at >= before:
-                continue
-            if len(results) == PAGE_SIZE:
+            if len(page) == PAGE_SIZE:
                 more = True
                 break
+            page.append(record)
+        results = []
+        for record in page:
             state.advance(record)
             results.append(render_prediction(state, record, base, "list"))
-            last = record
         next_url = None
-        if more and last is not None:
-            kept = {k: query[k] for k in ("created_after", "created_before", "source") if k in query}
-            kept["cursor"] = encode_cursor(last.seq)
+        if more:
+            kept = {
+                k: query[k] for k in ("created_after", "created_before", "source") if k in query
+            }
+            kept["cursor"] = encode_cursor(page[-1].seq)
             next_url = f"{base}/v1/predictions?{urlencode(kept)}"
         return json_response({"next": next_url, "previous": None, "results": results})
 
+
+def routes(state: EmulatorState) -> list[BaseRoute]:
+    """The prediction routes."""
+    h = _Handlers(state)
+
+    def create(path: str, endpoint: Endpoint) -> BaseRoute:
+        return api_route(state, path, endpoint, methods=["POST"], bucket="create", group="create")
+
     return [
-        api_route(state, "/v1/predictions", create_by_version, methods=["POST"], bucket="create", group="create"),
-        api_route(state, "/v1/predictions", list_predictions, methods=["GET"]),
-        api_route(
-            state,
-            "/v1/models/{owner}/{name}/predictions",
-            create_by_model,
-            methods=["POST"],
-            bucket="create",
-            group="create",
-        ),
-        api_route(
-            state,
-            "/v1/deployments/{owner}/{name}/predictions",
-            create_by_deployment,
-            methods=["POST"],
-            bucket="create",
-            group="create",
-        ),
+        create("/v1/predictions", h.create_by_version),
+        api_route(state, "/v1/predictions", h.list, methods=["GET"]),
+        create("/v1/models/{owner}/{name}/predictions", h.create_by_model),
+        create("/v1/deployments/{owner}/{name}/predictions", h.create_by_deployment),
         api_route(
             state,
             "/v1/predictions/{id}",
-            get_prediction,
+            h.get,
             methods=["GET"],
             bucket="get_prediction",
             group="get",
         ),
-        api_route(state, "/v1/predictions/{id}/cancel", cancel_prediction, methods=["POST"]),
+        api_route(state, "/v1/predictions/{id}/cancel", h.cancel, methods=["POST"]),
     ]
 
 

@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """The prediction object as the API shows it (GET shape, list items, sync-wait views)."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ if TYPE_CHECKING:
     from replicate_async.emulator._state import EmulatorState, PredictionRecord
 
 View = Literal["full", "list", "sync_done", "sync_starting"]
+ALL_EVENTS = ("start", "output", "logs", "completed")
 
 
 def file_url(base: str, prediction_id: str, item: FileItem) -> str:
@@ -26,7 +29,9 @@ def file_bytes(record: PredictionRecord, item: FileItem) -> tuple[bytes, str]:
     data = generate(
         extension,
         f"{record.id}/{item.name}",
-        float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None,
+        float(seconds)
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
+        else None,
     )
     return data, CONTENT_TYPES.get(extension, "application/octet-stream")
 
@@ -100,6 +105,14 @@ def render_prediction(
     }
     if view == "list":
         del body["logs"]
+    _optional(state, record, body, view)
+    return body
+
+
+def _optional(
+    state: EmulatorState, record: PredictionRecord, body: dict[str, Any], view: View
+) -> None:
+    """Add the keys a prediction has only sometimes."""
     if view in ("full", "list"):
         if record.started_at is not None:
             body["started_at"] = state.timestamp(record.started_at)
@@ -112,13 +125,7 @@ def render_prediction(
         body["deployment"] = record.deployment
     if record.webhook is not None:
         body["webhook"] = record.webhook
-        body["webhook_events_filter"] = record.webhook_events_filter or [
-            "start",
-            "output",
-            "logs",
-            "completed",
-        ]
-    return body
+        body["webhook_events_filter"] = record.webhook_events_filter or list(ALL_EVENTS)
 
 
 def _metrics(record: PredictionRecord) -> dict[str, Any]:

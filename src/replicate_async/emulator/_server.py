@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Running the emulator: `serve()` in the foreground, `EmulatorServer` on a background thread."""
 
 from __future__ import annotations
@@ -7,7 +9,6 @@ import concurrent.futures
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import uvicorn
@@ -16,6 +17,7 @@ from replicate_async.emulator._app import create_app
 from replicate_async.emulator._config import DEFAULT_TOKEN, EmulatorConfig, FaultRule, RateLimits
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from replicate_async.emulator._state import EmulatorState

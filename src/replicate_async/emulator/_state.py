@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's state: predictions and their event history, stats, rate limits, faults.
 
 Predictions advance lazily: each one carries a plan of timed steps (start, log lines, outputs,
@@ -21,18 +23,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import anyio
 import attrs
 
-from replicate_async.emulator._config import (
-    EmulatorConfig,
-    FaultRule,
-    RateLimit,
-    RateLimits,
-)
 from replicate_async.emulator._fake_models import FakeModel, make_plan
 from replicate_async.emulator._util import iso, new_id
 from replicate_async.emulator._validation import InputValidator
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
+
+    from replicate_async.emulator._config import (
+        EmulatorConfig,
+        FaultRule,
+        RateLimit,
+        RateLimits,
+    )
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 _STEP_LOG, _STEP_OUTPUT = 0, 1
@@ -136,7 +139,7 @@ class PredictionRecord:
     @property
     def outputs_done(self) -> bool:
         """Whether every output exists (the point a `Prefer: wait` answers)."""
-        return self.terminal or self._pos >= len(self._steps) and self.status == "processing"
+        return self.terminal or (self._pos >= len(self._steps) and self.status == "processing")
 
     def next_due(self) -> float:
         """When the next step is due (math.inf when nothing more will happen by itself)."""
@@ -249,7 +252,9 @@ class EmulatorState:
         self.deployments: dict[str, FakeModel] = {}
         for deployment in config.deployments:
             if deployment.model not in self.models:
-                raise ValueError(f"deployment {deployment.name} runs unknown model {deployment.model}")
+                raise ValueError(
+                    f"deployment {deployment.name} runs unknown model {deployment.model}"
+                )
             self.deployments[deployment.name] = self.models[deployment.model]
         self.tokens = frozenset(config.tokens)
         self.listeners: list[Listener] = []
@@ -491,35 +496,39 @@ class EmulatorState:
             changed = True
             self._emit(record, "start")
         if record.status == "processing":
-            steps = record._steps  # noqa: SLF001
-            pos = record._pos  # noqa: SLF001
-            while pos < len(steps) and steps[pos][0] <= limit:
-                at, kind, value = steps[pos]
-                pos += 1
-                changed = True
-                if kind == _STEP_LOG:
-                    record.logs += value + "\n"
-                    record.events.append(Event("logs", value, at))
-                    self._emit(record, "logs")
-                else:
-                    if record.as_list:
-                        record.output.append(value)
-                    else:
-                        record.output = value
-                    record.events.append(Event("output", value, at))
-                    self._emit(record, "output")
-            record._pos = pos  # noqa: SLF001
+            changed = self._apply_steps(record, limit) or changed
             if record.end_at <= limit:
                 status = "succeeded" if record.plan_error is None else "failed"
                 self._finish(record, status, record.end_at)
                 changed = True
-        if not record.terminal and deadline is not None and deadline <= now:
+        if record.status not in TERMINAL and deadline is not None and deadline <= now:
             self._finish(record, "aborted" if record.status == "starting" else "canceled", deadline)
             changed = True
         if changed:
             self._notify(record)
-        if record.terminal:
+        if record.status in TERMINAL:
             self._expire(record, now)
+
+    def _apply_steps(self, record: PredictionRecord, limit: float) -> bool:
+        """Apply the log and output steps due by `limit`; whether any was."""
+        steps = record._steps  # noqa: SLF001
+        pos = start = record._pos  # noqa: SLF001
+        while pos < len(steps) and steps[pos][0] <= limit:
+            at, kind, value = steps[pos]
+            pos += 1
+            if kind == _STEP_LOG:
+                record.logs += value + "\n"
+                record.events.append(Event("logs", value, at))
+                self._emit(record, "logs")
+            else:
+                if record.as_list:
+                    record.output.append(value)
+                else:
+                    record.output = value
+                record.events.append(Event("output", value, at))
+                self._emit(record, "output")
+        record._pos = pos  # noqa: SLF001
+        return pos > start
 
     def _finish(self, record: PredictionRecord, status: str, at: float) -> None:
         """Make `record` terminal with `status` at emulated time `at`."""

@@ -1,3 +1,5 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Small shared helpers: ids, timestamps, JSON bytes, problem bodies."""
 
 from __future__ import annotations

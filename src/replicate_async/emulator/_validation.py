@@ -1,14 +1,19 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
 """Input validation with the real 422 shape (gojsonschema-style types and messages)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError as SchemaError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from jsonschema.exceptions import ValidationError as SchemaError
 
 
 @attrs.frozen
@@ -62,21 +67,19 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+_TYPE_NAMES: Mapping[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+}
+
+
 def _json_type(value: Any) -> str:
-    """The JSON type name of a value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    """The JSON type name of a value (as parsed from JSON)."""
+    return _TYPE_NAMES.get(type(value), "object")
 
 
 def _field(prefix: str, error: SchemaError) -> str:
@@ -104,29 +107,33 @@ def _convert(prefix: str, error: SchemaError) -> list[InvalidField]:
     """gojsonschema-style entries for one jsonschema error."""
     field = _field(prefix, error)
     kind = str(error.validator)
+    value: Any = error.validator_value
+    schema: Any = error.schema
     if kind == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
-        missing = [p for p in error.validator_value if p not in instance]
+        missing = [p for p in value if p not in instance]
         return [InvalidField("required", field, f"{p} is required") for p in missing]
     if kind == "enum":
-        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
+        allowed = ", ".join(json.dumps(v) for v in value)
         name = str(error.absolute_path[-1]) if error.absolute_path else prefix
         return [InvalidField("enum", field, f"{name} must be one of the following: {allowed}")]
     if kind == "type":
-        expected = error.validator_value
-        expected = ", ".join(expected) if isinstance(expected, list) else expected
+        expected = ", ".join(value) if isinstance(value, list) else value
         given = _json_type(error.instance)
         text = f"Invalid type. Expected: {expected}, given: {given}"
         return [InvalidField("invalid_type", field, text)]
     if kind == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        instance: Any = error.instance
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
         return [
-            InvalidField("additional_property_not_allowed", field, f"Additional property {p} is not allowed")
+            InvalidField(
+                "additional_property_not_allowed", field, f"Additional property {p} is not allowed"
+            )
             for p in extra
         ]
     if kind in _MESSAGES:
         name, message = _MESSAGES[kind]
-        return [InvalidField(name, field, message(error.validator_value))]
+        return [InvalidField(name, field, message(value))]
     return [InvalidField(kind, field, error.message)]
 
 
@@ -159,7 +166,9 @@ def body_errors(
 ) -> list[InvalidField]:
     """Top-level errors of a create body (unknown keys, missing fields, wrong types)."""
     out = [
-        InvalidField("additional_property_not_allowed", "", f"Additional property {key} is not allowed")
+        InvalidField(
+            "additional_property_not_allowed", "", f"Additional property {key} is not allowed"
+        )
         for key in body
         if key not in allowed
     ]
@@ -183,7 +192,9 @@ def body_errors(
     if webhook is not None and not isinstance(webhook, str):
         given = _json_type(webhook)
         out.append(
-            InvalidField("invalid_type", "webhook", f"Invalid type. Expected: string, given: {given}")
+            InvalidField(
+                "invalid_type", "webhook", f"Invalid type. Expected: string, given: {given}"
+            )
         )
     events = body.get("webhook_events_filter")
     if events is not None:
