@@ -29,6 +29,7 @@ from replicate_async.exceptions import (
     RateLimitError,
     ServerError,
     ValidationError,
+    _one_line,
 )
 
 __all__ = [
@@ -217,7 +218,8 @@ def _invalid_fields(value: object) -> tuple[InvalidField, ...]:
 
 def _join(*parts: str | None) -> str:
     """Join the non-empty parts of a problem with ': '."""
-    return ": ".join(p.strip() for p in parts if p and p.strip())
+    # Each part is collapsed on its own, so a bulleted 422 detail reads "a: x; b: y".
+    return ": ".join(_one_line(p) for p in parts if p and p.strip())
 
 
 def _not_found_text(ref: str | Deployment | ModelRef, problem: str) -> str:
