@@ -1,0 +1,474 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The blocking ``Client``: an :class:`AsyncClient` on a private event-loop thread.
+
+``Client`` enters :func:`anyio.from_thread.start_blocking_portal` once for its whole
+life, builds its ``AsyncClient`` inside the portal's loop, and forwards every method
+through the portal: the retry, polling and timeout logic lives only in the async
+client, and an ``httpx.AsyncClient`` stays on the loop that made it (encode/httpx#2473).
+There is no ``anyio.run`` per call and no ``BlockingPortalProvider`` (which would stop
+the loop when its last user leaves).
+
+Async iterators (``predictions.list()``, a file's bytes) are driven by one task in the
+portal, which fetches an item each time the caller asks for one, so they stay lazy and
+every ``async with`` inside them opens and closes in the same task.
+
+A ``KeyboardInterrupt`` while a call blocks cancels that call's task in the portal and
+waits (briefly) for it to unwind, so the async client's shielded remote cancel of an
+abandoned prediction runs before the interrupt propagates (promise 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, ParamSpec, Self, TypeVar
+
+import anyio
+import anyio.from_thread
+
+from ._client import DEFAULT_MAX_CONCURRENCY, AsyncClient
+from ._files import FileOutput, map_outputs
+from ._resources.predictions import DEFAULT_WAIT_TIMEOUT, AsyncPredictions
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+    from concurrent.futures import Future
+    from contextlib import AbstractContextManager
+    from datetime import timedelta
+    from pathlib import Path
+    from types import TracebackType
+
+    import httpx
+    from anyio.abc import TaskStatus
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+    from ._config import PollPolicy, RetryPolicy, Timeouts
+    from ._models import Deployment, Prediction
+
+__all__ = ["Client", "SyncFileOutput", "SyncPredictions"]
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+_F = TypeVar("_F", bound="Callable[..., Any]")
+
+#: Most seconds a Ctrl-C waits for the interrupted call to clean up (its remote cancel).
+INTERRUPT_GRACE: Final = 15.0
+#: Most seconds closing an abandoned iterator may take inside the portal.
+_ITERATOR_CLOSE_GRACE: Final = 5.0
+_CLOSED: Final = "this Client is closed; make a new one (or use `with Client() as client:`)"
+
+
+def _mirrors(async_func: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Give a blocking method its async twin's docstring, so the two never drift apart."""
+
+    def mirror(func: _F) -> _F:
+        func.__doc__ = async_func.__doc__
+        return func
+
+    return mirror
+
+
+def _running_event_loop() -> str | None:
+    """The name of the event loop running in this thread, if any (asyncio or trio)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return "asyncio"
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            return None
+        return "trio"
+    return None
+
+
+class Client:
+    """The blocking client: the same methods as :class:`AsyncClient`, as plain calls.
+
+    It runs an :class:`AsyncClient` on a private event-loop thread (one anyio blocking
+    portal for the client's whole life), so the sync and async clients behave the same.
+    Use it from scripts and from worker threads, also while another event loop runs in
+    the main thread. Inside a running event loop it raises :class:`RuntimeError`: use
+    :class:`AsyncClient` there. Close it with ``with Client() as client:`` or
+    :meth:`close`.
+
+    Args:
+        api_token: The API token; ``REPLICATE_API_TOKEN`` when None.
+        base_url: The API root; ``REPLICATE_BASE_URL`` or ``https://api.replicate.com``
+            when None.
+        timeouts: HTTP timeouts per phase.
+        retry: How failed requests are retried.
+        poll: How a prediction is polled until it is terminal.
+        max_concurrency: Most requests in flight at once.
+        user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
+        transport: An httpx transport to use (tests inject one).
+        http_client: An ``httpx.AsyncClient`` to use for API requests.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        user_agent: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self._open_iterators: set[Future[Any]] = set()
+        self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] = (
+            anyio.from_thread.start_blocking_portal("asyncio", name="replicate-async-portal")
+        )
+        self._portal = self._portal_cm.__enter__()
+        try:
+            # Built inside the portal's loop: its HTTP pool belongs to that loop.
+            self._async = self._portal.call(
+                lambda: AsyncClient(
+                    api_token,
+                    base_url,
+                    timeouts=timeouts,
+                    retry=retry,
+                    poll=poll,
+                    max_concurrency=max_concurrency,
+                    user_agent=user_agent,
+                    transport=transport,
+                    http_client=http_client,
+                )
+            )
+        except BaseException:
+            self._portal_cm.__exit__(*sys.exc_info())
+            raise
+        self.predictions: SyncPredictions = SyncPredictions(self)
+        """Create, get, cancel, wait for and list predictions (blocking)."""
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Client {state}>"
+
+    def __enter__(self) -> Self:
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the async client and stop the event-loop thread; closing twice is fine.
+
+        .. versionadded:: 0.1.0
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            iterators = list(self._open_iterators)
+            self._open_iterators.clear()
+        for future in iterators:
+            future.cancel()
+        try:
+            self._portal.call(self._async.aclose)
+        finally:
+            self._portal_cm.__exit__(None, None, None)
+
+    @_mirrors(AsyncClient.run)
+    def run(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None = None,  # noqa: A002  (the API's own name)
+        *,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        use_file_output: bool = True,
+    ) -> Any:
+        """Run a model and return its output (the docstring is :meth:`AsyncClient.run`'s)."""
+        output = self._call(
+            self._async.run,
+            ref,
+            input,
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            use_file_output=use_file_output,
+        )
+        return map_outputs(
+            output,
+            lambda value: SyncFileOutput(value, self) if isinstance(value, FileOutput) else value,
+        )
+
+    # -- the bridge -------------------------------------------------------------------
+
+    def _portal_or_raise(self) -> anyio.from_thread.BlockingPortal:
+        """The portal, or a clear error when the client is closed or called from a loop."""
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        loop = _running_event_loop()
+        if loop is not None:
+            raise RuntimeError(
+                f"Client blocks, so it cannot be used inside a running {loop} event loop; "
+                "use AsyncClient and await its methods there (or call Client from a worker thread)"
+            )
+        return self._portal
+
+    def _call(
+        self, func: Callable[_P, Awaitable[_T]], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        """Run ``await func(*args, **kwargs)`` in the portal and block for its result."""
+        portal = self._portal_or_raise()
+        unwound = threading.Event()
+
+        async def call() -> _T:
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                unwound.set()
+
+        future = portal.start_task_soon(call)
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done():
+                # Interrupted while waiting (Ctrl-C): cancel the call in the portal and let it
+                # unwind, so its shielded cleanup (a remote cancel) runs before we propagate.
+                future.cancel()
+                unwound.wait(INTERRUPT_GRACE)
+            raise
+
+    def _iterate(self, open_iterator: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
+        """Drive an async iterator from this thread, one item per ``next()``, lazily."""
+        portal = self._portal_or_raise()
+        pump: _Pump[_T] = _Pump(open_iterator)
+        future, _ = portal.start_task(pump.run)
+        with self._lock:
+            self._open_iterators.add(future)
+        try:
+            while True:
+                done, item = self._call(pump.next)
+                if done:
+                    return
+                yield item
+        finally:
+            with self._lock:
+                self._open_iterators.discard(future)
+            future.cancel()
+
+
+class _Pump(Generic[_T]):
+    """Runs an async iterator inside one portal task and hands out an item per request."""
+
+    def __init__(self, open_iterator: Callable[[], AsyncIterator[_T]]) -> None:
+        self._open = open_iterator
+        self._asks: MemoryObjectSendStream[None] | None = None
+        self._answers: MemoryObjectReceiveStream[tuple[bool, Any]] | None = None
+
+    async def run(self, *, task_status: TaskStatus[None]) -> None:
+        """Serve items until the iterator ends, fails, or this task is cancelled."""
+        asks_send, asks_receive = anyio.create_memory_object_stream[None]()
+        answers_send, answers_receive = anyio.create_memory_object_stream[tuple[bool, Any]]()
+        self._asks, self._answers = asks_send, answers_receive
+        iterator = self._open()
+        task_status.started()
+        try:
+            async with asks_receive, answers_send:
+                async for _ in asks_receive:
+                    try:
+                        item = await anext(iterator)
+                    except StopAsyncIteration:
+                        await answers_send.send((True, None))
+                        return
+                    except Exception as exc:  # noqa: BLE001  (handed to the caller's thread)
+                        await answers_send.send((True, exc))
+                        return
+                    await answers_send.send((False, item))
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True), anyio.move_on_after(_ITERATOR_CLOSE_GRACE):
+                    await aclose()
+
+    async def next(self) -> tuple[bool, _T]:
+        """Ask for one item: ``(False, item)``, or ``(True, None)`` at the end; raises its error."""
+        assert self._asks is not None  # noqa: S101  (run() has started)
+        assert self._answers is not None  # noqa: S101
+        await self._asks.send(None)
+        done, value = await self._answers.receive()
+        if done and value is not None:
+            raise value
+        return done, value
+
+
+class SyncPredictions:
+    """``client.predictions`` on the blocking :class:`Client`: the async methods as plain calls.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<SyncPredictions of {self._client!r}>"
+
+    @_mirrors(AsyncPredictions.create)
+    def create(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None = None,  # noqa: A002  (the API's own name)
+        *,
+        wait: int | Literal[False] = 60,
+        cancel_after: float | str | timedelta | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
+    ) -> Prediction:
+        """Create a prediction (the docstring is :meth:`AsyncPredictions.create`'s)."""
+        c = self._client
+        return c._call(  # noqa: SLF001
+            c._async.predictions.create,  # noqa: SLF001
+            ref,
+            input,
+            wait=wait,
+            cancel_after=cancel_after,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+
+    @_mirrors(AsyncPredictions.get)
+    def get(self, prediction_id: str) -> Prediction:
+        """Fetch a prediction (the docstring is :meth:`AsyncPredictions.get`'s)."""
+        c = self._client
+        return c._call(c._async.predictions.get, prediction_id)  # noqa: SLF001
+
+    @_mirrors(AsyncPredictions.cancel)
+    def cancel(self, prediction_id: str) -> Prediction:
+        """Cancel a prediction (the docstring is :meth:`AsyncPredictions.cancel`'s)."""
+        c = self._client
+        return c._call(c._async.predictions.cancel, prediction_id)  # noqa: SLF001
+
+    @_mirrors(AsyncPredictions.wait)
+    def wait(
+        self,
+        prediction: Prediction | str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        cancel_on_timeout: bool = False,
+    ) -> Prediction:
+        """Poll until terminal (the docstring is :meth:`AsyncPredictions.wait`'s)."""
+        c = self._client
+        return c._call(  # noqa: SLF001
+            c._async.predictions.wait,  # noqa: SLF001
+            prediction,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+
+    @_mirrors(AsyncPredictions.list)
+    def list(self) -> Iterator[Prediction]:
+        """Iterate lazily over predictions (the docstring is :meth:`AsyncPredictions.list`'s)."""
+        c = self._client
+        return c._iterate(c._async.predictions.list)  # noqa: SLF001
+
+
+class SyncFileOutput:
+    """A file in a :class:`Client` run's output: :class:`FileOutput` with plain calls.
+
+    ``str(file_output)`` is the URL. Downloads never carry the API token; output files
+    expire an hour after the prediction finishes.
+
+    Args:
+        output: The async file output this one wraps.
+        client: The client whose event-loop thread runs the downloads.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("_client", "_output")
+
+    def __init__(self, output: FileOutput, client: Client) -> None:
+        self._output = output
+        self._client = client
+
+    @property
+    def url(self) -> str:
+        """The file's URL.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._output.url
+
+    @property
+    def content_type(self) -> str | None:
+        """The media type: from a ``data:`` URI, else known once the file was downloaded.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._output.content_type
+
+    @property
+    def name(self) -> str:
+        """A file name from the URL, safe to join to a folder.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._output.name
+
+    def __str__(self) -> str:
+        return self._output.url
+
+    def __repr__(self) -> str:
+        return "Sync" + repr(self._output)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SyncFileOutput):
+            return NotImplemented
+        return self._output == other._output
+
+    def __hash__(self) -> int:
+        return hash((SyncFileOutput, self._output.url))
+
+    def read(self) -> bytes:
+        """Download the whole file and return its bytes.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._client._call(self._output.read)  # noqa: SLF001
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """Iterate over the file's bytes as they arrive.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._client._iterate(self._output.aiter_bytes)  # noqa: SLF001
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the file atomically and return the path written.
+
+        The bytes go to a temporary file in the target folder that is renamed into place
+        once complete, so a failed download leaves nothing behind. When *path* is an
+        existing folder the file is saved in it under :attr:`name`.
+
+        Args:
+            path: A file path, or a folder to save into.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._client._call(self._output.save, path)  # noqa: SLF001
