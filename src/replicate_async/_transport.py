@@ -292,6 +292,15 @@ def running_backend() -> str:
     return sniffio.current_async_library()
 
 
+def current_loop() -> object:
+    """An object identifying the running event loop (the asyncio loop, or trio's run token)."""
+    if running_backend() == "trio":
+        import trio  # noqa: PLC0415
+
+        return trio.lowlevel.current_trio_token()
+    return asyncio.get_running_loop()
+
+
 class LazyTransport(httpx.AsyncBaseTransport):
     """Builds the transport that suits the running event loop on the first request.
 
@@ -318,14 +327,6 @@ class LazyTransport(httpx.AsyncBaseTransport):
             return None
         return "asyncio" if isinstance(self._inner, AiohttpTransport) else "trio"
 
-    def _current_loop(self, backend: str) -> object:
-        """Identify the running event loop."""
-        if backend == "asyncio":
-            return asyncio.get_running_loop()
-        import trio  # noqa: PLC0415
-
-        return trio.lowlevel.current_trio_token()
-
     def _build(self, backend: str) -> httpx.AsyncBaseTransport:
         """Make the real transport for *backend*."""
         if backend == "asyncio":
@@ -337,7 +338,7 @@ class LazyTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send *request* through the transport of the running loop."""
         backend = running_backend()
-        loop = self._current_loop(backend) if backend in {"asyncio", "trio"} else None
+        loop = current_loop()
         if self._inner is None:
             self._inner = self._build(backend)
             self._loop = loop

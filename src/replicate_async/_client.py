@@ -1,0 +1,488 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""AsyncClient: one httpx client, retries with stamina, and `run`.
+
+The sans-I/O core (`_sansio`) builds every request and decodes every reply; this shell
+sends them. It uses only anyio APIs, so it runs on asyncio and on trio.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import math
+import os
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
+
+import anyio
+import httpx
+import stamina
+
+from replicate_async import _config
+from replicate_async._resources.predictions import AsyncPredictions
+from replicate_async._sansio import (
+    base_headers,
+    check_token,
+    decode_prediction,
+    needs_confirmation,
+    outcome,
+    user_agent,
+)
+from replicate_async._transport import LazyTransport, current_loop, request_not_sent
+from replicate_async.exceptions import (
+    RateLimitError,
+    ReplicateError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Callable, Mapping
+    from types import TracebackType
+
+    from replicate_async._config import PollPolicy, RetryPolicy, Timeouts
+    from replicate_async._files import Downloader
+    from replicate_async._models import Deployment, Prediction
+    from replicate_async._sansio import ModelRef, Request
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_RUN_TIMEOUT",
+    "AsyncClient",
+    "default_client",
+]
+
+logger = logging.getLogger("replicate_async")
+
+DEFAULT_BASE_URL: Final = "https://api.replicate.com"
+"""The API root used when neither ``base_url=`` nor ``REPLICATE_BASE_URL`` is set."""
+
+BASE_URL_ENV_VAR: Final = "REPLICATE_BASE_URL"
+TOKEN_ENV_VAR: Final = "REPLICATE_API_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+DEFAULT_MAX_CONCURRENCY: Final = 1000
+"""Requests in flight at once per client, and connections in its pool.
+
+Sized so that 1,000 concurrent predictions, each holding a create open for its
+``Prefer: wait``, never queue for a connection. Each connection is a file descriptor:
+raise the process's limit (``ulimit -n``) or lower this where that is small.
+"""
+
+DEFAULT_RUN_TIMEOUT: Final = 3600.0
+"""Seconds `run` waits for a terminal status when given ``timeout=None`` (promise 2: every wait ends).
+
+An hour covers a cold boot plus the server's own 30-minute limit on a running prediction.
+"""
+
+CANCEL_GRACE: Final = 5.0
+"""Seconds a best-effort remote cancel may take when the caller's task was cancelled."""
+
+CANCEL_AFTER_SLACK: Final = 10
+"""Seconds added to `run`'s timeout for its ``Cancel-After``, so the local deadline fires first."""
+
+MIN_CANCEL_AFTER: Final = 5
+"""The server's minimum ``Cancel-After``."""
+
+# Transport failures that no retry can fix.
+_NEVER_RETRY: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+def _package_version() -> str:
+    """The installed distribution's version ("0" when not installed)."""
+    try:
+        return importlib.metadata.version("replicate-async")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed in tests
+        return "0"
+
+
+def _normalise_base_url(base_url: str) -> str:
+    """The API root without a trailing slash or ``/v1`` (both are accepted)."""
+    url = base_url.strip().rstrip("/")
+    url = url.removesuffix("/v1").rstrip("/")
+    parsed = httpx.URL(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise ValueError(
+            f"base_url must be an http(s) URL like {DEFAULT_BASE_URL!r}, got {base_url!r}"
+        )
+    return url
+
+
+def _is_retryable_transport(exc: TransportError) -> bool:
+    """Whether a transport failure may go away on a retry."""
+    return not isinstance(exc.__cause__, _NEVER_RETRY)
+
+
+class AsyncClient:
+    """An async client for the Replicate HTTP API, built for many predictions at once.
+
+    One instance holds one connection pool; share it across tasks and close it with
+    ``async with`` or :meth:`aclose`. It runs on asyncio (over aiohttp) and on trio (over
+    httpx's own pools), and belongs to the event loop that first uses it.
+
+    Args:
+        api_token: The API token; ``REPLICATE_API_TOKEN`` when None. A missing token raises
+            :class:`~replicate_async.AuthenticationError` here, before any request.
+        base_url: The API root, e.g. ``"https://api.replicate.com"`` (a trailing ``/v1`` is
+            accepted); ``REPLICATE_BASE_URL`` or the public API when None.
+        timeouts: Per-phase HTTP timeouts. A create's read timeout follows its wait.
+        retry: How often and how long requests are retried.
+        poll: The delays between the GETs that poll a prediction.
+        max_concurrency: Most requests in flight at once (and pool connections).
+        user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
+        transport: An httpx transport to send through instead of the default one (for
+            ``httpx.MockTransport`` with respx, or ``httpx.ASGITransport``). File
+            downloads use it too.
+        http_client: An ``httpx.AsyncClient`` to send through; it is not closed by
+            :meth:`aclose`. Cannot be combined with ``transport``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        user_agent: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise TypeError("max_concurrency must be an int")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if transport is not None and http_client is not None:
+            raise ValueError("pass transport= or http_client=, not both")
+        token = check_token(api_token if api_token is not None else os.environ.get(TOKEN_ENV_VAR))
+        self._base_url = _normalise_base_url(
+            base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
+        )
+        self._timeouts = timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS
+        self._retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
+        self._poll = poll if poll is not None else _config.DEFAULT_POLL_POLICY
+        self._max_concurrency = max_concurrency
+        self._user_agent = user_agent or _default_user_agent()
+        self._headers = base_headers(token, self._user_agent)
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._transport = transport
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport or LazyTransport(max_connections=max_concurrency),
+            timeout=self._httpx_timeout(),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._downloader: Downloader | None = None
+        self._closed = False
+        self.predictions = AsyncPredictions(self)
+        """Create, get, cancel, wait for and list predictions."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient base_url={self._base_url!r} max_concurrency={self._max_concurrency}>"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool and the file download client; closing twice is fine.
+
+        .. versionadded:: 0.1.0
+        """
+        if self._closed:
+            return
+        self._closed = True
+        downloader, self._downloader = self._downloader, None
+        try:
+            if downloader is not None:
+                await downloader.aclose()
+        finally:
+            if self._owns_http:
+                await self._http.aclose()
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to, e.g. ``"https://api.replicate.com"``.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._base_url
+
+    def downloader(self) -> Downloader:
+        """The client for file outputs (made on first use; it never sends the API token)."""
+        if self._downloader is None:
+            from replicate_async._files import Downloader  # noqa: PLC0415 - made on demand
+
+            self._downloader = Downloader(
+                timeouts=self._timeouts,
+                retry=self._retry,
+                transport=self._transport,
+                user_agent=self._user_agent,
+            )
+        return self._downloader
+
+    # ------------------------------------------------------------------ sending
+
+    def _httpx_timeout(self, read: float | None = None) -> httpx.Timeout:
+        """The httpx timeout from the client's Timeouts, with *read* overriding the read phase."""
+        t = self._timeouts
+        return httpx.Timeout(
+            connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
+        )
+
+    def _url(self, path: str) -> str:
+        """An absolute URL for a path under the API root (absolute URLs pass through)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self._base_url + path
+
+    def _retry_hook(self, *, create: bool) -> Callable[[Exception], bool | float]:
+        """stamina's `on` hook: whether to retry, and how long to wait when the server said so.
+
+        A create is retried only on 429 and on failures that prove it was never sent
+        (promise 1); other requests also on 5xx and any transport failure.
+        """
+        cap = self._retry.max_retry_after
+
+        def hook(exc: Exception) -> bool | float:
+            if isinstance(exc, RateLimitError):
+                if exc.retry_after is None:
+                    return True
+                return min(exc.retry_after, cap)
+            if isinstance(exc, TransportError):
+                if create and exc.request_sent:
+                    return False
+                return _is_retryable_transport(exc)
+            return isinstance(exc, ServerError) and not create
+
+        return hook
+
+    def _transport_error(self, exc: Exception, request: Request, *, create: bool) -> TransportError:
+        """Our error for an httpx failure; ``__cause__`` is set by the caller's ``raise ... from``."""
+        sent = not request_not_sent(exc)
+        what = f"{request.method} {request.path.split('?', 1)[0]}"
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if create and sent:
+            message = (
+                f"{what} failed after the request was sent ({reason}); the prediction may have "
+                "been created and billed, so it was not retried: check client.predictions.list() "
+                "before creating it again"
+            )
+        elif sent:
+            message = f"{what} failed ({reason})"
+        else:
+            message = f"{what} failed before the request was sent ({reason})"
+        cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else TransportError
+        return cls(message=message, request_sent=sent)
+
+    async def _send_once(
+        self, request: Request, *, create: bool, http_timeout: httpx.Timeout
+    ) -> httpx.Response:
+        """Send *request* once and read the reply; raise our errors for retryable replies."""
+        headers = {**self._headers, **request.headers}
+        content: bytes | None = None
+        if request.json is not None:
+            content = json.dumps(request.json, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self._limiter:
+                response = await self._http.request(
+                    request.method,
+                    self._url(request.path),
+                    content=content,
+                    params=dict(request.params) or None,
+                    headers=headers,
+                    timeout=http_timeout,
+                )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error(exc, request, create=create) from exc
+        status = response.status_code
+        if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
+            from replicate_async._sansio import error_for  # noqa: PLC0415
+
+            raise error_for(
+                status, response.headers, response.content, method=request.method, path=request.path
+            )
+        return response
+
+    async def send(
+        self, request: Request, *, create: bool = False, read_timeout: float | None = None
+    ) -> httpx.Response:
+        """Send *request* with retries (see `_retry_hook`) and return the reply, body read.
+
+        Error statuses that are not retried come back as responses for the caller to
+        decode; statuses retried until the attempts run out raise their error.
+        """
+        policy = self._retry
+        http_timeout = self._httpx_timeout(read_timeout)
+        async for attempt in stamina.retry_context(
+            on=self._retry_hook(create=create),
+            attempts=policy.attempts,
+            timeout=policy.timeout,
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+            wait_exp_base=policy.wait_exp_base,
+        ):
+            with attempt:
+                return await self._send_once(request, create=create, http_timeout=http_timeout)
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def send_prediction(
+        self,
+        request: Request,
+        *,
+        create: bool = False,
+        read_timeout: float | None = None,
+        ref: str | Deployment | ModelRef | None = None,
+    ) -> Prediction:
+        """Send *request* and decode the prediction it returns (or raise its error)."""
+        response = await self.send(request, create=create, read_timeout=read_timeout)
+        return decode_prediction(
+            response.status_code,
+            response.headers,
+            response.content,
+            method=request.method,
+            path=request.path,
+            ref=ref,
+        )
+
+    async def cancel_quietly(self, prediction_id: str) -> None:
+        """Best-effort remote cancel, shielded from the caller's cancellation, bounded in time."""
+        with anyio.move_on_after(CANCEL_GRACE, shield=True):
+            try:
+                await self.predictions.cancel(prediction_id)
+            except ReplicateError as exc:
+                logger.warning("could not cancel prediction %s: %s", prediction_id, exc)
+                return
+            logger.info("canceled prediction %s", prediction_id)
+
+    # ------------------------------------------------------------------ run
+
+    async def run(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
+        *,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,  # noqa: ASYNC109 - public API (PRODUCT.md)
+        cancel_on_timeout: bool = False,
+        use_file_output: bool = True,
+    ) -> Any:
+        """Run a model and return its output once the prediction has succeeded.
+
+        Creates the prediction with ``Prefer: wait``; a terminal reply is the result (one
+        HTTP request). Any other reply, including ``processing`` that already carries
+        output, is confirmed by polling until the status is terminal, so partial output is
+        never returned (promise 3).
+
+        Cancellation: when the task awaiting ``run`` is cancelled after the prediction was
+        created and before it finished, a best-effort remote cancel is sent (shielded,
+        at most a few seconds) and the cancellation goes on. While the create request
+        itself is in flight the prediction's id is not known yet: the create is
+        abandoned, and if the server had already accepted it, the prediction runs to
+        completion (and is billed) or until its ``Cancel-After`` deadline. To bound that,
+        pass ``timeout`` with ``cancel_on_timeout=True``: the create then carries
+        ``Cancel-After`` and the server stops the prediction by itself.
+
+        Args:
+            ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
+                or ``Deployment("owner/name")``.
+            input: The model's input.
+            wait: Seconds (1 to 60) the server may hold the create open, or False to
+                return at once and poll. Shortened to fit ``timeout``.
+            timeout: Seconds to wait for a terminal status, from the call; None waits up
+                to :data:`DEFAULT_RUN_TIMEOUT`. The create request is never cut short by
+                it (its id would be lost), so it may be exceeded by up to the create's
+                own timeout margin. On expiry raises PredictionTimeout.
+            cancel_on_timeout: Cancel the prediction remotely when ``timeout`` expires;
+                the create also carries ``Cancel-After`` (``timeout`` plus a little slack,
+                at least 5 s) so the server enforces it even if this process dies.
+            use_file_output: Turn file URLs in the output into FileOutput objects.
+
+        Raises:
+            PredictionFailed: The model failed.
+            PredictionCanceled: The prediction was canceled or aborted.
+            PredictionTimeout: ``timeout`` passed first.
+
+        .. versionadded:: 0.1.0
+        """
+        started = anyio.current_time()
+        budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
+        if not budget > 0 or math.isinf(budget):
+            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+        create_wait: int | Literal[False] = wait
+        cancel_after: float | None = None
+        if timeout is not None:
+            if not isinstance(wait, bool):
+                create_wait = max(1, min(wait, math.floor(budget)))
+            if cancel_on_timeout:
+                cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
+        prediction = await self.predictions.create(
+            ref, input, wait=create_wait, cancel_after=cancel_after
+        )
+        if needs_confirmation(prediction):
+            remaining = budget - (anyio.current_time() - started)
+            prediction = await self.predictions.poll_until_terminal(
+                prediction,
+                within=remaining,
+                reported_timeout=budget,
+                cancel_on_timeout=cancel_on_timeout,
+                cancel_on_cancellation=True,
+            )
+        output = outcome(prediction).output
+        if use_file_output:
+            from replicate_async._files import to_file_outputs  # noqa: PLC0415
+
+            return to_file_outputs(output, self.downloader())
+        return output
+
+
+def _default_user_agent() -> str:
+    """``replicate-async/<version>``."""
+    return user_agent(_package_version())
+
+
+# ---------------------------------------------------------------------- default client
+
+_default: tuple[object, AsyncClient, AsyncGenerator[None, None]] | None = None
+
+
+async def _close_with_loop(client: AsyncClient) -> AsyncGenerator[None, None]:
+    """Suspended for the loop's life; asyncio.run and trio.run finalize it as they end."""
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+async def default_client() -> AsyncClient:
+    """The module-level AsyncClient of the running event loop, made from the environment.
+
+    It is closed when its event loop ends: both asyncio.run and trio.run finalize the
+    suspended async generator that holds it.
+    """
+    global _default  # noqa: PLW0603 - one default client per process, by design
+    loop = current_loop()
+    if _default is None or _default[0] is not loop:
+        client = AsyncClient()
+        keeper = _close_with_loop(client)
+        await anext(keeper)
+        _default = (loop, client, keeper)
+    return _default[1]

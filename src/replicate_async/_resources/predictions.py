@@ -1,0 +1,205 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""`client.predictions`: create, get, cancel, wait for and list predictions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import anyio
+
+from replicate_async import _sansio
+from replicate_async._models import Prediction
+from replicate_async.exceptions import DecodeError, PredictionTimeout
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping, Sequence
+    from datetime import timedelta
+
+    from replicate_async._client import AsyncClient
+    from replicate_async._models import Deployment
+
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncPredictions"]
+
+DEFAULT_WAIT_TIMEOUT: Final = 600.0
+"""Seconds :meth:`AsyncPredictions.wait` polls before raising PredictionTimeout."""
+
+
+class AsyncPredictions:
+    """The predictions API: ``client.predictions``.
+
+    Args:
+        client: The client whose connection pool, retries and poll policy are used.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<AsyncPredictions of {self._client!r}>"
+
+    async def create(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
+        *,
+        wait: int | Literal[False] = 60,
+        cancel_after: float | str | timedelta | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
+    ) -> Prediction:
+        """Create a prediction and return it as the server answered.
+
+        With ``wait`` the server holds the request until the prediction finishes or
+        ``wait`` seconds pass; the reply may still be ``starting`` or ``processing``
+        (possibly with partial output). Use :meth:`wait` to get a terminal status.
+
+        The create is retried only on 429 and on failures that prove it was never sent
+        (promise 1). A 5xx raises ServerError and a failure after sending raises
+        TransportError with ``request_sent=True``: the prediction may exist, so it is
+        never created twice behind your back.
+
+        Args:
+            ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
+                or ``Deployment("owner/name")``.
+            input: The model's input.
+            wait: Seconds (1 to 60) for ``Prefer: wait``, or False to return at once.
+            cancel_after: A server-side deadline (``Cancel-After``): seconds, a timedelta,
+                or a duration like ``"5m"``; at least 5 s.
+            webhook: An https URL the server calls with updates.
+            webhook_events_filter: Which events call the webhook (start, output, logs,
+                completed).
+
+        .. versionadded:: 0.1.0
+        """
+        request = _sansio.build_create(
+            ref,
+            input if input is not None else {},
+            wait=wait,
+            cancel_after=cancel_after,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        return await self._client.send_prediction(
+            request,
+            create=True,
+            read_timeout=_sansio.create_read_timeout(wait, self._client._timeouts),  # noqa: SLF001
+            ref=ref,
+        )
+
+    async def get(self, prediction_id: str) -> Prediction:
+        """Fetch a prediction by id.
+
+        Args:
+            prediction_id: The prediction's id.
+
+        .. versionadded:: 0.1.0
+        """
+        return await self._client.send_prediction(_sansio.build_get(prediction_id))
+
+    async def cancel(self, prediction_id: str) -> Prediction:
+        """Cancel a prediction and return it; cancelling a finished one changes nothing.
+
+        Args:
+            prediction_id: The prediction's id.
+
+        .. versionadded:: 0.1.0
+        """
+        return await self._client.send_prediction(_sansio.build_cancel(prediction_id))
+
+    async def list(self) -> AsyncIterator[Prediction]:
+        """Iterate over your predictions, newest first, fetching pages as they are needed.
+
+        Each page's ``next`` link is followed only when it points at the API's own host
+        (the token goes nowhere else); a link elsewhere raises DecodeError.
+
+        .. versionadded:: 0.1.0
+        """
+        client = self._client
+        url: str | None = None
+        while True:
+            request = _sansio.build_list(url)
+            response = await client.send(request)
+            page = _sansio.decode_page(
+                response.status_code,
+                response.headers,
+                response.content,
+                method=request.method,
+                path=request.path,
+            )
+            for prediction in page.results:
+                yield prediction
+            if not page.next:
+                return
+            following = _sansio.resolve_next_url(page.next, client.base_url)
+            if following == url:
+                raise DecodeError(message=f"the page at {url} names itself as the next page")
+            url = following
+
+    async def wait(
+        self,
+        prediction: Prediction | str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - public API (PRODUCT.md)
+        cancel_on_timeout: bool = False,
+    ) -> Prediction:
+        """Poll a prediction until its status is terminal and return it.
+
+        Terminal is succeeded, failed, canceled or aborted (promise 3); the returned
+        prediction may be any of those. Polls GET with the client's PollPolicy delays
+        (capped exponential backoff with jitter) under one deadline. A prediction that is
+        already terminal is returned without a request.
+
+        If the task awaiting ``wait`` is cancelled, the prediction keeps running: it was
+        created by you, not by ``wait`` (``run`` does cancel what it created).
+
+        Args:
+            prediction: A Prediction or a prediction id.
+            timeout: Seconds to poll before raising PredictionTimeout (with the last
+                prediction seen); None means the client's longest wait, one hour.
+            cancel_on_timeout: Cancel the prediction remotely when the timeout passes.
+
+        .. versionadded:: 0.1.0
+        """
+        from replicate_async._client import DEFAULT_RUN_TIMEOUT  # noqa: PLC0415
+
+        budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
+        if not isinstance(prediction, Prediction):
+            prediction = await self.get(prediction)
+        return await self.poll_until_terminal(
+            prediction,
+            within=budget,
+            reported_timeout=budget,
+            cancel_on_timeout=cancel_on_timeout,
+            cancel_on_cancellation=False,
+        )
+
+    async def poll_until_terminal(
+        self,
+        prediction: Prediction,
+        *,
+        within: float,
+        reported_timeout: float,
+        cancel_on_timeout: bool,
+        cancel_on_cancellation: bool,
+    ) -> Prediction:
+        """Poll *prediction* until terminal within *within* seconds (the engine of wait and run)."""
+        client = self._client
+        last = prediction
+        delays = _sansio.poll_delays(client._poll)  # noqa: SLF001
+        try:
+            with anyio.move_on_after(within):
+                while _sansio.needs_confirmation(last):
+                    await anyio.sleep(next(delays))
+                    last = await self.get(last.id)
+        except anyio.get_cancelled_exc_class():
+            if cancel_on_cancellation and _sansio.needs_confirmation(last):
+                await client.cancel_quietly(last.id)
+            raise
+        if _sansio.needs_confirmation(last):
+            if cancel_on_timeout:
+                await client.cancel_quietly(last.id)
+            raise PredictionTimeout(prediction=last, timeout=reported_timeout)
+        return last
