@@ -130,6 +130,18 @@ def test_message_redacts_bearer_values():
     assert "Bearer ***" in str(exc)
 
 
+def test_message_redacts_legacy_token_auth_values():
+    """A legacy 'Token <value>' echoed into a message is redacted."""
+    exc = ReplicateError(message="Authorization: Token 0123456789abcdef0123456789abcdef01234567")
+    assert str(exc) == "Authorization: Token ***"
+
+
+def test_message_keeps_the_word_token_in_prose():
+    """Prose around the word 'token' is not mistaken for a secret."""
+    text = "the Replicate API token contains spaces; check the token configuration"
+    assert str(ReplicateError(message=text)) == text
+
+
 def test_message_is_capped():
     """A huge detail is cut to a readable length with an ellipsis."""
     exc = APIError(status_code=500, detail="x" * 5000)

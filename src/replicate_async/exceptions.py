@@ -64,7 +64,12 @@ __all__ = [
 # Replicate tokens look like "r8_" + 37 characters; a server or a user may echo one
 # into a message, and promise 5 says it must never reach a log line.
 _TOKEN_RE = re.compile(r"r8_[A-Za-z0-9_-]{8,}")
-_BEARER_RE = re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9_.~+/=-]{8,}")
+# An Authorization value ("Bearer x", legacy "Token x"): after "Bearer" anything long enough;
+# after the everyday word "token" only something token-like (20+ characters with a digit).
+_BEARER_RE = re.compile(
+    r"(?i)\b(bearer)\s+[A-Za-z0-9_.~+/=-]{8,}"
+    r"|\b(token)\s+(?=[A-Za-z0-9_.~+/=-]*\d)[A-Za-z0-9_.~+/=-]{20,}"
+)
 _MAX_LINE = 1000
 
 
@@ -79,7 +84,7 @@ def _one_line(text: str, *, limit: int = _MAX_LINE) -> str:
             parts.append(line)
     joined = "; ".join(parts)
     joined = _TOKEN_RE.sub("r8_***", joined)
-    joined = _BEARER_RE.sub(lambda m: f"{m.group(1)} ***", joined)
+    joined = _BEARER_RE.sub(lambda m: f"{m.group(1) or m.group(2)} ***", joined)
     if len(joined) > limit:
         joined = joined[: limit - 3].rstrip() + "..."
     return joined
