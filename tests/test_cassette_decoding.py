@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Every prediction payload in the real recorded traffic decodes (shared/reference/cassettes).
 
 The corpus holds no page of predictions with a cursor; tests/fixtures/page_with_next.json

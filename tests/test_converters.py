@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """The cattrs converter: tolerant decoding, kept extra keys, round trips."""
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """The public error tree: hierarchy, one-line messages, no token, pickling."""
 
 from __future__ import annotations

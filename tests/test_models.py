@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """The attrs models: status semantics, defaults, immutability."""
 
 from __future__ import annotations

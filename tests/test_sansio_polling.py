@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Polling: the delay policy, terminal detection, and what a final status means."""
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Building requests: model-reference routing, headers, create bodies, cursors."""
 
 from __future__ import annotations

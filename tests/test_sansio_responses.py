@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Decoding replies: recorded payloads, status code to error class, Retry-After, the token check."""
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Client settings: frozen attrs classes with module defaults, and the per-call sentinel.
 
 Modelled on httpx's ``_config.py``: a setting is a small immutable value that a

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """The one cattrs converter: JSON values <-> the attrs models of ``_models``.
 
 Hooks for simple types (datetimes, the status enum, pass-through mappings) are

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Response models: frozen attrs classes mirroring the Replicate JSON objects.
 
 Attribute names are the JSON keys. Models are pure data: no client reference,

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """The errors raised by replicate_async.
 
 Every error is a :class:`ReplicateError`, and no exception of the HTTP stack

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """The sans-I/O core: builds every request and decodes every reply, without doing I/O.
 
 Nothing here imports httpx or anyio, so it is tested without an event loop and shared

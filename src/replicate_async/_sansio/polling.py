@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Polling decisions: when to ask again, and what a finished prediction means. Pure."""
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Build requests: model-reference routing, headers, bodies. Pure: no I/O, no httpx."""
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-# Copyright 2026 replicate-async developers
-# SPDX-License-Identifier: Apache-2.0
 """Decode replies: (status, headers, body) to a model or an error. Pure: no I/O, no httpx.
 
 The status-to-class mapping lives here (like gidgethub's ``decipher_response``).
