@@ -31,7 +31,8 @@ MIN_CANCEL_AFTER = 5.0
 _VERSION_KEYS = frozenset({"version", "input", "webhook", "webhook_events_filter", "stream"})
 _MODEL_KEYS = frozenset({"input", "webhook", "webhook_events_filter", "stream"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_PREFER = re.compile(r"wait(?:=([1-9]|[1-9][0-9]|60))?")
+_PREFER = re.compile(r"wait(?:=([1-9][0-9]?))?")
+MAX_WAIT = 60
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 INVALID_PREFER: dict[str, Any] = {
@@ -57,7 +58,8 @@ def parse_prefer(value: str) -> int | None:
     match = _PREFER.fullmatch(value.strip())
     if match is None:
         return None
-    return int(match.group(1)) if match.group(1) else 60
+    seconds = int(match.group(1)) if match.group(1) else MAX_WAIT
+    return seconds if seconds <= MAX_WAIT else None
 
 
 def parse_cancel_after(value: str) -> float | None:

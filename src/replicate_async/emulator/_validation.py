@@ -109,6 +109,7 @@ def _convert(prefix: str, error: SchemaError) -> list[InvalidField]:
     kind = str(error.validator)
     value: Any = error.validator_value
     schema: Any = error.schema
+    error_instance: Any = error.instance
     if kind == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
         missing = [p for p in value if p not in instance]
@@ -123,8 +124,7 @@ def _convert(prefix: str, error: SchemaError) -> list[InvalidField]:
         text = f"Invalid type. Expected: {expected}, given: {given}"
         return [InvalidField("invalid_type", field, text)]
     if kind == "additionalProperties":
-        instance: Any = error.instance
-        extra = sorted(set(instance) - set(schema.get("properties", {})))
+        extra = sorted(set(error_instance) - set(schema.get("properties", {})))
         return [
             InvalidField(
                 "additional_property_not_allowed", field, f"Additional property {p} is not allowed"
