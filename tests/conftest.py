@@ -1,13 +1,18 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""Shared fixtures: fast retries and polls everywhere, and the asyncio/trio backends."""
+"""Shared fixtures: fast retries and polls everywhere, the asyncio/trio backends, respx."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
+import respx
 import stamina
 
-from replicate_async import _config
+from _client_support import API, TOKEN
+from replicate_async import AsyncClient, _config
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +31,24 @@ def _no_waiting(monkeypatch: pytest.MonkeyPatch):
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run `@pytest.mark.anyio` tests on asyncio and on trio."""
     return str(request.param)
+
+
+@pytest.fixture
+def api():
+    """A respx router for the API root `API`; every route it declares must be called."""
+    router = respx.Router(base_url=API, assert_all_called=True)
+    yield router
+    router.assert_all_called()
+
+
+@pytest.fixture
+def make_client(api: respx.Router):
+    """Make an AsyncClient for `API` with token `TOKEN` that sends through the respx router."""
+
+    def make(**kwargs: Any) -> AsyncClient:
+        kwargs.setdefault("api_token", TOKEN)
+        kwargs.setdefault("base_url", API)
+        kwargs.setdefault("transport", httpx.MockTransport(api.async_handler))
+        return AsyncClient(**kwargs)
+
+    return make

@@ -280,6 +280,7 @@ class _Pump(Generic[_T]):
         self._open = open_iterator
         self._asks: MemoryObjectSendStream[None] | None = None
         self._answers: MemoryObjectReceiveStream[tuple[bool, Any]] | None = None
+        self.finished = threading.Event()
 
     async def run(self, *, task_status: TaskStatus[None]) -> None:
         """Serve items until the iterator ends, fails, or this task is cancelled."""
@@ -301,17 +302,24 @@ class _Pump(Generic[_T]):
                         return
                     await answers_send.send((False, item))
         finally:
+            asks_send.close()
+            answers_receive.close()
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(_ITERATOR_CLOSE_GRACE):
                     await aclose()
+            self.finished.set()
 
     async def next(self) -> tuple[bool, _T]:
         """Ask for one item: ``(False, item)``, or ``(True, None)`` at the end; raises its error."""
         assert self._asks is not None  # noqa: S101  (run() has started)
         assert self._answers is not None  # noqa: S101
-        await self._asks.send(None)
-        done, value = await self._answers.receive()
+        try:
+            await self._asks.send(None)
+            done, value = await self._answers.receive()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream):
+            # The pump is gone: its iterator was dropped or its client closed.
+            return True, None  # type: ignore[return-value]
         if done and value is not None:
             raise value
         return done, value

@@ -7,7 +7,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from replicate_async.emulator import DEFAULT_TOKEN, EmulatorConfig, FakeModel, create_app, default_catalogue
+from replicate_async.emulator import (
+    DEFAULT_TOKEN,
+    EmulatorConfig,
+    FakeModel,
+    create_app,
+    default_catalogue,
+)
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
@@ -26,7 +32,9 @@ def config() -> EmulatorConfig:
     """Real-time emulated durations (tests move the clock with `travel()`), no rate limits."""
     from replicate_async.emulator import RateLimits
 
-    return EmulatorConfig(models=(*default_catalogue(), *TEST_MODELS), rate_limits=RateLimits.unlimited())
+    return EmulatorConfig(
+        models=(*default_catalogue(), *TEST_MODELS), rate_limits=RateLimits.unlimited()
+    )
 
 
 @pytest.fixture

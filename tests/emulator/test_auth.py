@@ -34,13 +34,17 @@ async def test_wrong_token_is_401(client):
 
 async def test_legacy_token_scheme_is_accepted(client):
     """`Authorization: Token …` still works."""
-    response = await client.get("/v1/predictions", headers={"Authorization": f"Token {DEFAULT_TOKEN}"})
+    response = await client.get(
+        "/v1/predictions", headers={"Authorization": f"Token {DEFAULT_TOKEN}"}
+    )
     assert response.status_code == 200
 
 
 async def test_unknown_scheme_is_401(client):
     """`Basic …` is not a token."""
-    response = await client.get("/v1/predictions", headers={"Authorization": f"Basic {DEFAULT_TOKEN}"})
+    response = await client.get(
+        "/v1/predictions", headers={"Authorization": f"Basic {DEFAULT_TOKEN}"}
+    )
     assert response.status_code == 401
 
 

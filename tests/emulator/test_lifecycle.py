@@ -15,7 +15,11 @@ pytestmark = pytest.mark.anyio
 
 async def create(client, model, payload=None, **headers):
     """Create a prediction of `model` and return its body."""
-    response = await client.post(f"/v1/models/{model}/predictions", json={"input": payload or {"prompt": "p"}}, headers=headers)
+    response = await client.post(
+        f"/v1/models/{model}/predictions",
+        json={"input": payload or {"prompt": "p"}},
+        headers=headers,
+    )
     return response.json()
 
 
@@ -32,7 +36,11 @@ async def test_phases_follow_latency(client, state):
     state.travel(100)
     end = await get(client, pid)
     assert (middle["status"], "started_at" in middle) == ("processing", True)
-    assert (end["status"], end["output"], end["metrics"]["predict_time"]) == ("succeeded", "q", pytest.approx(100, abs=1))
+    assert (end["status"], end["output"], end["metrics"]["predict_time"]) == (
+        "succeeded",
+        "q",
+        pytest.approx(100, abs=1),
+    )
 
 
 async def test_token_output_grows_during_run(client, state):
@@ -93,12 +101,16 @@ async def test_deadline_during_run_cancels(client, state):
 async def test_invalid_cancel_after_is_422(client, value):
     """Malformed or too short Cancel-After values are a 422."""
     response = await client.post(
-        "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "x"}}, headers={"Cancel-After": value}
+        "/v1/models/emulator/echo/predictions",
+        json={"input": {"prompt": "x"}},
+        headers={"Cancel-After": value},
     )
     assert (response.status_code, response.json()["title"]) == (422, "Invalid Cancel-After header")
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("90", 90), ("90s", 90), ("5m", 300), ("1h30m45s", 5445), ("7.5", 7.5)])
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("90", 90), ("90s", 90), ("5m", 300), ("1h30m45s", 5445), ("7.5", 7.5)]
+)
 def test_cancel_after_durations(value, seconds):
     """Bare seconds and h/m/s combinations parse."""
     assert parse_cancel_after(value) == seconds
@@ -110,7 +122,12 @@ async def test_retention_removes_data(client, state):
     state.travel(3601)
     body = await get(client, created["id"])
     file_status = (await client.get(created["output"][0])).status_code
-    assert (body["data_removed"], body["output"], body["input"], file_status) == (True, None, {}, 404)
+    assert (body["data_removed"], body["output"], body["input"], file_status) == (
+        True,
+        None,
+        {},
+        404,
+    )
 
 
 async def test_forgotten_after_retention_and_grace(client, state):
@@ -232,7 +249,9 @@ async def test_listener_gets_webhook_events_via_scheduler(app, state):
     state.add_listener(listener)
     state.time_scale = 0.001
     async with app.router.lifespan_context(app):
-        state.create(state.models["emulator/tokens"], {"prompt": "a"}, version="hidden", webhook="https://x")
+        state.create(
+            state.models["emulator/tokens"], {"prompt": "a"}, version="hidden", webhook="https://x"
+        )
         with anyio.fail_after(5):
             await done.wait()
     assert events[0] == "start"

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.anyio
 async def test_wait_answers_processing_with_full_output(client):
     """A finished wait answers `processing` with the output and no completed_at/metrics (the quirk)."""
     response = await client.post(
-        "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "hi"}}, headers={"Prefer": "wait"}
+        "/v1/models/emulator/echo/predictions",
+        json={"input": {"prompt": "hi"}},
+        headers={"Prefer": "wait"},
     )
     body = response.json()
     assert (response.status_code, body["status"], body["output"]) == (201, "processing", "hi")
@@ -24,7 +26,9 @@ async def test_wait_answers_processing_with_full_output(client):
 async def test_wait_echoes_preference_applied(client):
     """`Preference-Applied` repeats the honoured preference verbatim."""
     response = await client.post(
-        "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "x"}}, headers={"Prefer": "wait=5"}
+        "/v1/models/emulator/echo/predictions",
+        json={"input": {"prompt": "x"}},
+        headers={"Prefer": "wait=5"},
     )
     assert response.headers["preference-applied"] == "wait=5"
 
@@ -32,7 +36,9 @@ async def test_wait_echoes_preference_applied(client):
 async def test_get_after_wait_is_terminal(client):
     """The prediction a wait answered `processing` is `succeeded` on the next GET."""
     created = await client.post(
-        "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "x"}}, headers={"Prefer": "wait"}
+        "/v1/models/emulator/echo/predictions",
+        json={"input": {"prompt": "x"}},
+        headers={"Prefer": "wait"},
     )
     body = (await client.get(f"/v1/predictions/{created.json()['id']}")).json()
     assert (body["status"], "completed_at" in body, "metrics" in body) == ("succeeded", True, True)
@@ -43,7 +49,9 @@ async def test_wait_returns_terminal_switch(client, state):
     state.wait_returns_terminal = True
     body = (
         await client.post(
-            "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "x"}}, headers={"Prefer": "wait"}
+            "/v1/models/emulator/echo/predictions",
+            json={"input": {"prompt": "x"}},
+            headers={"Prefer": "wait"},
         )
     ).json()
     assert (body["status"], "metrics" in body) == ("succeeded", True)
@@ -53,7 +61,9 @@ async def test_wait_returns_terminal_switch(client, state):
 async def test_invalid_prefer_is_422(client, value):
     """Prefer values outside `wait` / `wait=1..60` are a 422."""
     response = await client.post(
-        "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "x"}}, headers={"Prefer": value}
+        "/v1/models/emulator/echo/predictions",
+        json={"input": {"prompt": "x"}},
+        headers={"Prefer": value},
     )
     assert (response.status_code, response.json()["title"]) == (422, "Invalid Prefer header")
 
@@ -62,7 +72,11 @@ async def test_wait_that_runs_out_answers_starting(client, state):
     """When the wait ends first the answer is `starting` without output, as clients assume."""
     state.time_scale = 0.001  # wait=1 lasts 1 ms; the model needs 100 s of processing
     body = (
-        await client.post("/v1/models/t/running/predictions", json={"input": {"prompt": "p"}}, headers={"Prefer": "wait=1"})
+        await client.post(
+            "/v1/models/t/running/predictions",
+            json={"input": {"prompt": "p"}},
+            headers={"Prefer": "wait=1"},
+        )
     ).json()
     assert (body["status"], body["output"]) == ("starting", None)
 
@@ -72,7 +86,11 @@ async def test_wait_timeout_actual_switch_shows_progress(client, state):
     state.time_scale = 0.001
     state.wait_timeout_status = "actual"
     body = (
-        await client.post("/v1/models/t/running/predictions", json={"input": {"prompt": "p"}}, headers={"Prefer": "wait=1"})
+        await client.post(
+            "/v1/models/t/running/predictions",
+            json={"input": {"prompt": "p"}},
+            headers={"Prefer": "wait=1"},
+        )
     ).json()
     assert body["status"] == "processing"
 
@@ -82,17 +100,26 @@ async def test_wait_holds_until_outputs_complete(client, state):
     state.time_scale = 0.001
     body = (
         await client.post(
-            "/v1/models/emulator/tokens/predictions", json={"input": {"prompt": "a b"}}, headers={"Prefer": "wait"}
+            "/v1/models/emulator/tokens/predictions",
+            json={"input": {"prompt": "a b"}},
+            headers={"Prefer": "wait"},
         )
     ).json()
-    assert (body["status"], body["output"]) == ("processing", ["Emulated", " reply:", " a", " b", ""])
+    assert (body["status"], body["output"]) == (
+        "processing",
+        ["Emulated", " reply:", " a", " b", ""],
+    )
 
 
 async def test_wait_on_failing_model_answers_failed(client, state):
     """A failure within the wait answers `failed` with its error and logs."""
     state.time_scale = 0.001
     body = (
-        await client.post("/v1/models/emulator/fail/predictions", json={"input": {"prompt": "x"}}, headers={"Prefer": "wait"})
+        await client.post(
+            "/v1/models/emulator/fail/predictions",
+            json={"input": {"prompt": "x"}},
+            headers={"Prefer": "wait"},
+        )
     ).json()
     assert (body["status"], body["error"]) == ("failed", "Prediction failed (emulated model error)")
     assert "Traceback" in body["logs"]
@@ -103,7 +130,11 @@ async def test_sync_data_urls_switch(client, state):
     state.sync_data_urls = True
     state.time_scale = 0.001
     body = (
-        await client.post("/v1/models/emulator/image/predictions", json={"input": {"prompt": "x"}}, headers={"Prefer": "wait"})
+        await client.post(
+            "/v1/models/emulator/image/predictions",
+            json={"input": {"prompt": "x"}},
+            headers={"Prefer": "wait"},
+        )
     ).json()
     head, _, data = body["output"][0].partition(",")
     assert head == "data:image/png;base64"
