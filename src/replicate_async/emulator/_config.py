@@ -66,7 +66,7 @@ class RateLimits:
         return cls(create=None, get_prediction=None, other=None)
 
 
-FaultAction = Literal["error", "accept_then_error", "delay", "drop"]
+FaultAction = Literal["error", "accept_then_error", "delay", "drop", "drop_stream"]
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +86,8 @@ class FaultRule:
       timeouts; a create has already created its prediction).
     - `drop`: close the connection without any response. With `after=True` the request is handled
       first (the prediction exists), otherwise it is dropped unseen.
+    - `drop_stream`: a server-sent-events stream (`urls.stream`) sends `events` events, then its
+      connection drops (clients resume with `Last-Event-ID`). Only stream routes see it.
 
     Args:
         action: What to do, see above.
@@ -95,6 +97,7 @@ class FaultRule:
         delay: Seconds for `delay`.
         count: Affect at most this many requests, then the rule is spent (`None`: unlimited).
         after: For `drop` and `error`: handle the request before failing.
+        events: For `drop_stream`: how many events a stream sends before its connection drops.
 
     .. versionadded:: 0.1.0
     """
@@ -106,6 +109,7 @@ class FaultRule:
     delay: float = 0.0
     count: int | None = None
     after: bool = False
+    events: int = 0
 
 
 @attrs.frozen(kw_only=True)

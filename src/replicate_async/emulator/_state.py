@@ -258,6 +258,9 @@ class EmulatorState:
             self.deployments[deployment.name] = self.models[deployment.model]
         self.tokens = frozenset(config.tokens)
         self.listeners: list[Listener] = []
+        #: Objects other emulator modules attach by name (files store, webhook sender, ...): each
+        #: has `reset()` (called by `reset()`) and `stats()` (added to `stats_snapshot()`).
+        self.extensions: dict[str, Any] = {}
         self.connection_count: Callable[[], int] | None = None
         self.task_group: TaskGroup | None = None
         self.public_base = config.base_url
@@ -285,6 +288,8 @@ class EmulatorState:
         self.vary_timestamp_precision = config.vary_timestamp_precision
         self.set_rate_limits(config.rate_limits)
         self.set_faults(config.faults)
+        for extension in self.extensions.values():
+            extension.reset()
         self._offset = 0.0
         self._seq = 0
         self._heap.clear()
@@ -319,7 +324,7 @@ class EmulatorState:
         fired = []
         for entry in self.faults:
             rule: FaultRule = entry[0]
-            if rule.route not in ("*", route, group):
+            if rule.route not in ("*", route, group) or rule.action == "drop_stream":
                 continue
             if entry[1] is not None and entry[1] <= 0:
                 continue
@@ -699,4 +704,7 @@ class EmulatorState:
         .. versionadded:: 0.1.0
         """
         connections = self.connection_count() if self.connection_count is not None else None
-        return self.stats.snapshot(connections)
+        snapshot = self.stats.snapshot(connections)
+        for name, extension in self.extensions.items():
+            snapshot[name] = extension.stats()
+        return snapshot
