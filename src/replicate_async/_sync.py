@@ -21,6 +21,8 @@ abandoned prediction runs before the interrupt propagates (promise 4).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, ParamSpec, Self, TypeVar
@@ -235,23 +237,15 @@ class Client:
     ) -> _T:
         """Run ``await func(*args, **kwargs)`` in the portal and block for its result."""
         portal = self._portal_or_raise()
-        unwound = threading.Event()
-
-        async def call() -> _T:
-            try:
-                return await func(*args, **kwargs)
-            finally:
-                unwound.set()
-
-        future = portal.start_task_soon(call)
+        call = _Call(func, *args, **kwargs)
         try:
-            return future.result()
+            return portal.start_task_soon(call.run).result()
         except BaseException:
-            if not future.done():
-                # Interrupted while waiting (Ctrl-C): cancel the call in the portal and let it
-                # unwind, so its shielded cleanup (a remote cancel) runs before we propagate.
-                future.cancel()
-                unwound.wait(INTERRUPT_GRACE)
+            if not call.finished.is_set():
+                # Interrupted (Ctrl-C) while the call runs, or while it was being started:
+                # cancel it in the portal and let it unwind, so its shielded cleanup (the
+                # remote cancel of an abandoned prediction) runs before we propagate.
+                call.interrupt(portal)
             raise
 
     def _iterate(self, open_iterator: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
@@ -271,6 +265,44 @@ class Client:
             with self._lock:
                 self._open_iterators.discard(future)
             future.cancel()
+
+
+class _Call(Generic[_T]):
+    """One forwarded call, cancellable from the caller's thread whether or not it started yet."""
+
+    def __init__(
+        self, func: Callable[_P, Awaitable[_T]], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> None:
+        self._run: Callable[[], Awaitable[_T]] = functools.partial(func, *args, **kwargs)
+        self._scope: anyio.CancelScope | None = None
+        self._cancel_requested = threading.Event()
+        self.finished = threading.Event()
+
+    async def run(self) -> _T:
+        """Await the call inside a cancel scope that :meth:`interrupt` can cancel."""
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self._cancel_requested.is_set():
+                scope.cancel("interrupted before it started")
+            try:
+                return await self._run()
+            finally:
+                self.finished.set()
+        raise RuntimeError("the call was interrupted")
+
+    def interrupt(self, portal: anyio.from_thread.BlockingPortal) -> None:
+        """Cancel the call from the caller's thread and wait (bounded) until it unwound."""
+        self._cancel_requested.set()
+        # Runs on the loop thread, so it and run()'s start cannot interleave: either the
+        # scope exists and is cancelled here, or run() sees the request when it starts.
+        with contextlib.suppress(RuntimeError):  # the portal is already shutting down
+            portal.call(self._cancel_scope)
+        self.finished.wait(INTERRUPT_GRACE)
+
+    def _cancel_scope(self) -> None:
+        """Cancel the running call's scope, if it started."""
+        if self._scope is not None:
+            self._scope.cancel("interrupted")
 
 
 class _Pump(Generic[_T]):
