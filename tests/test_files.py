@@ -90,6 +90,15 @@ async def test_read_learns_the_content_type(server, downloader):
 
 
 @pytest.mark.anyio
+async def test_content_type_stays_unknown_without_a_header():
+    """A reply without Content-Type leaves content_type None."""
+    async with _mock(lambda request: httpx.Response(200, content=b"x")) as d:
+        out = FileOutput("https://files.example/x", d)
+        assert await out.read() == b"x"
+        assert out.content_type is None
+
+
+@pytest.mark.anyio
 async def test_save_writes_the_exact_bytes(server, downloader, tmp_path):
     """FileOutput.save to a file path writes exactly the served bytes there."""
     url = server.add("/out-0.bin", Reply(PAYLOAD))

@@ -22,7 +22,14 @@ from fixtures.fileserver import FileServer, Reply
 from replicate_async._client import AsyncClient
 from replicate_async._files import FileOutput
 from replicate_async._resources.predictions import AsyncPredictions
-from replicate_async._sync import Client, SyncFileOutput, SyncPredictions, _Call
+from replicate_async._sync import (
+    Client,
+    SyncFileOutput,
+    SyncPredictions,
+    _Call,
+    _Pump,
+    _running_event_loop,
+)
 from replicate_async.exceptions import (
     AuthenticationError,
     NotFoundError,
@@ -438,6 +445,28 @@ def test_an_interrupt_after_the_portal_stopped_is_harmless():
     call = _Call(anyio.sleep, 0)
     call.finished.set()
     call.interrupt(portal)
+
+
+def test_cancelling_a_call_that_has_not_started_only_flags_it():
+    """Before its task starts, a call has no scope to cancel; the flag alone does the work."""
+    call = _Call(anyio.sleep, 0)
+    call._cancel_scope()
+    assert not call.finished.is_set()
+
+
+def test_asking_a_stopped_pump_ends_the_iteration(mocked):
+    """A pump whose task is gone answers 'done' instead of leaking a stream error."""
+    pump = _Pump(mocked._async.predictions.list)
+    future, _ = mocked._portal.start_task(pump.run)
+    future.cancel()
+    assert pump.finished.wait(10)
+    assert mocked._call(pump.next) == (True, None)
+
+
+def test_no_running_loop_without_trio_imported(monkeypatch):
+    """Outside any loop, with trio never imported, no running loop is reported."""
+    monkeypatch.delitem(sys.modules, "trio", raising=False)
+    assert _running_event_loop() is None
 
 
 # -- sync file outputs ---------------------------------------------------------------------------
