@@ -97,9 +97,15 @@ class Client:
     It runs an :class:`AsyncClient` on a private event-loop thread (one anyio blocking
     portal for the client's whole life), so the sync and async clients behave the same.
     Use it from scripts and from worker threads, also while another event loop runs in
-    the main thread. Inside a running event loop it raises :class:`RuntimeError`: use
-    :class:`AsyncClient` there. Close it with ``with Client() as client:`` or
-    :meth:`close`.
+    the main thread, and share it between threads. Inside a running event loop it raises
+    :class:`RuntimeError`: use :class:`AsyncClient` there. Close it with
+    ``with Client() as client:`` or :meth:`close`.
+
+    ``run`` returns file outputs as :class:`SyncFileOutput` (plain ``read()``, ``save()``,
+    ``iter_bytes()``), and ``predictions.list()`` is a plain iterator that fetches pages
+    as you go. Ctrl-C during a call cancels it on the loop thread first, so ``run``
+    still cancels the abandoned prediction remotely before ``KeyboardInterrupt`` reaches
+    you (waiting at most :data:`INTERRUPT_GRACE` seconds; a second Ctrl-C stops waiting).
 
     Args:
         api_token: The API token; ``REPLICATE_API_TOKEN`` when None.
