@@ -244,3 +244,12 @@ async def test_unusable_timeout_is_refused(make_client, timeout: float):
     async with make_client() as client:
         with pytest.raises(ValueError, match="timeout"):
             await client.run("acme/painter", timeout=timeout)
+
+
+@pytest.mark.asyncio
+async def test_timeout_with_wait_false_keeps_no_prefer(api: respx.Router, make_client):
+    """With wait=False a timeout does not add a Prefer header."""
+    create = api.post(CREATE).mock(return_value=reply("succeeded", 201))
+    async with make_client() as client:
+        await client.run("acme/painter", wait=False, timeout=5)
+    assert "Prefer" not in create.calls.last.request.headers

@@ -19,7 +19,8 @@ import atexit
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
-from replicate_async._client import AsyncClient, default_client
+from replicate_async._client import AsyncClient
+from replicate_async._client import default_client as _default_client
 from replicate_async._config import (
     USE_CLIENT_DEFAULT,
     PollPolicy,
@@ -130,7 +131,7 @@ async def async_run(
 
     .. versionadded:: 0.1.0
     """
-    client = await default_client()
+    client = await _default_client()
     return await client.run(
         ref,
         input,

@@ -1,0 +1,70 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The public API from a caller's view: checked by `mypy --strict tests/typing`, never run."""
+
+from __future__ import annotations
+
+from typing import Any, assert_type
+
+import replicate_async
+from replicate_async import (
+    AsyncClient,
+    Client,
+    Deployment,
+    PollPolicy,
+    Prediction,
+    PredictionFailed,
+    PredictionStatus,
+    PredictionTimeout,
+    RetryPolicy,
+    Timeouts,
+    TransportError,
+)
+
+
+async def async_usage() -> None:
+    client = AsyncClient(
+        api_token="r8_x",
+        base_url="https://api.replicate.com",
+        timeouts=Timeouts(connect=5.0),
+        retry=RetryPolicy(attempts=3),
+        poll=PollPolicy(maximum=2.0),
+        max_concurrency=64,
+        user_agent="my-app/1",
+    )
+    async with client:
+        out = await client.run("owner/name", input={"prompt": "x"}, wait=30, timeout=120)
+        assert_type(out, Any)
+        await client.run(Deployment("owner/name"), wait=False, cancel_on_timeout=True)
+        pred = await client.predictions.create("owner/name", {"prompt": "x"}, wait=60)
+        assert_type(pred, Prediction)
+        assert_type(pred.status, PredictionStatus)
+        assert_type(pred.status.is_terminal, bool)
+        pred = await client.predictions.get(pred.id)
+        pred = await client.predictions.wait(pred, timeout=600, cancel_on_timeout=False)
+        pred = await client.predictions.wait(pred.id)
+        pred = await client.predictions.cancel(pred.id)
+        async for p in client.predictions.list():
+            assert_type(p, Prediction)
+        assert_type(client.base_url, str)
+    await client.aclose()
+    assert_type(await replicate_async.async_run("owner/name", {"a": 1}), Any)
+
+
+async def errors() -> None:
+    async with AsyncClient() as client:
+        try:
+            await client.run("owner/name")
+        except PredictionFailed as exc:
+            assert_type(exc.prediction, Prediction)
+        except PredictionTimeout as exc:
+            assert_type(exc.timeout, float | None)
+        except TransportError as exc:
+            assert_type(exc.request_sent, bool)
+
+
+def sync_usage() -> None:
+    with Client() as client:
+        client.run("owner/name", input={"prompt": "x"})
+    assert_type(replicate_async.run("owner/name"), Any)
+    assert_type(replicate_async.__version__, str)
