@@ -395,6 +395,7 @@ def test_iterators_without_aclose_work(mocked):
 # -- Ctrl-C -------------------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs pthread_kill (POSIX)")
 def test_ctrl_c_cancels_the_remote_prediction(router, mocked):
     """KeyboardInterrupt during run() cancels the call in the portal, whose remote cancel runs first."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
