@@ -12,7 +12,7 @@ of its own and reads the CPU time that process spent on the predictions alone
 is never counted. Each variant sends N creates (`Prefer: wait`) at concurrency C.
 
 Variants: our AsyncClient and bare httpx over our transport; a bare httpx.AsyncClient;
-bare aiohttp; httpx over 16 small pools used round-robin; and under trio, httpx with
+bare aiohttp; httpx over 32-connection pools used round-robin; and under trio, httpx with
 one pool, httpx sharded, and our AsyncClient (which picks the sharded pools there).
 """
 
@@ -27,13 +27,15 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-MODEL = "bench/echo"
+# The emulator's zero-latency model; the Starlette fallback answers any model path alike.
+MODEL = "emulator/echo"
 CREATE_PATH = f"/v1/models/{MODEL}/predictions"
 TOKEN = "r8_benchmark_token"  # noqa: S105 - a dummy for the loopback server
 
@@ -116,60 +118,60 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    """Block until *url* answers (or the server process dies)."""
+def serve_emulator(port: int) -> None:
+    """Run the emulator on *port* (in the server subprocess): no rate limits, terminal wait replies."""
+    from replicate_async.emulator import EmulatorConfig, RateLimits, serve
+
+    serve(
+        "127.0.0.1",
+        port,
+        EmulatorConfig(tokens=(), rate_limits=RateLimits.unlimited(), wait_returns_terminal=True),
+    )
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> bool:
+    """Wait until *url* answers; False if the server process died first."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})  # noqa: S310 - loopback only
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
+            return False
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
-                return
+            with urllib.request.urlopen(request, timeout=1):  # noqa: S310 - loopback only
+                return True
+        except urllib.error.HTTPError:
+            return True
         except OSError:
             time.sleep(0.05)
-    raise SystemExit("server did not start")
+    return False
+
+
+def _emulator_available() -> bool:
+    """Whether the emulator (and its extra) can serve here."""
+    if os.environ.get("BENCH_SERVER") == "starlette":
+        return False
+    try:
+        from replicate_async.emulator import serve  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
-    """Start a loopback server; return the process, its base URL and what it is."""
+    """Start a loopback server in a subprocess: the emulator if it can, else the Starlette app."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    emulator = _emulator_command(port)
-    if emulator is not None:
-        proc = subprocess.Popen(emulator)
-        try:
-            _wait_until_up(f"{base}/health", proc)
-        except SystemExit:
-            proc.kill()
-            proc.wait()
-        else:
-            return proc, base, "emulator"
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
-    _wait_until_up(f"{base}/health", proc)
-    return proc, base, "starlette"
-
-
-def _emulator_command(port: int) -> list[str] | None:
-    """The command that serves the emulator with an instant `bench/echo`, if it can."""
-    if os.environ.get("BENCH_SERVER") == "starlette":
-        return None
-    try:
-        from replicate_async import emulator
-    except ImportError:
-        return None
-    if not hasattr(emulator, "serve"):
-        return None
-    # The emulator's own command line; it must know a zero-latency model named bench/echo.
-    return [
-        sys.executable,
-        "-m",
-        "replicate_async.cli",
-        "emulator",
-        "--port",
-        str(port),
-        "--latency",
-        "0",
-    ]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if _emulator_available():
+        proc = subprocess.Popen([sys.executable, __file__, "--serve-emulator", str(port)], **quiet)
+        if _wait_until_up(f"{base}/v1/models/{MODEL}", proc):
+            return proc, base, f"the emulator ({MODEL}, no rate limits, terminal wait replies)"
+        proc.kill()
+        proc.wait()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], **quiet)
+    if not _wait_until_up(f"{base}/health", proc):
+        raise SystemExit("the benchmark server did not start")
+    return proc, base, "a minimal Starlette app answering creates with a terminal prediction"
 
 
 # --------------------------------------------------------------------------- clients
@@ -326,6 +328,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant (median kept)")
     parser.add_argument("--only", nargs="*", choices=ALL_VARIANTS, help="variants to run")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-emulator", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=ALL_VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -333,13 +336,16 @@ def main() -> None:
     if args.serve is not None:
         serve(args.serve)
         return
+    if args.serve_emulator is not None:
+        serve_emulator(args.serve_emulator)
+        return
     if args.client is not None:
         run_client(args.client, args.url, args.n, args.c)
         return
 
     proc, base, kind = start_server()
     try:
-        print(f"{args.n} predictions at concurrency {args.c}, server: {kind} at {base}")
+        print(f"{args.n} predictions at concurrency {args.c} against {kind} at {base}")
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeat {args.repeat}")
         results: dict[str, dict[str, float] | str] = {}
         for name in args.only or ALL_VARIANTS:
