@@ -42,13 +42,13 @@ from ._config import DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS, RetryPolicy, Timeou
 from .exceptions import (
     ClientError,
     DecodeError,
-    NotFoundError,
+    FileExpiredError,
     RateLimitError,
     ReplicateError,
     RequestTimeout,
     ServerError,
     TransportError,
-    ValidationError,
+    UnsupportedURLError,
 )
 
 if TYPE_CHECKING:
@@ -88,25 +88,6 @@ _REPR_URL_LIMIT: Final = 80
 _MAX_EXTENSION_BYTES: Final = 16
 _TOO_MANY_REQUESTS: Final = 429
 _FIRST_SERVER_ERROR: Final = 500
-
-
-class FileExpiredError(NotFoundError):
-    """The file host no longer has an output file (404 or 410).
-
-    Replicate deletes a prediction's output files an hour after it finishes (the
-    prediction then reports ``data_removed``), so download or save outputs promptly.
-
-    .. versionadded:: 0.1.0
-    """
-
-
-class UnsupportedURLError(ValidationError):
-    """A file URL this library will not fetch: not ``https://`` or ``data:``, or malformed.
-
-    Plain ``http://`` is accepted only for loopback hosts (127.0.0.1, localhost, ::1).
-
-    .. versionadded:: 0.1.0
-    """
 
 
 def _default_user_agent() -> str:

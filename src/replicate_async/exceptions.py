@@ -12,8 +12,10 @@ The tree::
     │   │   ├── AuthenticationError     401, or a missing token (status_code None)
     │   │   ├── PermissionDeniedError   403
     │   │   ├── NotFoundError           404
+    │   │   │   └── FileExpiredError        an output file is gone (404/410 from the file host)
     │   │   ├── ValidationError         422, or a client-side check (status_code None);
-    │   │   │                           invalid_fields
+    │   │   │   │                       invalid_fields
+    │   │   │   └── UnsupportedURLError     a file URL this library will not fetch
     │   │   └── RateLimitError          429; retry_after
     │   └── ServerError             5xx
     ├── TransportError              the request failed on the wire; request_sent
@@ -43,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "ClientError",
     "DecodeError",
+    "FileExpiredError",
     "InvalidField",
     "NotFoundError",
     "PermissionDeniedError",
@@ -55,6 +58,7 @@ __all__ = [
     "RequestTimeout",
     "ServerError",
     "TransportError",
+    "UnsupportedURLError",
     "ValidationError",
     "WebhookVerificationError",
 ]
@@ -267,6 +271,25 @@ class ValidationError(ClientError):
         self.invalid_fields = tuple(invalid_fields)
         super().__init__(**kwargs)
         self._kwargs["invalid_fields"] = self.invalid_fields
+
+
+class FileExpiredError(NotFoundError):
+    """The file host no longer has an output file (404 or 410).
+
+    Replicate deletes a prediction's output files an hour after it finishes (the
+    prediction then reports ``data_removed``), so download or save outputs promptly.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class UnsupportedURLError(ValidationError):
+    """A file URL this library will not fetch: not ``https://`` or ``data:``, or malformed.
+
+    Plain ``http://`` is accepted only for loopback hosts (127.0.0.1, localhost, ::1).
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class RateLimitError(ClientError):
