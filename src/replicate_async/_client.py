@@ -225,7 +225,13 @@ class AsyncClient:
         return self._base_url
 
     def downloader(self) -> Downloader:
-        """The client for file outputs (made on first use; it never sends the API token)."""
+        """The download client behind this client's FileOutput objects, made on first use.
+
+        It is a separate HTTP client that never sends the API token (promise 5), and it
+        is closed by :meth:`aclose`.
+
+        .. versionadded:: 0.1.0
+        """
         if self._downloader is None:
             from replicate_async._files import Downloader  # noqa: PLC0415 - made on demand
 
@@ -321,7 +327,7 @@ class AsyncClient:
             )
         return response
 
-    async def send(
+    async def _send(
         self, request: Request, *, create: bool = False, read_timeout: float | None = None
     ) -> httpx.Response:
         """Send *request* with retries (see `_retry_hook`) and return the reply, body read.
@@ -344,7 +350,7 @@ class AsyncClient:
                 return await self._send_once(request, create=create, http_timeout=http_timeout)
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
-    async def send_prediction(
+    async def _send_prediction(
         self,
         request: Request,
         *,
@@ -353,7 +359,7 @@ class AsyncClient:
         ref: str | Deployment | ModelRef | None = None,
     ) -> Prediction:
         """Send *request* and decode the prediction it returns (or raise its error)."""
-        response = await self.send(request, create=create, read_timeout=read_timeout)
+        response = await self._send(request, create=create, read_timeout=read_timeout)
         return decode_prediction(
             response.status_code,
             response.headers,
@@ -363,7 +369,7 @@ class AsyncClient:
             ref=ref,
         )
 
-    async def cancel_quietly(self, prediction_id: str) -> None:
+    async def _cancel_quietly(self, prediction_id: str) -> None:
         """Best-effort remote cancel, shielded from the caller's cancellation, bounded in time."""
         with anyio.move_on_after(CANCEL_GRACE, shield=True):
             try:
@@ -439,7 +445,7 @@ class AsyncClient:
         )
         if needs_confirmation(prediction):
             remaining = budget - (anyio.current_time() - started)
-            prediction = await self.predictions.poll_until_terminal(
+            prediction = await self.predictions._poll_until_terminal(  # noqa: SLF001 - same package
                 prediction,
                 within=remaining,
                 reported_timeout=budget,

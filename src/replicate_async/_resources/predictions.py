@@ -82,7 +82,7 @@ class AsyncPredictions:
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
         )
-        return await self._client.send_prediction(
+        return await self._client._send_prediction(  # noqa: SLF001 - the client's internals
             request,
             create=True,
             read_timeout=_sansio.create_read_timeout(wait, self._client._timeouts),  # noqa: SLF001
@@ -97,7 +97,7 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        return await self._client.send_prediction(_sansio.build_get(prediction_id))
+        return await self._client._send_prediction(_sansio.build_get(prediction_id))  # noqa: SLF001 - the client's internals
 
     async def cancel(self, prediction_id: str) -> Prediction:
         """Cancel a prediction and return it; cancelling a finished one changes nothing.
@@ -107,7 +107,7 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        return await self._client.send_prediction(_sansio.build_cancel(prediction_id))
+        return await self._client._send_prediction(_sansio.build_cancel(prediction_id))  # noqa: SLF001 - the client's internals
 
     async def list(self) -> AsyncIterator[Prediction]:
         """Iterate over your predictions, newest first, fetching pages as they are needed.
@@ -121,7 +121,7 @@ class AsyncPredictions:
         url: str | None = None
         while True:
             request = _sansio.build_list(url)
-            response = await client.send(request)
+            response = await client._send(request)  # noqa: SLF001 - the client's internals
             page = _sansio.decode_page(
                 response.status_code,
                 response.headers,
@@ -168,7 +168,7 @@ class AsyncPredictions:
         budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
         if not isinstance(prediction, Prediction):
             prediction = await self.get(prediction)
-        return await self.poll_until_terminal(
+        return await self._poll_until_terminal(
             prediction,
             within=budget,
             reported_timeout=budget,
@@ -176,7 +176,7 @@ class AsyncPredictions:
             cancel_on_cancellation=False,
         )
 
-    async def poll_until_terminal(
+    async def _poll_until_terminal(
         self,
         prediction: Prediction,
         *,
@@ -196,10 +196,10 @@ class AsyncPredictions:
                     last = await self.get(last.id)
         except anyio.get_cancelled_exc_class():
             if cancel_on_cancellation and _sansio.needs_confirmation(last):
-                await client.cancel_quietly(last.id)
+                await client._cancel_quietly(last.id)  # noqa: SLF001 - the client's internals
             raise
         if _sansio.needs_confirmation(last):
             if cancel_on_timeout:
-                await client.cancel_quietly(last.id)
+                await client._cancel_quietly(last.id)  # noqa: SLF001 - the client's internals
             raise PredictionTimeout(prediction=last, timeout=reported_timeout)
         return last
