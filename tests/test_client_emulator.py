@@ -23,7 +23,7 @@ from replicate_async import (
 )
 from replicate_async._client import default_client
 from replicate_async._transport import LazyTransport
-from replicate_async.emulator import FaultRule
+from replicate_async.emulator import FaultRule, RateLimits
 
 if TYPE_CHECKING:
     from replicate_async.emulator._server import EmulatorServer
@@ -157,6 +157,25 @@ async def test_list_returns_created_predictions(replicate_emulator: EmulatorServ
         ]
         listed = [p.id async for p in client.predictions.list()]
     assert listed == [p.id for p in reversed(made)]
+
+
+@pytest.mark.anyio
+async def test_fan_out_of_hundreds_needs_no_pool_slot(replicate_emulator: EmulatorServer) -> None:
+    """300 concurrent runs on one default-sized client all succeed, each created once."""
+    replicate_emulator.set_rate_limits(RateLimits.unlimited())
+    results: dict[int, Any] = {}
+    async with _client(replicate_emulator) as client:
+
+        async def one(i: int) -> None:
+            results[i] = await client.run("emulator/echo", {"prompt": str(i)})
+
+        async with anyio.create_task_group() as tg:
+            for i in range(300):
+                tg.start_soon(one, i)
+    assert results == {i: str(i) for i in range(300)}
+    stats = replicate_emulator.stats()
+    assert stats["creates"] == 300
+    assert stats["peak_connections"] > 100  # requests ran side by side, not queued
 
 
 # ------------------------------------------------------------------ module-level helpers
