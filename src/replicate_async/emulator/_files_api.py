@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import uuid
 import weakref
+from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote, urlsplit
@@ -39,6 +40,8 @@ from replicate_async.emulator._predictions import INVALID_CURSOR, decode_cursor,
 from replicate_async.emulator._util import iso
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
@@ -328,7 +331,7 @@ class Upload:
         self.part_type: str | None = None
         self.has_content = False
         self._sink: BinaryIO | None = None
-        self._field: bytearray | None = None
+        self._field = bytearray()  # where the current non-content part's data go
         self._headers: dict[bytes, bytes] = {}
         self._name = bytearray()
         self._value = bytearray()
@@ -377,7 +380,7 @@ class Upload:
             self._sink.write(chunk)
             self.md5.update(chunk)
             self.sha256.update(chunk)
-        elif self._field is not None:
+        else:
             self._field.extend(chunk)
             if len(self._field) > _MAX_FIELD_BYTES:
                 raise UploadError(_bad_request("Form fields must be at most 1 MB"))
@@ -385,7 +388,7 @@ class Upload:
     def _part_end(self) -> None:
         """A part complete."""
         self.close()
-        self._field = None
+        self._field = bytearray()
 
     def close(self) -> None:
         """Close the content file, if open."""
@@ -430,6 +433,21 @@ class Upload:
             raise UploadError(_bad_request("metadata must be a JSON object"))
 
 
+async def _receive(upload: Upload, stream: AsyncIterator[bytes]) -> dict[str, Any] | None:
+    """Feed the body to the upload's parser; the problem body refusing it, if any."""
+    try:
+        async for chunk in stream:
+            upload.parser.write(chunk)
+        upload.parser.finalize()
+        upload.close()
+        upload.validate()
+    except UploadError as exc:
+        return exc.body
+    except ValueError:  # python-multipart's MultipartParseError
+        return _bad_request("Malformed multipart body")
+    return None
+
+
 def _boundary(content_type: str) -> bytes | None:
     """The boundary of a `multipart/form-data` content type (None otherwise)."""
     kind, options = parse_options_header(content_type)
@@ -452,23 +470,15 @@ class _Handlers:
         if boundary is None:
             return problem(_bad_request("Expected a multipart/form-data body"))
         upload = Upload(boundary, store.directory(), store.max_size)
-        stream = request.stream()
-        try:
-            async for chunk in stream:
-                upload.parser.write(chunk)
-            upload.parser.finalize()
-            upload.close()
-            upload.validate()
-        except UploadError as exc:
-            upload.discard()
-            if exc.body["status"] == TOO_LARGE["status"]:
-                store.rejected += 1
-            async for _ in stream:  # read the rest, so the client gets the answer cleanly
-                pass
-            return problem(exc.body)
-        except ValueError:  # python-multipart's MultipartParseError
-            upload.discard()
-            return problem(_bad_request("Malformed multipart body"))
+        async with aclosing(request.stream()) as stream:
+            refusal = await _receive(upload, stream)
+            if refusal is not None:
+                upload.discard()
+                if refusal["status"] == TOO_LARGE["status"]:
+                    store.rejected += 1
+                async for _ in stream:  # read the rest, so the client gets the answer cleanly
+                    pass
+                return problem(refusal)
         stored = store.add(upload)
         return json_response(stored.render(base_url(self.state, request.scope)), 201)
 
