@@ -16,6 +16,8 @@ import attrs
 
 __all__ = [
     "Deployment",
+    "File",
+    "FileUrls",
     "Page",
     "Prediction",
     "PredictionMetrics",
@@ -181,6 +183,57 @@ class Page(Generic[T]):
     results: tuple[T, ...] = ()
     next: str | None = None
     previous: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class FileUrls:
+    """The ``urls`` object of an uploaded file.
+
+    Args:
+        get: The file's API URL, ``https://api.replicate.com/v1/files/{id}``: what goes into a
+            prediction's input.
+        extra: Keys this version does not know.
+
+    .. versionadded:: 0.1.0
+    """
+
+    get: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class File:
+    """A file uploaded through the Files API (``client.files``).
+
+    Only ``id`` is required; everything else has a default, as for predictions.
+
+    Args:
+        id: The file id.
+        name: The file name given at upload.
+        content_type: Its media type, e.g. ``"image/png"``.
+        size: Its size in bytes.
+        etag: The server's entity tag (an MD5 hex digest).
+        checksums: Digests by algorithm, e.g. ``{"sha256": "..."}``.
+        metadata: The JSON metadata given at upload.
+        created_at: When it was uploaded.
+        expires_at: When the server deletes it (24 hours after upload).
+        urls: Its API URL (``urls.get``), the value to put into a prediction's input.
+        extra: Keys this version does not know.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    name: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    etag: str | None = None
+    checksums: Mapping[str, Any] = attrs.field(factory=dict)
+    metadata: Any = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    urls: FileUrls = attrs.field(factory=FileUrls)
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
 
