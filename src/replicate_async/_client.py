@@ -25,6 +25,7 @@ from replicate_async._sansio import (
     base_headers,
     check_token,
     decode_prediction,
+    error_for,
     needs_confirmation,
     outcome,
     user_agent,
@@ -320,8 +321,6 @@ class AsyncClient:
             raise self._transport_error(exc, request, create=create) from exc
         status = response.status_code
         if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
-            from replicate_async._sansio import error_for  # noqa: PLC0415
-
             raise error_for(
                 status, response.headers, response.content, method=request.method, path=request.path
             )
