@@ -8,6 +8,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
 import pytest
 
@@ -155,8 +156,8 @@ async def test_wait_without_timeout_uses_the_longest_wait(api: respx.Router, mak
 
 
 @pytest.mark.asyncio
-async def test_cancelling_wait_leaves_the_prediction_running(api: respx.Router, make_client):
-    """A task cancelled inside wait() sends no remote cancel: wait did not create the prediction."""
+async def test_cancelling_wait_can_leave_the_prediction_running(api: respx.Router, make_client):
+    """With cancel_on_cancellation=False, a task cancelled inside wait() sends no remote cancel."""
     polling = asyncio.Event()
     posts: list[httpx.Request] = []
 
@@ -169,7 +170,7 @@ async def test_cancelling_wait_leaves_the_prediction_running(api: respx.Router, 
 
     started = await _decoded(prediction(status="starting"))
     async with make_client(transport=httpx.MockTransport(handler)) as client:
-        task = asyncio.create_task(client.predictions.wait(started))
+        task = asyncio.create_task(client.predictions.wait(started, cancel_on_cancellation=False))
         await polling.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -239,3 +240,24 @@ async def _decoded(body: dict):
     from replicate_async._sansio import decode_prediction
 
     return decode_prediction(200, {}, json.dumps(body).encode())
+
+
+@pytest.mark.anyio
+async def test_task_cancellation_during_wait_cancels_remotely(api: respx.Router, make_client):
+    """Cancelling the task blocked in wait() sends a remote cancel (promise 4)."""
+    polling = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # a slow model: the poll never returns
+            polling.set()
+            await anyio.sleep_forever()
+        return await api.async_handler(request)
+
+    cancel = api.post("/v1/predictions/p1/cancel").mock(return_value=reply("canceled"))
+    started = await _decoded(prediction(status="processing"))
+    client = make_client(transport=httpx.MockTransport(handler))
+    async with client, anyio.create_task_group() as tg:
+        tg.start_soon(client.predictions.wait, started)
+        await polling.wait()
+        tg.cancel_scope.cancel()
+    assert cancel.call_count == 1

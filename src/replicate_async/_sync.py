@@ -417,6 +417,7 @@ class SyncPredictions:
         *,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         cancel_on_timeout: bool = False,
+        cancel_on_cancellation: bool = True,
     ) -> Prediction:
         """Poll until terminal (the docstring is :meth:`AsyncPredictions.wait`'s)."""
         c = self._client
@@ -425,6 +426,7 @@ class SyncPredictions:
             prediction,
             timeout=timeout,
             cancel_on_timeout=cancel_on_timeout,
+            cancel_on_cancellation=cancel_on_cancellation,
         )
 
     @_mirrors(AsyncPredictions.list)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from replicate_async._client import AsyncClient
     from replicate_async._models import Deployment
+    from replicate_async._streaming import PredictionStream
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncPredictions"]
 
@@ -144,6 +145,7 @@ class AsyncPredictions:
         *,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - public API (PRODUCT.md)
         cancel_on_timeout: bool = False,
+        cancel_on_cancellation: bool = True,
     ) -> Prediction:
         """Poll a prediction until its status is terminal and return it.
 
@@ -152,14 +154,18 @@ class AsyncPredictions:
         (capped exponential backoff with jitter) under one deadline. A prediction that is
         already terminal is returned without a request.
 
-        If the task awaiting ``wait`` is cancelled, the prediction keeps running: it was
-        created by you, not by ``wait`` (``run`` does cancel what it created).
+        If the task awaiting ``wait`` is cancelled, a shielded, best-effort remote cancel is
+        sent for the prediction (promise 4: what you abandon stops costing money), unless
+        ``cancel_on_cancellation=False`` (for example when you only observe a prediction that
+        someone else owns).
 
         Args:
             prediction: A Prediction or a prediction id.
             timeout: Seconds to poll before raising PredictionTimeout (with the last
                 prediction seen); None means the client's longest wait, one hour.
             cancel_on_timeout: Cancel the prediction remotely when the timeout passes.
+            cancel_on_cancellation: Cancel the prediction remotely when the task awaiting
+                ``wait`` is cancelled.
 
         .. versionadded:: 0.1.0
         """
@@ -173,7 +179,45 @@ class AsyncPredictions:
             within=budget,
             reported_timeout=budget,
             cancel_on_timeout=cancel_on_timeout,
-            cancel_on_cancellation=False,
+            cancel_on_cancellation=cancel_on_cancellation,
+        )
+
+    def stream(
+        self,
+        prediction: Prediction | str,
+        *,
+        last_event_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - public API, as wait
+    ) -> PredictionStream:
+        """Stream the output of a prediction already created: ``async for event in ...``.
+
+        The same events and errors as :meth:`AsyncClient.stream` (see
+        :class:`~replicate_async.PredictionStream`). The prediction is yours, so it keeps
+        running when the stream is closed early or its task is cancelled.
+
+        Args:
+            prediction: A Prediction (its ``urls.stream`` is used) or a prediction id
+                (fetched first).
+            last_event_id: Resume after this event id (a previous stream's
+                ``last_event_id``) instead of from the first event.
+            timeout: Seconds the whole stream may take before PredictionTimeout; None
+                means the client's longest wait, one hour.
+
+        .. versionadded:: 0.1.0
+        """
+        from replicate_async._streaming import PredictionStream  # noqa: PLC0415
+
+        if isinstance(prediction, Prediction):
+            return PredictionStream(
+                self._client, prediction=prediction, last_event_id=last_event_id, timeout=timeout
+            )
+        prediction_id = prediction
+
+        async def fetch() -> Prediction:
+            return await self.get(prediction_id)
+
+        return PredictionStream(
+            self._client, start=fetch, last_event_id=last_event_id, timeout=timeout
         )
 
     async def _poll_until_terminal(
