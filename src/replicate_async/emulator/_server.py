@@ -52,17 +52,28 @@ class EmulatorServer:
         config: The emulator configuration.
         host: Interface to bind (loopback by default).
         port: TCP port (0: a free one).
+        ssl_certfile: Serve HTTPS with this PEM certificate (chain). The official Python client
+            only turns `https:` output URLs into file objects, so drive it over TLS.
+        ssl_keyfile: The certificate's PEM private key.
 
     .. versionadded:: 0.1.0
     """
 
     def __init__(
-        self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
         """Prepare (nothing runs until `start()`)."""
         self.config = config or EmulatorConfig()
         self.host = host
         self.port = port
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
         self.app = create_app(self.config)
         self.state: EmulatorState = self.app.state.emulator
         self._server: uvicorn.Server | None = None
@@ -71,8 +82,9 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
-        """`http://127.0.0.1:<port>`, the API root to give a client."""
-        return f"http://{self.host}:{self.port}"
+        """`http://127.0.0.1:<port>` (`https` with TLS), the API root to give a client."""
+        scheme = "https" if self.ssl_certfile else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def token(self) -> str:
@@ -85,7 +97,9 @@ class EmulatorServer:
         Args:
             timeout: Seconds to wait for the server to start.
         """
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+        # without it every keep-alive response waits ~40 ms (Nagle against delayed ACKs).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
@@ -95,6 +109,8 @@ class EmulatorServer:
                 log_level="warning",
                 access_log=False,
                 timeout_graceful_shutdown=1,
+                ssl_certfile=self.ssl_certfile,
+                ssl_keyfile=self.ssl_keyfile,
             )
         )
         self._server = server
