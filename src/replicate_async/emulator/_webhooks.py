@@ -3,7 +3,7 @@
 A state listener sees each `start` / `output` / `logs` / `completed` event of a prediction
 created with a `webhook`, renders the prediction as `GET` shows it, and queues a delivery
 (bounded queue; nothing is sent from the request path). The app's lifespan runs the sender
-(`background`): a few workers sharing one `httpx.AsyncClient` that never follows redirects.
+(started by the first delivery, in the lifespan's task group): a few workers sharing one `httpx.AsyncClient` that never follows redirects.
 
 As the real service does: `webhook_events_filter` is honoured (default: all four events);
 `output` and `logs` deliveries of one prediction are at least 500 ms (emulated, times the time
@@ -15,7 +15,8 @@ so receivers' clocks agree) is fresh on each attempt, and `webhook-signature` is
 of HMAC-SHA256 under the account secret. Without a lifespan (in-process `httpx.ASGITransport`)
 nothing is delivered; the events are counted as `skipped`.
 
-Chaos switch `duplicate_intermediate`: every `output` / `logs` delivery is sent twice.
+Chaos switch `duplicate_intermediate`: every `output` / `logs` delivery is sent twice (the same
+message, so the same `webhook-id`: receivers can deduplicate).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class WebhookSender:
         self.transport: httpx.AsyncBaseTransport | None = None
         self._send: MemoryObjectSendStream[Delivery] | None = None
         self._wake: anyio.Event | None = None
-        self._timers: list[tuple[float, int, int, Callable[[], None]]] = []
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = 0
         self.generation = 0
         self.reset()
@@ -144,7 +145,7 @@ class WebhookSender:
         wanted = record.webhook_events_filter or ALL_EVENTS
         if record.webhook is None or event not in wanted:
             return
-        if self._send is None:
+        if not self.start():
             self.skipped += 1
             return
         if event not in _INTERMEDIATE:
@@ -165,7 +166,7 @@ class WebhookSender:
         message = self._message(record, event)
         self._enqueue(message)
         if self.duplicate_intermediate:
-            self._enqueue(attrs.evolve(message, webhook_id=new_webhook_id()))
+            self._enqueue(attrs.evolve(message))  # the same message (and webhook-id) again
 
     def _deferred(self, record: PredictionRecord, event: str) -> None:
         """A throttled intermediate delivery falls due: send the latest state, unless completed."""
@@ -200,15 +201,33 @@ class WebhookSender:
     def _schedule(self, due: float, action: Callable[[], None]) -> None:
         """Run `action` at emulated time `due` (on the timer task)."""
         self._timer_seq += 1
-        heapq.heappush(self._timers, (due, self._timer_seq, self.generation, action))
+        heapq.heappush(self._timers, (due, self._timer_seq, action))
         if self._wake is not None:
             self._wake.set()
 
     # -- consuming (the lifespan's background task) -----------------------------------------
 
-    async def run(self) -> None:
-        """Send deliveries until cancelled (the app's lifespan runs this)."""
+    def start(self) -> bool:
+        """Open the queue and start the workers in the app's task group (False without one).
+
+        The listener calls it on the first event to deliver, so there is no race with the
+        lifespan's startup; the workers stop with the lifespan.
+
+        .. versionadded:: 0.1.0
+        """
+        if self._send is not None:
+            return True
+        if self.state.task_group is None:
+            return False
         send, receive = anyio.create_memory_object_stream[Delivery](QUEUE_SIZE)
+        self._send = send
+        self.state.spawn(lambda: self._run(send, receive))
+        return True
+
+    async def _run(
+        self, send: MemoryObjectSendStream[Delivery], receive: MemoryObjectReceiveStream[Delivery]
+    ) -> None:
+        """Send deliveries until cancelled (at the lifespan's end)."""
         client = httpx.AsyncClient(
             transport=self.transport,
             timeout=ATTEMPT_TIMEOUT,
@@ -217,7 +236,6 @@ class WebhookSender:
         )
         try:
             async with client, send, receive, anyio.create_task_group() as group:
-                self._send = send
                 group.start_soon(self._timer)
                 for _ in range(WORKERS):
                     group.start_soon(self._worker, client, receive)
@@ -230,9 +248,8 @@ class WebhookSender:
         while True:
             now = self.state.now()
             while self._timers and self._timers[0][0] <= now:
-                _, _, generation, action = heapq.heappop(self._timers)
-                if generation == self.generation:
-                    action()
+                _, _, action = heapq.heappop(self._timers)
+                action()
             self._wake = anyio.Event()
             timeout = self._timers[0][0] - now if self._timers else None
             with anyio.move_on_after(timeout):
@@ -303,11 +320,6 @@ def webhook_sender(state: EmulatorState) -> WebhookSender:
 def setup(state: EmulatorState) -> None:
     """Register the listener that queues deliveries."""
     state.add_listener(webhook_sender(state).listener)
-
-
-async def background(state: EmulatorState) -> None:
-    """Run the sender for the app's lifetime."""
-    await webhook_sender(state).run()
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:
