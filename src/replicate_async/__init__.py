@@ -31,14 +31,18 @@ from replicate_async._config import (
 from replicate_async._files import FileOutput
 from replicate_async._models import (
     Deployment,
+    File,
+    FileUrls,
     Page,
     Prediction,
     PredictionMetrics,
     PredictionStatus,
     PredictionUrls,
 )
+from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
-from replicate_async._sync import Client, SyncFileOutput, SyncPredictions
+from replicate_async._sync import Client, SyncFileOutput, SyncFiles, SyncPredictions
+from replicate_async._uploads import FileEncoding
 from replicate_async.exceptions import (
     APIError,
     AuthenticationError,
@@ -69,14 +73,18 @@ __all__ = [
     "USE_CLIENT_DEFAULT",
     "APIError",
     "AsyncClient",
+    "AsyncFiles",
     "AsyncPredictions",
     "AuthenticationError",
     "Client",
     "ClientError",
     "DecodeError",
     "Deployment",
+    "File",
+    "FileEncoding",
     "FileExpiredError",
     "FileOutput",
+    "FileUrls",
     "InvalidField",
     "NotFoundError",
     "Page",
@@ -96,6 +104,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SyncFileOutput",
+    "SyncFiles",
     "SyncPredictions",
     "Timeouts",
     "TransportError",

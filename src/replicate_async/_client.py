@@ -20,6 +20,7 @@ import httpx
 import stamina
 
 from replicate_async import _config
+from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._sansio import (
     base_headers,
@@ -31,7 +32,9 @@ from replicate_async._sansio import (
     user_agent,
 )
 from replicate_async._transport import LazyTransport, current_loop, request_not_sent
+from replicate_async._uploads import DEFAULT_MAX_DATA_URI_BYTES, check_file_encoding
 from replicate_async.exceptions import (
+    FileExpiredError,
     RateLimitError,
     ReplicateError,
     RequestTimeout,
@@ -43,10 +46,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Mapping
     from types import TracebackType
 
-    from replicate_async._config import PollPolicy, RetryPolicy, Timeouts
+    from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
     from replicate_async._files import Downloader
     from replicate_async._models import Deployment, Prediction
     from replicate_async._sansio import ModelRef, Request
+    from replicate_async._uploads import FileEncoding
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -138,6 +142,11 @@ class AsyncClient:
             downloads use it too.
         http_client: An ``httpx.AsyncClient`` to send through; it is not closed by
             :meth:`aclose`. Cannot be combined with ``transport``.
+        file_encoding: How a ``Path``, ``bytes`` or file object in an input is sent:
+            ``"auto"`` (a data URI up to ``max_data_uri_bytes``, else an upload through
+            the Files API), ``"upload"`` (always upload) or ``"data_uri"`` (always inline).
+        max_data_uri_bytes: The largest file (bytes, before base64) sent as a data URI
+            under ``"auto"``; 256 KiB by default, Replicate's advice.
 
     .. versionadded:: 0.1.0
     """
@@ -154,11 +163,19 @@ class AsyncClient:
         user_agent: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        file_encoding: FileEncoding = "auto",
+        max_data_uri_bytes: int = DEFAULT_MAX_DATA_URI_BYTES,
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
             raise TypeError("max_concurrency must be an int")
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        self._file_encoding = check_file_encoding(file_encoding)
+        if isinstance(max_data_uri_bytes, bool) or not isinstance(max_data_uri_bytes, int):
+            raise TypeError("max_data_uri_bytes must be an int")
+        if max_data_uri_bytes < 0:
+            raise ValueError(f"max_data_uri_bytes must be >= 0, got {max_data_uri_bytes}")
+        self._max_data_uri_bytes = max_data_uri_bytes
         if transport is not None and http_client is not None:
             raise ValueError("pass transport= or http_client=, not both")
         token = check_token(api_token if api_token is not None else os.environ.get(TOKEN_ENV_VAR))
@@ -184,6 +201,8 @@ class AsyncClient:
         self._closed = False
         self.predictions = AsyncPredictions(self)
         """Create, get, cancel, wait for and list predictions."""
+        self.files = AsyncFiles(self)
+        """Upload, get, list, delete and download files (the Files API)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -389,6 +408,7 @@ class AsyncClient:
         timeout: float | None = None,  # noqa: ASYNC109 - public API (PRODUCT.md)
         cancel_on_timeout: bool = False,
         use_file_output: bool = True,
+        file_encoding: FileEncoding | UseClientDefault = _config.USE_CLIENT_DEFAULT,
     ) -> Any:
         """Run a model and return its output once the prediction has succeeded.
 
@@ -419,12 +439,17 @@ class AsyncClient:
             cancel_on_timeout: Cancel the prediction remotely when ``timeout`` expires;
                 the create also carries ``Cancel-After`` (``timeout`` plus a little slack,
                 at least 5 s) so the server enforces it even if this process dies.
-            use_file_output: Turn file URLs in the output into FileOutput objects.
+            use_file_output: Turn file URLs in the output into FileOutput objects; False
+                returns them as plain URL strings.
+            file_encoding: How file inputs are sent (``"auto"``, ``"upload"`` or
+                ``"data_uri"``); the client's setting by default.
 
         Raises:
             PredictionFailed: The model failed.
             PredictionCanceled: The prediction was canceled or aborted.
             PredictionTimeout: ``timeout`` passed first.
+            FileExpiredError: The prediction succeeded but its output was already
+                deleted (``data_removed``): outputs expire an hour after a prediction ends.
 
         .. versionadded:: 0.1.0
         """
@@ -440,7 +465,7 @@ class AsyncClient:
             if cancel_on_timeout:
                 cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
         prediction = await self.predictions.create(
-            ref, input, wait=create_wait, cancel_after=cancel_after
+            ref, input, wait=create_wait, cancel_after=cancel_after, file_encoding=file_encoding
         )
         if needs_confirmation(prediction):
             remaining = budget - (anyio.current_time() - started)
@@ -452,6 +477,15 @@ class AsyncClient:
                 cancel_on_cancellation=True,
             )
         output = outcome(prediction).output
+        if output is None and prediction.data_removed:
+            raise FileExpiredError(
+                status_code=None,
+                message=(
+                    f"prediction {prediction.id} succeeded but its output is gone: Replicate "
+                    "deletes an API prediction's output (and its files) an hour after it "
+                    "finishes; run it again and read or save the output within the hour"
+                ),
+            )
         if use_file_output:
             from replicate_async._files import to_file_outputs  # noqa: PLC0415
 

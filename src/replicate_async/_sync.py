@@ -32,7 +32,10 @@ import anyio.from_thread
 
 from ._client import DEFAULT_MAX_CONCURRENCY, AsyncClient
 from ._files import FileOutput, map_outputs
+from ._config import USE_CLIENT_DEFAULT
+from ._resources.files import AsyncFiles
 from ._resources.predictions import DEFAULT_WAIT_TIMEOUT, AsyncPredictions
+from ._uploads import DEFAULT_MAX_DATA_URI_BYTES
 
 if TYPE_CHECKING:
     import os
@@ -47,10 +50,11 @@ if TYPE_CHECKING:
     from anyio.abc import TaskStatus
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-    from ._config import PollPolicy, RetryPolicy, Timeouts
-    from ._models import Deployment, Prediction
+    from ._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
+    from ._models import Deployment, File, Prediction
+    from ._uploads import FileEncoding
 
-__all__ = ["Client", "SyncFileOutput", "SyncPredictions"]
+__all__ = ["Client", "SyncFileOutput", "SyncFiles", "SyncPredictions"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -118,6 +122,8 @@ class Client:
         user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
         transport: An httpx transport to use (tests inject one).
         http_client: An ``httpx.AsyncClient`` to use for API requests.
+        file_encoding: How file inputs are sent: ``"auto"``, ``"upload"`` or ``"data_uri"``.
+        max_data_uri_bytes: The largest file sent as a data URI under ``"auto"``.
 
     .. versionadded:: 0.1.0
     """
@@ -134,6 +140,8 @@ class Client:
         user_agent: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        file_encoding: FileEncoding = "auto",
+        max_data_uri_bytes: int = DEFAULT_MAX_DATA_URI_BYTES,
     ) -> None:
         self._lock = threading.Lock()
         self._closed = False
@@ -155,6 +163,8 @@ class Client:
                     user_agent=user_agent,
                     transport=transport,
                     http_client=http_client,
+                    file_encoding=file_encoding,
+                    max_data_uri_bytes=max_data_uri_bytes,
                 )
             )
         except BaseException:
@@ -162,6 +172,8 @@ class Client:
             raise
         self.predictions: SyncPredictions = SyncPredictions(self)
         """Create, get, cancel, wait for and list predictions (blocking)."""
+        self.files: SyncFiles = SyncFiles(self)
+        """Upload, get, list, delete and download files (blocking)."""
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -208,6 +220,7 @@ class Client:
         timeout: float | None = None,
         cancel_on_timeout: bool = False,
         use_file_output: bool = True,
+        file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Any:
         """Run a model and return its output (the docstring is :meth:`AsyncClient.run`'s)."""
         output = self._call(
@@ -218,6 +231,7 @@ class Client:
             timeout=timeout,
             cancel_on_timeout=cancel_on_timeout,
             use_file_output=use_file_output,
+            file_encoding=file_encoding,
         )
         return map_outputs(
             output,
@@ -385,6 +399,7 @@ class SyncPredictions:
         cancel_after: float | str | timedelta | None = None,
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
+        file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Prediction:
         """Create a prediction (the docstring is :meth:`AsyncPredictions.create`'s)."""
         c = self._client
@@ -396,6 +411,7 @@ class SyncPredictions:
             cancel_after=cancel_after,
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
+            file_encoding=file_encoding,
         )
 
     @_mirrors(AsyncPredictions.get)
@@ -434,6 +450,80 @@ class SyncPredictions:
         """Iterate lazily over predictions (the docstring is :meth:`AsyncPredictions.list`'s)."""
         c = self._client
         return c._iterate(c._async.predictions.list)  # noqa: SLF001
+
+
+class SyncFiles:
+    """``client.files`` on the blocking :class:`Client`: the Files API as plain calls.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<SyncFiles of {self._client!r}>"
+
+    @_mirrors(AsyncFiles.create)
+    def create(
+        self,
+        file: Any,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> File:
+        """Upload a file (the docstring is :meth:`AsyncFiles.create`'s)."""
+        c = self._client
+        return c._call(  # noqa: SLF001
+            c._async.files.create,  # noqa: SLF001
+            file,
+            filename=filename,
+            content_type=content_type,
+            metadata=metadata,
+        )
+
+    @_mirrors(AsyncFiles.get)
+    def get(self, file_id: str) -> File:
+        """Fetch a file (the docstring is :meth:`AsyncFiles.get`'s)."""
+        c = self._client
+        return c._call(c._async.files.get, file_id)  # noqa: SLF001
+
+    @_mirrors(AsyncFiles.list)
+    def list(self) -> Iterator[File]:
+        """Iterate lazily over files (the docstring is :meth:`AsyncFiles.list`'s)."""
+        c = self._client
+        return c._iterate(c._async.files.list)  # noqa: SLF001
+
+    @_mirrors(AsyncFiles.delete)
+    def delete(self, file_id: str) -> None:
+        """Delete a file (the docstring is :meth:`AsyncFiles.delete`'s)."""
+        c = self._client
+        return c._call(c._async.files.delete, file_id)  # noqa: SLF001
+
+    @_mirrors(AsyncFiles.read)
+    def read(self, file: File | str) -> bytes:
+        """Download a file whole (the docstring is :meth:`AsyncFiles.read`'s)."""
+        c = self._client
+        return c._call(c._async.files.read, file)  # noqa: SLF001
+
+    def iter_bytes(self, file: File | str) -> Iterator[bytes]:
+        """Iterate over a file's content as it arrives.
+
+        Args:
+            file: A :class:`~replicate_async.File`, a file id, its ``urls.get``, or a
+                signed download URL.
+
+        .. versionadded:: 0.1.0
+        """
+        c = self._client
+        return c._iterate(lambda: c._async.files.aiter_bytes(file))  # noqa: SLF001
+
+    @_mirrors(AsyncFiles.save)
+    def save(self, file: File | str, path: str | os.PathLike[str]) -> Path:
+        """Download a file atomically (the docstring is :meth:`AsyncFiles.save`'s)."""
+        c = self._client
+        return c._call(c._async.files.save, file, path)  # noqa: SLF001
 
 
 class SyncFileOutput:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
 
-from replicate_async import _sansio
+from replicate_async import _config, _sansio
 from replicate_async._models import Prediction
+from replicate_async._uploads import encode_request
 from replicate_async.exceptions import DecodeError, PredictionTimeout
 
 if TYPE_CHECKING:
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from replicate_async._client import AsyncClient
+    from replicate_async._config import UseClientDefault
     from replicate_async._models import Deployment
+    from replicate_async._uploads import FileEncoding
     from replicate_async._streaming import PredictionStream
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncPredictions"]
@@ -50,6 +53,7 @@ class AsyncPredictions:
         cancel_after: float | str | timedelta | None = None,
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
+        file_encoding: FileEncoding | UseClientDefault = _config.USE_CLIENT_DEFAULT,
     ) -> Prediction:
         """Create a prediction and return it as the server answered.
 
@@ -72,6 +76,10 @@ class AsyncPredictions:
             webhook: An https URL the server calls with updates.
             webhook_events_filter: Which events call the webhook (start, output, logs,
                 completed).
+            file_encoding: How a ``Path``, ``bytes`` or file object in ``input`` is sent:
+                ``"auto"`` (a data URI when small, else an upload through the Files API),
+                ``"upload"`` or ``"data_uri"``; the client's setting by default. Files are
+                encoded before the create is sent: a failed upload creates nothing.
 
         .. versionadded:: 0.1.0
         """
@@ -83,6 +91,7 @@ class AsyncPredictions:
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
         )
+        request = await encode_request(self._client, request, file_encoding)
         return await self._client._send_prediction(  # noqa: SLF001 - the client's internals
             request,
             create=True,
