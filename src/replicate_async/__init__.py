@@ -41,7 +41,16 @@ from replicate_async._models import (
 )
 from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
-from replicate_async._sync import Client, SyncFileOutput, SyncFiles, SyncPredictions
+from replicate_async._resources.webhooks import AsyncWebhooks, WebhookWaiter
+from replicate_async._streaming import PredictionStream, StreamEvent, StreamingNotSupportedError
+from replicate_async._sync import (
+    Client,
+    SyncFileOutput,
+    SyncFiles,
+    SyncPredictions,
+    SyncPredictionStream,
+    SyncWebhooks,
+)
 from replicate_async._uploads import FileEncoding
 from replicate_async.exceptions import (
     APIError,
@@ -75,6 +84,7 @@ __all__ = [
     "AsyncClient",
     "AsyncFiles",
     "AsyncPredictions",
+    "AsyncWebhooks",
     "AuthenticationError",
     "Client",
     "ClientError",
@@ -96,6 +106,7 @@ __all__ = [
     "PredictionFailed",
     "PredictionMetrics",
     "PredictionStatus",
+    "PredictionStream",
     "PredictionTimeout",
     "PredictionUrls",
     "RateLimitError",
@@ -103,15 +114,20 @@ __all__ = [
     "RequestTimeout",
     "RetryPolicy",
     "ServerError",
+    "StreamEvent",
+    "StreamingNotSupportedError",
     "SyncFileOutput",
     "SyncFiles",
+    "SyncPredictionStream",
     "SyncPredictions",
+    "SyncWebhooks",
     "Timeouts",
     "TransportError",
     "UnsupportedURLError",
     "UseClientDefault",
     "ValidationError",
     "WebhookVerificationError",
+    "WebhookWaiter",
     "async_run",
     "run",
 ]

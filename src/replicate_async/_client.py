@@ -22,6 +22,7 @@ import stamina
 from replicate_async import _config
 from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
+from replicate_async._resources.webhooks import AsyncWebhooks
 from replicate_async._sansio import (
     base_headers,
     check_token,
@@ -43,13 +44,14 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable, Mapping
+    from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
     from types import TracebackType
 
     from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
     from replicate_async._files import Downloader
     from replicate_async._models import Deployment, Prediction
     from replicate_async._sansio import ModelRef, Request
+    from replicate_async._streaming import PredictionStream
     from replicate_async._uploads import FileEncoding
 
 __all__ = [
@@ -203,6 +205,8 @@ class AsyncClient:
         """Create, get, cancel, wait for and list predictions."""
         self.files = AsyncFiles(self)
         """Upload, get, list, delete and download files (the Files API)."""
+        self.webhooks = AsyncWebhooks(self)
+        """The webhook signing secret (``default_secret()``)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -409,6 +413,8 @@ class AsyncClient:
         cancel_on_timeout: bool = False,
         use_file_output: bool = True,
         file_encoding: FileEncoding | UseClientDefault = _config.USE_CLIENT_DEFAULT,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
     ) -> Any:
         """Run a model and return its output once the prediction has succeeded.
 
@@ -443,6 +449,9 @@ class AsyncClient:
                 returns them as plain URL strings.
             file_encoding: How file inputs are sent (``"auto"``, ``"upload"`` or
                 ``"data_uri"``); the client's setting by default.
+            webhook: An https URL the server also calls with updates.
+            webhook_events_filter: Which events call the webhook (start, output, logs,
+                completed).
 
         Raises:
             PredictionFailed: The model failed.
@@ -465,7 +474,13 @@ class AsyncClient:
             if cancel_on_timeout:
                 cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
         prediction = await self.predictions.create(
-            ref, input, wait=create_wait, cancel_after=cancel_after, file_encoding=file_encoding
+            ref,
+            input,
+            wait=create_wait,
+            cancel_after=cancel_after,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
         )
         if needs_confirmation(prediction):
             remaining = budget - (anyio.current_time() - started)
@@ -491,6 +506,64 @@ class AsyncClient:
 
             return to_file_outputs(output, self.downloader())
         return output
+
+    # ------------------------------------------------------------------ stream
+
+    def stream(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
+        *,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
+    ) -> PredictionStream:
+        """Run a streaming model and iterate over its output as it is produced.
+
+        ``async for event in client.stream("meta/meta-llama-3-8b-instruct", input={...})``
+        creates the prediction (without ``Prefer: wait``) on the first iteration and
+        reads its ``urls.stream``: ``output`` events (text chunks), ``logs`` events,
+        then ``done``, after which iteration ends. ``.text()`` yields only the output
+        text. The stream URL is fetched without the API token; broken connections are
+        resumed with ``Last-Event-ID``, so no chunk is lost or repeated.
+
+        Cancelling the iterating task, or leaving ``async with client.stream(...)``
+        early, cancels the prediction remotely (shielded, best effort), as ``run`` does.
+
+        Args:
+            ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
+                or ``Deployment("owner/name")``.
+            input: The model's input.
+            timeout: Seconds the whole stream may take before PredictionTimeout; None
+                waits up to :data:`DEFAULT_RUN_TIMEOUT`.
+            cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes.
+            webhook: An https URL the server also calls with updates.
+            webhook_events_filter: Which events call the webhook (start, output, logs,
+                completed).
+
+        Raises:
+            StreamingNotSupportedError: The model does not stream (no ``urls.stream``).
+            PredictionFailed: The stream sent an ``error`` event.
+            PredictionCanceled: The stream ended with ``done`` and reason ``canceled``.
+            PredictionTimeout: ``timeout`` passed first.
+
+        .. versionadded:: 0.1.0
+        """
+        from replicate_async._streaming import PredictionStream  # noqa: PLC0415
+
+        async def start() -> Prediction:
+            return await self.predictions.create(
+                ref,
+                input,
+                wait=False,
+                webhook=webhook,
+                webhook_events_filter=webhook_events_filter,
+            )
+
+        return PredictionStream(
+            self, start=start, owned=True, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+        )
 
 
 def _default_user_agent() -> str:

@@ -25,6 +25,7 @@ import contextlib
 import functools
 import sys
 import threading
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, ParamSpec, Self, TypeVar
 
 import anyio
@@ -35,6 +36,7 @@ from ._files import FileOutput, map_outputs
 from ._config import USE_CLIENT_DEFAULT
 from ._resources.files import AsyncFiles
 from ._resources.predictions import DEFAULT_WAIT_TIMEOUT, AsyncPredictions
+from ._resources.webhooks import AsyncWebhooks
 from ._uploads import DEFAULT_MAX_DATA_URI_BYTES
 
 if TYPE_CHECKING:
@@ -52,9 +54,17 @@ if TYPE_CHECKING:
 
     from ._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
     from ._models import Deployment, File, Prediction
+    from ._streaming import PredictionStream, StreamEvent
     from ._uploads import FileEncoding
 
-__all__ = ["Client", "SyncFileOutput", "SyncFiles", "SyncPredictions"]
+__all__ = [
+    "Client",
+    "SyncFileOutput",
+    "SyncFiles",
+    "SyncPredictionStream",
+    "SyncPredictions",
+    "SyncWebhooks",
+]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -172,6 +182,8 @@ class Client:
             raise
         self.predictions: SyncPredictions = SyncPredictions(self)
         """Create, get, cancel, wait for and list predictions (blocking)."""
+        self.webhooks: SyncWebhooks = SyncWebhooks(self)
+        """The webhook signing secret (blocking)."""
         self.files: SyncFiles = SyncFiles(self)
         """Upload, get, list, delete and download files (blocking)."""
 
@@ -221,6 +233,8 @@ class Client:
         cancel_on_timeout: bool = False,
         use_file_output: bool = True,
         file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
     ) -> Any:
         """Run a model and return its output (the docstring is :meth:`AsyncClient.run`'s)."""
         output = self._call(
@@ -232,11 +246,36 @@ class Client:
             cancel_on_timeout=cancel_on_timeout,
             use_file_output=use_file_output,
             file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
         )
         return map_outputs(
             output,
             lambda value: SyncFileOutput(value, self) if isinstance(value, FileOutput) else value,
         )
+
+    @_mirrors(AsyncClient.stream)
+    def stream(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None = None,  # noqa: A002  (the API's own name)
+        *,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
+    ) -> SyncPredictionStream:
+        """Stream a model's output (the docstring is :meth:`AsyncClient.stream`'s)."""
+        self._portal_or_raise()
+        stream = self._async.stream(
+            ref,
+            input,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        return SyncPredictionStream(stream, self)
 
     # -- the bridge -------------------------------------------------------------------
 
@@ -451,6 +490,26 @@ class SyncPredictions:
         c = self._client
         return c._iterate(c._async.predictions.list)  # noqa: SLF001
 
+    @_mirrors(AsyncPredictions.stream)
+    def stream(
+        self,
+        prediction: Prediction | str,
+        *,
+        last_event_id: str | None = None,
+        timeout: float | None = None,
+        cancel_on_cancellation: bool = True,
+    ) -> SyncPredictionStream:
+        """Stream a prediction's output (the docstring is :meth:`AsyncPredictions.stream`'s)."""
+        c = self._client
+        c._portal_or_raise()  # noqa: SLF001
+        stream = c._async.predictions.stream(  # noqa: SLF001
+            prediction,
+            last_event_id=last_event_id,
+            timeout=timeout,
+            cancel_on_cancellation=cancel_on_cancellation,
+        )
+        return SyncPredictionStream(stream, c)
+
 
 class SyncFiles:
     """``client.files`` on the blocking :class:`Client`: the Files API as plain calls.
@@ -524,6 +583,103 @@ class SyncFiles:
         """Download a file atomically (the docstring is :meth:`AsyncFiles.save`'s)."""
         c = self._client
         return c._call(c._async.files.save, file, path)  # noqa: SLF001
+
+
+class SyncPredictionStream:
+    """A prediction's output stream on the blocking :class:`Client`: ``for event in ...``.
+
+    The events and errors of :class:`~replicate_async.PredictionStream`, read lazily on
+    the client's event-loop thread. Use ``with client.stream(...) as events:`` (or
+    :meth:`close`) when you may stop early: closing a stream that
+    :meth:`Client.stream` started before its ``done`` cancels the prediction remotely.
+
+    Args:
+        stream: The async stream this one drives.
+        client: The client whose event-loop thread reads it.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, stream: PredictionStream, client: Client) -> None:
+        self._stream = stream
+        self._client = client
+        self._events: Iterator[StreamEvent] | None = None
+
+    def __repr__(self) -> str:
+        return "Sync" + repr(self._stream)
+
+    @property
+    def prediction(self) -> Prediction | None:
+        """The prediction as created (or as given); None before the first event was asked for.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._stream.prediction
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the last event received, to resume with ``predictions.stream(...)``.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._stream.last_event_id
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        if self._events is None:
+            stream = self._stream
+            self._events = self._client._iterate(lambda: stream)  # noqa: SLF001
+        return next(self._events)
+
+    def text(self) -> Iterator[str]:
+        """Iterate over the text of the ``output`` events only: a language model's tokens.
+
+        .. versionadded:: 0.1.0
+        """
+        return self._client._iterate(self._stream.text)  # noqa: SLF001
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading: close the connection, cancelling the prediction if it was left early.
+
+        .. versionadded:: 0.1.0
+        """
+        events, self._events = self._events, None
+        if isinstance(events, Generator):
+            events.close()
+        if not self._client._closed:  # noqa: SLF001
+            self._client._call(self._stream.aclose)  # noqa: SLF001
+
+
+class SyncWebhooks:
+    """``client.webhooks`` on the blocking :class:`Client`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<SyncWebhooks of {self._client!r}>"
+
+    @_mirrors(AsyncWebhooks.default_secret)
+    def default_secret(self) -> str:
+        """The webhook signing secret (the docstring is :meth:`AsyncWebhooks.default_secret`'s)."""
+        c = self._client
+        return c._call(c._async.webhooks.default_secret)  # noqa: SLF001
 
 
 class SyncFileOutput:

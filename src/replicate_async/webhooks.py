@@ -22,6 +22,10 @@ Replicate signs every delivery per Standard Webhooks (``webhook-id``, ``webhook-
 
 Deliveries can repeat (the ``completed`` one is retried until answered with 2xx, under the same
 ``webhook-id``) and can arrive out of order, so handle them idempotently.
+
+To wait for predictions through their webhooks instead of polling, hand each delivery to a
+`WebhookWaiter` (also importable from here): ``await waiter.deliver(request.headers, body)``
+in the endpoint, ``await waiter.wait(prediction)`` wherever the result is needed.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from typing import Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from replicate_async._converters import structure
 from replicate_async._models import Prediction
 from replicate_async._sansio import signing
 from replicate_async.exceptions import DecodeError, WebhookVerificationError
+
+if TYPE_CHECKING:
+    from replicate_async._resources.webhooks import WebhookWaiter
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -42,6 +49,7 @@ __all__ = [
     "HeadersLike",
     "WebhookEvent",
     "WebhookVerificationError",
+    "WebhookWaiter",
     "parse",
     "verify",
 ]
@@ -160,3 +168,12 @@ def parse(body: bytes | bytearray | str) -> Prediction:
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise DecodeError(message=f"webhook body is not JSON: {exc}") from exc
     return structure(data, Prediction)
+
+
+def __getattr__(name: str) -> Any:
+    """`WebhookWaiter`, imported on first use (its module imports this one)."""
+    if name == "WebhookWaiter":
+        from replicate_async._resources.webhooks import WebhookWaiter  # noqa: PLC0415
+
+        return WebhookWaiter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from replicate_async._client import AsyncClient
     from replicate_async._config import UseClientDefault
     from replicate_async._models import Deployment
-    from replicate_async._uploads import FileEncoding
     from replicate_async._streaming import PredictionStream
+    from replicate_async._uploads import FileEncoding
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncPredictions"]
 
@@ -196,13 +196,13 @@ class AsyncPredictions:
         prediction: Prediction | str,
         *,
         last_event_id: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - public API, as wait
+        timeout: float | None = None,
+        cancel_on_cancellation: bool = True,
     ) -> PredictionStream:
         """Stream the output of a prediction already created: ``async for event in ...``.
 
         The same events and errors as :meth:`AsyncClient.stream` (see
-        :class:`~replicate_async.PredictionStream`). The prediction is yours, so it keeps
-        running when the stream is closed early or its task is cancelled.
+        :class:`~replicate_async.PredictionStream`).
 
         Args:
             prediction: A Prediction (its ``urls.stream`` is used) or a prediction id
@@ -211,6 +211,10 @@ class AsyncPredictions:
                 ``last_event_id``) instead of from the first event.
             timeout: Seconds the whole stream may take before PredictionTimeout; None
                 means the client's longest wait, one hour.
+            cancel_on_cancellation: Cancel the prediction remotely (shielded, best
+                effort) when the iterating task is cancelled or the stream is closed
+                before ``done``, as :meth:`wait` does; False leaves it running (for
+                example when you only watch a prediction that others use).
 
         .. versionadded:: 0.1.0
         """
@@ -218,7 +222,11 @@ class AsyncPredictions:
 
         if isinstance(prediction, Prediction):
             return PredictionStream(
-                self._client, prediction=prediction, last_event_id=last_event_id, timeout=timeout
+                self._client,
+                prediction=prediction,
+                owned=cancel_on_cancellation,
+                last_event_id=last_event_id,
+                timeout=timeout,
             )
         prediction_id = prediction
 
@@ -226,7 +234,11 @@ class AsyncPredictions:
             return await self.get(prediction_id)
 
         return PredictionStream(
-            self._client, start=fetch, last_event_id=last_event_id, timeout=timeout
+            self._client,
+            start=fetch,
+            owned=cancel_on_cancellation,
+            last_event_id=last_event_id,
+            timeout=timeout,
         )
 
     async def _poll_until_terminal(
