@@ -283,6 +283,8 @@ class WebhookSender:
         except (httpx.HTTPError, httpx.InvalidURL):
             status = None
         ok = status is not None and 200 <= status < 300  # noqa: PLR2004
+        if delivery.generation != self.generation:  # the state was reset meanwhile
+            return ok
         self.log.append(
             {
                 "prediction_id": delivery.prediction_id,
