@@ -50,7 +50,9 @@ def mypy(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the docs with Sphinx (warnings are errors)."""
     session.install("-e", ".[emulator]", *_groups("docs"))
-    session.run("sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run(
+        "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )
 
 
 @nox.session(python="3.11")
