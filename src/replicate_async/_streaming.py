@@ -184,6 +184,23 @@ def _done_reason(data: str) -> str:
     return reason if isinstance(reason, str) else ""
 
 
+async def _unwind(chunks: AsyncIterator[bytes]) -> None:
+    """Finish a response's body iterator without reading it to its end.
+
+    httpx's body iterator is a chain of async generators, and closing the outer one leaves
+    the inner ones suspended (trio warns when they are collected). An exception raised in
+    the innermost read unwinds, and so finishes, all of them: cancel a read. Bytes already
+    buffered are read (and dropped) until a read has to wait.
+    """
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        try:
+            while True:
+                await anext(chunks)
+        except (StopAsyncIteration, httpx.HTTPError, httpx.StreamError, OSError):
+            pass
+
+
 def _ending(item: ServerSentEvent) -> tuple[PredictionStatus, str | None] | None:
     """How an ``error`` event or a failed or canceled ``done`` ends the stream, else None."""
     if item.event == "error":
@@ -376,12 +393,7 @@ class PredictionStream:
         response, self._response = self._response, None
         chunks, self._chunks = self._chunks, None
         if chunks is not None:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                try:
-                    await aclose()
-                except (httpx.HTTPError, OSError) as exc:  # pragma: no cover - depends on timing
-                    logger.debug("closing a stream's body failed: %s", exc)
+            await _unwind(chunks)
         if response is not None:
             try:
                 await response.aclose()
