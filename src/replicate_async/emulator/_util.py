@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from datetime import UTC, datetime
@@ -45,9 +46,15 @@ def dumps(value: Any) -> bytes:
 def iso(timestamp: float, digits: int = 6) -> str:
     """RFC 3339 UTC with `Z` and `digits` (3, 6 or 9) fractional digits."""
     whole = int(timestamp)
-    base = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    base = _whole_seconds(whole)
     fraction = f"{timestamp - whole:.9f}"[2 : 2 + digits]
     return f"{base}.{fraction}Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _whole_seconds(whole: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SS` of a Unix second (cached: consecutive calls share their second)."""
+    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_iso(text: str) -> float:

@@ -137,16 +137,73 @@ def _convert(prefix: str, error: SchemaError) -> list[InvalidField]:
     return [InvalidField(kind, field, error.message)]
 
 
+#: Python types that certainly match a JSON Schema `type` (bool is not an integer; floats that
+#: are whole numbers, which Draft 7 counts as integers, are left to jsonschema).
+_EXACT_TYPES: Mapping[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+#: Property keywords the quick check understands (`format` is not enforced by Draft7Validator).
+_QUICK_KEYWORDS = frozenset(
+    {"type", "enum", "minimum", "maximum", "default", "title", "description", "format", "x-order"}
+)
+_QuickProperty = tuple[tuple[type, ...], tuple[Any, ...] | None, Any, Any]
+
+
+def _quick_plan(schema: Mapping[str, Any]) -> tuple[frozenset[str], dict[str, _QuickProperty]]:
+    """What the quick check needs of a simple flat schema (empty when the schema is not simple)."""
+    properties = schema.get("properties", {})
+    simple = (
+        set(schema) <= {"type", "title", "required", "properties"}
+        and schema.get("type") == "object"
+    )
+    plan: dict[str, _QuickProperty] = {}
+    for name, prop in properties.items() if simple else ():
+        kind = prop.get("type") if isinstance(prop, dict) else None
+        types = _EXACT_TYPES.get(kind) if isinstance(kind, str) else None
+        if types is None or not set(prop) <= _QUICK_KEYWORDS:
+            continue  # checked by jsonschema whenever present
+        enum = tuple(prop["enum"]) if "enum" in prop else None
+        numeric = kind in ("integer", "number")  # bounds apply to numbers only
+        low, high = (prop.get("minimum"), prop.get("maximum")) if numeric else (None, None)
+        plan[name] = (types, enum, low, high)
+    return frozenset(schema.get("required", ())), plan if simple else {}
+
+
 class InputValidator:
     """A model's compiled input validator (built once per model, reused for every create)."""
 
     def __init__(self, input_schema: Mapping[str, Any], components: Mapping[str, Any]) -> None:
         """Compile `input_schema` with its enum components resolved."""
-        self._validator = Draft7Validator(_resolve(dict(input_schema), components))
+        resolved = _resolve(dict(input_schema), components)
+        self._validator = Draft7Validator(resolved)
+        self._required, self._quick = _quick_plan(resolved)
+        self._known = frozenset(resolved.get("properties", {}))
+
+    def _certainly_valid(self, value: Any) -> bool:
+        """A fast check of the common case; False means "ask jsonschema", not "invalid"."""
+        if not self._quick or type(value) is not dict or not self._required <= value.keys():
+            return False
+        for name, item in value.items():
+            if name not in self._known:
+                continue  # additional properties are allowed by simple schemas
+            rule = self._quick.get(name)
+            if rule is None:
+                return False
+            types, enum, low, high = rule
+            if type(item) not in types:
+                return False
+            if enum is not None and not any(type(e) is type(item) and e == item for e in enum):
+                return False
+            if (low is not None and item < low) or (high is not None and item > high):
+                return False
+        return True
 
     def errors(self, value: Any) -> list[InvalidField]:
         """The invalid fields of `value` as a prediction's `input` (empty: valid)."""
-        if self._validator.is_valid(value):
+        if self._certainly_valid(value) or self._validator.is_valid(value):
             return []
         out: list[InvalidField] = []
         seen: set[tuple[str, str]] = set()
