@@ -1,0 +1,353 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The client-side rate limiter: one token bucket per server bucket, shared by every call.
+
+The API meters three buckets per token: creates (600 per minute), ``GET
+/v1/predictions/{id}`` (its own, much larger bucket: 60,000 per minute observed) and
+everything else (3,000 per minute). Every request a client sends first takes a token
+from the matching bucket here, so a large fan-out runs at the allowed rate instead of
+discovering it through a storm of 429s (promise 6).
+
+The bucket arithmetic (:class:`TokenBucket`) is pure: it takes the time as an argument
+and never sleeps, so it is tested without an event loop. :class:`RateLimiter` is the thin
+anyio shell around it: one FIFO lock per bucket, whose holder alone sleeps until the
+next token is due, so thousands of waiting tasks cost one timer, not thousands.
+
+Steering from the server:
+
+- ``ratelimit-remaining`` on a reply is the server's own count after that request.
+  Requests sent after it may not have been counted yet, and the bucket has refilled
+  since it was sent; the local bucket is lowered to that estimate when it is higher.
+- A 429 pauses the whole bucket for the server's ``Retry-After`` (or the reply's
+  ``ratelimit-reset``), not just the one request, and lowers the local rate by a fifth;
+  the rate recovers by 5 % of the configured one per second.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+import anyio
+import attrs
+import stamina
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "BucketName",
+    "RateLimit",
+    "RateLimiter",
+    "RateLimits",
+    "RequestHooks",
+    "TokenBucket",
+    "bucket_for",
+]
+
+BucketName = Literal["create", "get_prediction", "other"]
+
+#: Factor applied to a bucket's rate on a 429.
+TIGHTEN: Final = 0.8
+#: Lowest rate a bucket is tightened to, as a fraction of its configured rate.
+FLOOR: Final = 0.1
+#: Fraction of the configured rate recovered per second without a 429.
+RECOVERY: Final = 0.05
+#: Longest pause in seconds a 429 may impose on a bucket (the client passes its
+#: ``RetryPolicy.max_retry_after``).
+MAX_PAUSE: Final = 60.0
+
+
+class RequestHooks(Protocol):
+    """What a fan-out job hears about its own requests (set in its task via :data:`REQUEST_HOOKS`)."""
+
+    def sending(self, bucket: BucketName) -> None:
+        """A request of *bucket* got its token and is about to be sent (may raise to stop it)."""
+
+    def throttled(self, bucket: BucketName) -> None:
+        """A request of *bucket* was answered 429 (it is retried)."""
+
+
+#: The hooks of the job running in the current task, if any (fan-out sets them per job).
+REQUEST_HOOKS: contextvars.ContextVar[RequestHooks | None] = contextvars.ContextVar(
+    "replicate_async_request_hooks", default=None
+)
+
+
+def _check_limit(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validator: a finite number > 0 (or None for the burst)."""
+    if value is None and attribute.name == "burst":
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{attribute.name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RateLimit:
+    """One bucket of the account's rate limits.
+
+    Args:
+        per_minute: Requests per minute the bucket refills.
+        burst: How many requests may go at once (the bucket's size); ``per_minute`` when
+            None, as the real API does (its first reply says ``ratelimit-remaining: 599``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    per_minute: float = attrs.field(validator=_check_limit)
+    burst: float | None = attrs.field(default=None, validator=_check_limit)
+
+    @property
+    def capacity(self) -> float:
+        """The bucket's size: ``burst``, else ``per_minute``.
+
+        .. versionadded:: 0.1.0
+        """
+        return self.per_minute if self.burst is None else max(1.0, self.burst)
+
+
+@attrs.frozen(kw_only=True)
+class RateLimits:
+    """The account's rate limits, enforced on the client side (``AsyncClient(rate_limits=...)``).
+
+    The defaults are the API's documented limits. None switches a bucket off; use
+    :meth:`unlimited` against a server without limits (the emulator in a benchmark).
+
+    Args:
+        create: The three prediction-create routes.
+        get_prediction: ``GET /v1/predictions/{id}`` (polling).
+        other: Every other API call (cancel, list, models, ...).
+
+    .. versionadded:: 0.1.0
+    """
+
+    create: RateLimit | None = RateLimit(per_minute=600)
+    get_prediction: RateLimit | None = RateLimit(per_minute=60_000)
+    other: RateLimit | None = RateLimit(per_minute=3_000)
+
+    @classmethod
+    def unlimited(cls) -> RateLimits:
+        """No client-side limit at all.
+
+        .. versionadded:: 0.1.0
+        """
+        return cls(create=None, get_prediction=None, other=None)
+
+
+DEFAULT_RATE_LIMITS: Final = RateLimits()
+"""The API's documented limits."""
+
+
+def bucket_for(method: str, path: str) -> BucketName:
+    """The server bucket a request is metered in, from its method and path (or absolute URL)."""
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    path = path.split("?", 1)[0].rstrip("/")
+    parts = path.split("/")
+    if method == "POST" and parts[-1] == "predictions":
+        return "create"
+    # /v1/predictions/{id}
+    if method == "GET" and len(parts) == 4 and parts[1:3] == ["v1", "predictions"]:  # noqa: PLR2004
+        return "get_prediction"
+    return "other"
+
+
+class TokenBucket:
+    """A token bucket whose level the server's replies correct (sans-I/O: times are arguments).
+
+    Args:
+        limit: The configured rate and burst.
+        now: The current time (any monotonic clock, in seconds).
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = (
+        "blocked_until",
+        "capacity",
+        "configured_rate",
+        "rate",
+        "taken",
+        "throttled",
+        "tokens",
+        "updated",
+    )
+
+    def __init__(self, limit: RateLimit, now: float) -> None:
+        self.configured_rate = limit.per_minute / 60.0
+        self.rate = self.configured_rate
+        self.capacity = limit.capacity
+        self.tokens = self.capacity
+        self.updated = now
+        self.blocked_until = -math.inf
+        self.taken = 0
+        """How many tokens were taken so far (the sequence number of the last one)."""
+        self.throttled = 0
+        """How many 429s were reported."""
+
+    def _refill(self, now: float) -> None:
+        """Add the tokens due since the last update, and let a tightened rate recover."""
+        elapsed = max(0.0, now - self.updated)
+        self.updated = max(self.updated, now)
+        if self.rate < self.configured_rate:
+            self.rate = min(
+                self.configured_rate, self.rate + self.configured_rate * RECOVERY * elapsed
+            )
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
+
+    def take(self, now: float) -> float:
+        """Take one token: 0.0 when taken, else the seconds to wait before asking again."""
+        if now < self.blocked_until:
+            return self.blocked_until - now
+        self._refill(now)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.taken += 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    def observe(self, remaining: float, ticket: int, sent_at: float, now: float) -> None:
+        """Lower the level to what the server reported (``ratelimit-remaining``) when it is lower.
+
+        Args:
+            remaining: The server's tokens left after counting the request.
+            ticket: The value of :attr:`taken` when the request took its token.
+            sent_at: When the request was sent.
+            now: The current time.
+        """
+        self._refill(now)
+        # The server's level since then: refilled for at most the time elapsed, minus the
+        # requests sent after this one (the server may not have counted them yet).
+        since = max(0.0, now - sent_at)
+        server = min(self.capacity, remaining + since * self.rate) - (self.taken - ticket)
+        self.tokens = max(-self.capacity, min(self.tokens, server))
+
+    def throttle(self, retry_after: float | None, now: float, max_pause: float = MAX_PAUSE) -> None:
+        """A 429: pause the whole bucket for *retry_after* seconds and lower its rate.
+
+        Several requests in flight meet the same 429 storm; only the first one of a pause
+        lowers the rate. Without a delay the bucket is only emptied.
+        """
+        self._refill(now)
+        self.throttled += 1
+        pause = 0.0 if retry_after is None else min(max(retry_after, 0.0), max_pause)
+        if now >= self.blocked_until:
+            self.rate = max(self.configured_rate * FLOOR, self.rate * TIGHTEN)
+        self.blocked_until = max(self.blocked_until, now + pause)
+        self.tokens = min(self.tokens, 0.0)
+
+
+def _header(headers: Mapping[str, str], name: str) -> float | None:
+    """A numeric header's value, or None when absent or malformed."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+class RateLimiter:
+    """The client's rate limiter: takes a token before each request, learns from each reply.
+
+    Args:
+        limits: The account's limits.
+        clock: The time source (``anyio.current_time`` by default).
+        max_pause: Longest pause in seconds a 429 imposes on its bucket.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        limits: RateLimits,
+        clock: Callable[[], float] = anyio.current_time,
+        *,
+        max_pause: float = MAX_PAUSE,
+    ) -> None:
+        self.limits = limits
+        self._max_pause = max_pause
+        self._clock = clock
+        self._buckets: dict[BucketName, TokenBucket] = {}
+        self._locks: dict[BucketName, anyio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"<RateLimiter {self.limits!r}>"
+
+    def bucket(self, name: BucketName) -> TokenBucket | None:
+        """The bucket *name* (made on first use), or None when that bucket is switched off."""
+        found = self._buckets.get(name)
+        if found is None:
+            limit: RateLimit | None = getattr(self.limits, name)
+            if limit is None:
+                return None
+            found = self._buckets[name] = TokenBucket(limit, self._clock())
+            self._locks[name] = anyio.Lock()
+        return found
+
+    @property
+    def throttled(self) -> int:
+        """How many 429 replies this limiter has seen, over all buckets."""
+        return sum(b.throttled for b in self._buckets.values())
+
+    async def acquire(self, name: BucketName) -> tuple[int, float] | None:
+        """Wait for a token of bucket *name*; returns the ticket to pass to :meth:`observe`."""
+        bucket = self.bucket(name)
+        ticket: tuple[int, float] | None = None
+        if bucket is not None:
+            lock = self._locks[name]
+            # Fast path: nobody queues (the head of the queue holds the lock while it sleeps).
+            if lock.locked() or bucket.take(self._clock()) > 0.0:
+                async with lock:
+                    # One sleeper for the whole queue; the delay is computed, not signalled.
+                    while (delay := bucket.take(self._clock())) > 0.0:  # noqa: ASYNC110
+                        await anyio.sleep(delay)
+            ticket = bucket.taken, self._clock()
+        hooks = REQUEST_HOOKS.get()
+        if hooks is not None:
+            hooks.sending(name)
+        return ticket
+
+    def observe(
+        self,
+        name: BucketName,
+        ticket: tuple[int, float] | None,
+        status: int,
+        headers: Mapping[str, str],
+        retry_after: float | None = None,
+    ) -> None:
+        """Learn from the reply to a request that took *ticket*.
+
+        Args:
+            name: The request's bucket.
+            ticket: What :meth:`acquire` returned.
+            status: The reply's status code.
+            headers: The reply's headers (``ratelimit-remaining``, ``ratelimit-reset``).
+            retry_after: For a 429, the seconds the server asked to wait, if it said.
+        """
+        if status == 429:  # noqa: PLR2004
+            hooks = REQUEST_HOOKS.get()
+            if hooks is not None:
+                hooks.throttled(name)
+        bucket = self._buckets.get(name)
+        if bucket is None or ticket is None:
+            return
+        now = self._clock()
+        if status == 429:  # noqa: PLR2004
+            if retry_after is None:
+                retry_after = _header(headers, "retry-after")
+            if retry_after is None:
+                retry_after = _header(headers, "ratelimit-reset")
+            if stamina.is_testing():  # retry waits are zero under stamina.set_testing
+                retry_after = 0.0
+            bucket.throttle(retry_after, now, self._max_pause)
+            return
+        remaining = _header(headers, "ratelimit-remaining")
+        if remaining is not None:
+            bucket.observe(remaining, ticket[0], ticket[1], now)
