@@ -30,6 +30,18 @@ PEER_MODELS = (
     FakeModel(owner="peers", name="picture", kind="image", official=True),
     FakeModel(owner="peers", name="slow", kind="tokens", official=True, latency=10_000.0),
     FakeModel(owner="peers", name="pictures", kind="image", files_as_list=True),
+    FakeModel(
+        owner="peers",
+        name="short",
+        kind="text",
+        official=True,
+        input_schema={
+            "type": "object",
+            "title": "Input",
+            "required": ["prompt"],
+            "properties": {"prompt": {"type": "string", "title": "Prompt", "maxLength": 5}},
+        },
+    ),
 )
 
 _LEAF_EXTENSIONS = """\

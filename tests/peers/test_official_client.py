@@ -228,6 +228,23 @@ def test_invalid_input_raises_422_with_invalid_fields(client: Any) -> None:
     assert (caught.value.status, caught.value.title) == (422, "Input validation failed")
 
 
+def test_wrong_input_type_raises_422_naming_the_field(client: Any) -> None:
+    """An input of the wrong type raises ReplicateError 422 whose detail names the field."""
+    with pytest.raises(ReplicateError) as caught:
+        client.predictions.create(model="peers/instant", input={"prompt": 5})
+    assert (caught.value.status, caught.value.detail) == (
+        422,
+        "- input.prompt: Invalid type. Expected: string, given: integer\n",
+    )
+
+
+def test_too_long_input_raises_422(client: Any) -> None:
+    """A string over the schema's `maxLength` raises ReplicateError 422."""
+    with pytest.raises(ReplicateError) as caught:
+        client.run("peers/short", input={"prompt": "much too long"})
+    assert (caught.value.status, caught.value.title) == (422, "Input validation failed")
+
+
 # -- list -------------------------------------------------------------------------------------
 
 #: More than one page (the real and emulated page size is 100).
