@@ -419,7 +419,7 @@ class PredictionStream:
         assert self._deadline is not None  # noqa: S101 - set by _ensure_prediction
         ending: tuple[PredictionStatus, str | None] | None = None
         with anyio.move_on_after(self._deadline - anyio.current_time()):
-            while ending is None:
+            while True:
                 item = await self._next_item(url)
                 if isinstance(item, Comment):
                     if item.text.strip().startswith(_IDLE_COMMENT):
