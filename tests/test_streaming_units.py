@@ -489,9 +489,15 @@ async def test_error_event_json_without_detail_is_used_verbatim() -> None:
 async def test_a_failing_close_is_ignored() -> None:
     """An error while closing a finished stream's connection does not reach the caller."""
 
+    never = anyio.Event()
+
     class BadClose(Body):
+        async def __aiter__(self):
+            yield PROMPT_EVENTS
+            await never.wait()  # a real server keeps the connection open after done
+
         async def aclose(self) -> None:
             raise httpx.ReadError("already gone")
 
-    events = await _events(Script(BadClose(PROMPT_EVENTS)))
+    events = await _events(Script(BadClose()))
     assert events[-1].event == "done"
