@@ -506,3 +506,26 @@ async def test_emulator_delivery_with_a_wrong_secret_is_refused(
         result = await waiter.wait(created, timeout=30)
     assert result.status is PredictionStatus.SUCCEEDED  # by the fallback poll
     assert app.state.seen == []
+
+
+@pytest.mark.anyio
+async def test_two_waiters_for_one_prediction_share_the_delivery() -> None:
+    """Two tasks awaiting the same prediction are both woken by its one terminal delivery."""
+    from replicate_async._converters import structure
+    from replicate_async._models import Prediction
+
+    known = structure(prediction("p1", "processing"), Prediction)
+    async with _client(Api()) as client:
+        waiter = WebhookWaiter(client, secret=SECRET)
+        results: list[Any] = []
+        async with anyio.create_task_group() as group:
+
+            async def wait(what: Any) -> None:
+                results.append(await waiter.wait(what))
+
+            group.start_soon(wait, known)
+            group.start_soon(wait, "p1")
+            await anyio.wait_all_tasks_blocked()
+            assert waiter.waiting == 1
+            await waiter.deliver(*_delivery("succeeded", output="both"))
+    assert [r.output for r in results] == ["both", "both"]
