@@ -473,3 +473,11 @@ async def test_body_read_in_advance_releases_its_shard_at_once() -> None:
     response = await transport.handle_async_request(httpx.Request("GET", "https://x.test/"))
     assert response.content == b"ok"
     assert transport._in_flight == [0]
+
+
+def test_trio_shards_share_one_tls_context():
+    """Every shard of httpx's transport uses one TLS context (each costs a CA-bundle load)."""
+    transport = httpx_pools(1000)
+    contexts = {id(shard._pool._ssl_context) for shard in transport._shards}
+    assert len(transport._shards) > 1
+    assert len(contexts) == 1
