@@ -769,13 +769,18 @@ async def as_completed(
             except Exception as exc:  # noqa: BLE001 - re-raised in the consumer's task
                 failure.append(exc)
 
+    closed = False
     async with anyio.create_task_group() as tg:
         tg.start_soon(produce)
         try:
             async with receive:
                 async for item in receive:
                     yield item
+        except GeneratorExit:
+            # The consumer left early: end the batch (its predictions are cancelled
+            # remotely as the workers unwind) without the exit escaping the task group.
+            closed = True
         finally:
             tg.cancel_scope.cancel()
-    if failure:
+    if failure and not closed:
         raise failure[0]

@@ -55,6 +55,10 @@ TIGHTEN: Final = 0.8
 FLOOR: Final = 0.1
 #: Fraction of the configured rate recovered per second without a 429.
 RECOVERY: Final = 0.05
+#: Fraction of the configured rate actually used. Requests reach the server with varying
+#: delays (new connections, a busy event loop), which bunches them up; running 3 % below
+#: the limit lets the server's bucket keep a little slack to absorb that.
+HEADROOM: Final = 0.97
 #: Longest pause in seconds a 429 may impose on a bucket (the client passes its
 #: ``RetryPolicy.max_retry_after``).
 MAX_PAUSE: Final = 60.0
@@ -162,6 +166,7 @@ class TokenBucket:
     Args:
         limit: The configured rate and burst.
         now: The current time (any monotonic clock, in seconds).
+        headroom: The fraction of the configured rate to use.
 
     .. versionadded:: 0.1.0
     """
@@ -177,8 +182,8 @@ class TokenBucket:
         "updated",
     )
 
-    def __init__(self, limit: RateLimit, now: float) -> None:
-        self.configured_rate = limit.per_minute / 60.0
+    def __init__(self, limit: RateLimit, now: float, headroom: float = HEADROOM) -> None:
+        self.configured_rate = limit.per_minute / 60.0 * headroom
         self.rate = self.configured_rate
         self.capacity = limit.capacity
         self.tokens = self.capacity
@@ -288,7 +293,6 @@ class RateLimiter:
             if limit is None:
                 return None
             found = self._buckets[name] = TokenBucket(limit, self._clock())
-            self._locks[name] = anyio.Lock()
         return found
 
     @property
@@ -301,7 +305,9 @@ class RateLimiter:
         bucket = self.bucket(name)
         ticket: tuple[int, float] | None = None
         if bucket is not None:
-            lock = self._locks[name]
+            lock = self._locks.get(name)
+            if lock is None:
+                lock = self._locks[name] = anyio.Lock()
             # Fast path: nobody queues (the head of the queue holds the lock while it sleeps).
             if lock.locked() or bucket.take(self._clock()) > 0.0:
                 async with lock:
