@@ -58,39 +58,43 @@ async def _run_all(
     concurrency: int,
     out: Path,
 ) -> dict[str, _Tally]:
-    """Run every job, at most `concurrency` at once, saving file outputs into `out`."""
-    import anyio  # noqa: PLC0415
-
-    from replicate_async import FileOutput, ReplicateError  # noqa: PLC0415
+    """Run every job with `as_completed`, at most `concurrency` at once, saving file outputs."""
+    from replicate_async import FileOutput, ProgressEvent  # noqa: PLC0415
 
     tallies: dict[str, _Tally] = defaultdict(_Tally)
-    limiter = anyio.CapacityLimiter(concurrency)
+    for ref, _ in jobs:
+        tallies[ref.split(":", 1)[0]].jobs += 1
 
-    async def one(index: int, ref: str, data: dict[str, Any]) -> None:
-        tally = tallies[ref.split(":", 1)[0]]
-        tally.jobs += 1
-        async with limiter:
-            try:
-                output = await client.run(ref, input=data, timeout=300)
-            except ReplicateError as exc:
-                tally.failed += 1
-                print(f"  job {index}: {exc}", file=sys.stderr)
-                return
+    def on_progress(event: ProgressEvent) -> None:
+        """One status line per finished job."""
+        if event.kind in ("succeeded", "failed"):
+            p = event.progress
+            print(
+                f"  [{p.elapsed:6.1f} s] {p.done}/{p.total} done, {p.running} running, "
+                f"{p.failed} failed, {p.retried} retried",
+                file=sys.stderr,
+            )
+
+    results = client.as_completed(
+        jobs, concurrency=min(concurrency, 1000), timeout=300, on_progress=on_progress
+    )
+    async for index, output in results:
+        tally = tallies[jobs[index][0].split(":", 1)[0]]
+        if isinstance(output, Exception):
+            tally.failed += 1
+            print(f"  job {index}: {output}", file=sys.stderr)
+            continue
         tally.succeeded += 1
         items = output if isinstance(output, list) else [output]
         if items and all(isinstance(x, str) for x in items):
             tally.texts += 1
-            return
+            continue
         for n, item in enumerate(items):
             if isinstance(item, FileOutput):
                 target = out / f"job{index:03d}-{n}-{item.name}"
                 await item.save(target)
                 tally.files += 1
                 tally.bytes += target.stat().st_size
-
-    async with anyio.create_task_group() as tg:
-        for index, (ref, data) in enumerate(jobs):
-            tg.start_soon(one, index, ref, data)
     return tallies
 
 
