@@ -28,6 +28,7 @@ from replicate_async._config import (
     Timeouts,
     UseClientDefault,
 )
+from replicate_async._fanout import CreateOutcomeUnknown, Job, Progress, ProgressEvent
 from replicate_async._files import FileOutput
 from replicate_async._models import (
     Deployment,
@@ -39,6 +40,7 @@ from replicate_async._models import (
     PredictionStatus,
     PredictionUrls,
 )
+from replicate_async._ratelimit import RateLimit, RateLimits
 from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._resources.webhooks import AsyncWebhooks, WebhookWaiter
@@ -88,6 +90,7 @@ __all__ = [
     "AuthenticationError",
     "Client",
     "ClientError",
+    "CreateOutcomeUnknown",
     "DecodeError",
     "Deployment",
     "File",
@@ -96,6 +99,7 @@ __all__ = [
     "FileOutput",
     "FileUrls",
     "InvalidField",
+    "Job",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
@@ -109,7 +113,11 @@ __all__ = [
     "PredictionStream",
     "PredictionTimeout",
     "PredictionUrls",
+    "Progress",
+    "ProgressEvent",
+    "RateLimit",
     "RateLimitError",
+    "RateLimits",
     "ReplicateError",
     "RequestTimeout",
     "RetryPolicy",

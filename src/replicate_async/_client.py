@@ -20,6 +20,7 @@ import httpx
 import stamina
 
 from replicate_async import _config
+from replicate_async._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, bucket_for
 from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._resources.webhooks import AsyncWebhooks
@@ -44,12 +45,14 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
     from types import TracebackType
 
     from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
+    from replicate_async._fanout import JobSpec, ProgressEvent
     from replicate_async._files import Downloader
     from replicate_async._models import Deployment, Prediction
+    from replicate_async._ratelimit import RateLimits
     from replicate_async._sansio import ModelRef, Request
     from replicate_async._streaming import PredictionStream
     from replicate_async._uploads import FileEncoding
@@ -138,6 +141,9 @@ class AsyncClient:
         retry: How often and how long requests are retried.
         poll: The delays between the GETs that poll a prediction.
         max_concurrency: Most requests in flight at once (and pool connections).
+        rate_limits: The account's rate limits, enforced here before each request (one
+            token bucket per server bucket, shared by every call of this client);
+            the API's documented limits when None, ``RateLimits.unlimited()`` for none.
         user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
         transport: An httpx transport to send through instead of the default one (for
             ``httpx.MockTransport`` with respx, or ``httpx.ASGITransport``). File
@@ -162,6 +168,7 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        rate_limits: RateLimits | None = None,
         user_agent: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -191,6 +198,10 @@ class AsyncClient:
         self._user_agent = user_agent or _default_user_agent()
         self._headers = base_headers(token, self._user_agent)
         self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._rate = RateLimiter(
+            rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
+            max_pause=self._retry.max_retry_after,
+        )
         self._transport = transport
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
@@ -330,6 +341,8 @@ class AsyncClient:
         if request.json is not None:
             content = json.dumps(request.json, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
+        bucket = bucket_for(request.method, request.path)
+        ticket = await self._rate.acquire(bucket)
         try:
             async with self._limiter:
                 response = await self._http.request(
@@ -343,6 +356,7 @@ class AsyncClient:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request, create=create) from exc
         status = response.status_code
+        self._rate.observe(bucket, ticket, status, response.headers)
         if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
             raise error_for(
                 status, response.headers, response.content, method=request.method, path=request.path
@@ -563,6 +577,122 @@ class AsyncClient:
 
         return PredictionStream(
             self, start=start, owned=True, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+        )
+
+    # ------------------------------------------------------------------ fan-out
+
+    async def run_many(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        concurrency: int = 64,
+        return_exceptions: bool = False,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-job budgets
+        cancel_on_timeout: bool = False,
+        use_file_output: bool = True,
+        journal: str | os.PathLike[str] | None = None,
+        recreate_unknown: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+    ) -> list[Any]:
+        """Run many jobs, at most ``concurrency`` at once, and return their outputs in job order.
+
+        A job is a ``(ref, input)`` pair or a :class:`Job` (which may override the options
+        below for itself). ``concurrency`` worker tasks take jobs from ``jobs`` one by one,
+        so it may be a lazy iterable. Each job runs like :meth:`run`: a create with
+        ``Prefer: wait``, then polling until terminal, starting slow when the wait ran out.
+        Every request takes a token from the client's rate limiter first.
+
+        Cancelling the call (or Ctrl-C on the sync Client) cancels every prediction the
+        batch started, remotely: a create already sent gets a few seconds
+        (``CREATE_GRACE``) to return its prediction's id.
+
+        Args:
+            jobs: The jobs.
+            concurrency: Most jobs in flight at once; at most the client's
+                ``max_concurrency`` (else ValueError), so no job waits for a connection.
+            return_exceptions: Put each failed job's exception in its place instead of
+                raising the first one (which cancels the rest of the batch).
+            wait: Seconds for each create's ``Prefer: wait`` (1 to 60), or False.
+            timeout: Seconds each job may take (None: the client's longest wait).
+            cancel_on_timeout: Cancel a job's prediction remotely when its timeout passes.
+            use_file_output: Turn file URLs in outputs into FileOutput objects.
+            journal: A SQLite file recording every job's prediction. Running the same
+                batch again with it waits on predictions still running, takes finished
+                ones from the file and creates only jobs that never got a prediction id.
+            recreate_unknown: With a journal, create again a job whose earlier create
+                outcome is unknown and whose prediction is not in ``predictions.list()``
+                (otherwise it fails with CreateOutcomeUnknown).
+            on_progress: Called with a :class:`ProgressEvent` for every job event
+                (submitted, running, succeeded, failed, retried, resumed); keep it quick.
+
+        Raises:
+            CreateOutcomeUnknown: A create may have made a prediction that was not
+                learnt (5xx, or a failure after the request was sent); never re-sent.
+
+        .. versionadded:: 0.1.0
+        """
+        from replicate_async._fanout import run_many  # noqa: PLC0415
+
+        return await run_many(
+            self,
+            jobs,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            use_file_output=use_file_output,
+            journal=journal,
+            recreate_unknown=recreate_unknown,
+            on_progress=on_progress,
+        )
+
+    def as_completed(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        concurrency: int = 64,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        use_file_output: bool = True,
+        journal: str | os.PathLike[str] | None = None,
+        recreate_unknown: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """Run many jobs like :meth:`run_many` and yield ``(index, result)`` as each finishes.
+
+        ``result`` is the job's output, or the exception it failed with. Nothing is kept
+        once yielded. Leaving the loop early cancels the rest of the batch (remotely too)
+        when the iterator is closed: wrap it in ``contextlib.aclosing`` to close it at once.
+
+        Args:
+            jobs: The jobs (as for :meth:`run_many`).
+            concurrency: Most jobs in flight at once.
+            wait: Seconds for each create's ``Prefer: wait``, or False.
+            timeout: Seconds each job may take.
+            cancel_on_timeout: Cancel a job's prediction remotely when its timeout passes.
+            use_file_output: Turn file URLs in outputs into FileOutput objects.
+            journal: A SQLite file making the batch resumable (as for :meth:`run_many`).
+            recreate_unknown: As for :meth:`run_many`.
+            on_progress: Called with a :class:`ProgressEvent` for every job event.
+
+        .. versionadded:: 0.1.0
+        """
+        from replicate_async._fanout import as_completed  # noqa: PLC0415
+
+        return as_completed(
+            self,
+            jobs,
+            concurrency=concurrency,
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            use_file_output=use_file_output,
+            journal=journal,
+            recreate_unknown=recreate_unknown,
+            on_progress=on_progress,
         )
 
 

@@ -41,7 +41,15 @@ from ._uploads import DEFAULT_MAX_DATA_URI_BYTES
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+    from collections.abc import (
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Iterable,
+        Iterator,
+        Mapping,
+        Sequence,
+    )
     from concurrent.futures import Future
     from contextlib import AbstractContextManager
     from datetime import timedelta
@@ -53,7 +61,9 @@ if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from ._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
+    from ._fanout import JobSpec, ProgressEvent
     from ._models import Deployment, File, Prediction
+    from ._ratelimit import RateLimits
     from ._streaming import PredictionStream, StreamEvent
     from ._uploads import FileEncoding
 
@@ -129,6 +139,7 @@ class Client:
         retry: How failed requests are retried.
         poll: How a prediction is polled until it is terminal.
         max_concurrency: Most requests in flight at once.
+        rate_limits: The account's rate limits, enforced on the client side.
         user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
         transport: An httpx transport to use (tests inject one).
         http_client: An ``httpx.AsyncClient`` to use for API requests.
@@ -147,6 +158,7 @@ class Client:
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        rate_limits: RateLimits | None = None,
         user_agent: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -170,6 +182,7 @@ class Client:
                     retry=retry,
                     poll=poll,
                     max_concurrency=max_concurrency,
+                    rate_limits=rate_limits,
                     user_agent=user_agent,
                     transport=transport,
                     http_client=http_client,
@@ -276,6 +289,74 @@ class Client:
             webhook_events_filter=webhook_events_filter,
         )
         return SyncPredictionStream(stream, self)
+
+    @_mirrors(AsyncClient.run_many)
+    def run_many(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        concurrency: int = 64,
+        return_exceptions: bool = False,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        use_file_output: bool = True,
+        journal: str | os.PathLike[str] | None = None,
+        recreate_unknown: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+    ) -> list[Any]:
+        """Run many jobs (the docstring is :meth:`AsyncClient.run_many`'s)."""
+        outputs = self._call(
+            self._async.run_many,
+            jobs,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            use_file_output=use_file_output,
+            journal=journal,
+            recreate_unknown=recreate_unknown,
+            on_progress=on_progress,
+        )
+        return [self._sync_outputs(output) for output in outputs]
+
+    @_mirrors(AsyncClient.as_completed)
+    def as_completed(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        concurrency: int = 64,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        use_file_output: bool = True,
+        journal: str | os.PathLike[str] | None = None,
+        recreate_unknown: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+    ) -> Iterator[tuple[int, Any]]:
+        """Yield results as jobs finish (the docstring is :meth:`AsyncClient.as_completed`'s)."""
+        results = self._iterate(
+            lambda: self._async.as_completed(
+                jobs,
+                concurrency=concurrency,
+                wait=wait,
+                timeout=timeout,
+                cancel_on_timeout=cancel_on_timeout,
+                use_file_output=use_file_output,
+                journal=journal,
+                recreate_unknown=recreate_unknown,
+                on_progress=on_progress,
+            )
+        )
+        return ((index, self._sync_outputs(result)) for index, result in results)
+
+    def _sync_outputs(self, output: Any) -> Any:
+        """*output* with its FileOutput objects as SyncFileOutput."""
+        return map_outputs(
+            output,
+            lambda value: SyncFileOutput(value, self) if isinstance(value, FileOutput) else value,
+        )
 
     # -- the bridge -------------------------------------------------------------------
 
