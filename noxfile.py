@@ -61,3 +61,25 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[emulator]", "aiohttp", "httpx")
     script = session.posargs[0] if session.posargs else "benchmarks/transport.py"
     session.run("python", script, *session.posargs[1:])
+
+
+@nox.session(python="3.11")
+def bench_fanout(session: nox.Session) -> None:
+    """Fan-out benchmark: ours, replicate==1.0.7 and 2.0.0b4 (each in its own venv), bare loops."""
+    session.install("-e", ".[emulator]", "aiohttp", "httpx")
+    pythons = {}
+    for name, spec in (("replicate1", "replicate==1.0.7"), ("replicate2", "replicate==2.0.0b4")):
+        venv = f"{session.virtualenv.location}/peer-{name}"
+        session.run("python", "-m", "venv", "--clear", venv)
+        python = f"{venv}/bin/python"
+        session.run(python, "-m", "pip", "install", "-q", "--pre", spec, external=True)
+        pythons[name] = python
+    session.run(
+        "python",
+        "benchmarks/fanout.py",
+        "--replicate1",
+        pythons["replicate1"],
+        "--replicate2",
+        pythons["replicate2"],
+        *session.posargs,
+    )
