@@ -26,8 +26,8 @@ from replicate_async import (
     ServerError,
     TransportError,
     ValidationError,
+    _uploads,
 )
-from replicate_async import _uploads
 from replicate_async._resources import files as files_module
 from replicate_async._uploads import (
     DEFAULT_MAX_DATA_URI_BYTES,
@@ -79,7 +79,10 @@ async def test_small_input_goes_as_a_data_uri(emulator):
     async with _client(emulator) as client:
         pred = await _create(client, image=b"\x89PNG small")
     sent = pred.input["image"]
-    assert sent == "data:application/octet-stream;base64," + base64.b64encode(b"\x89PNG small").decode()
+    assert (
+        sent
+        == "data:application/octet-stream;base64," + base64.b64encode(b"\x89PNG small").decode()
+    )
     assert _uploads_done(emulator) == 0
 
 
@@ -395,7 +398,9 @@ async def _create_with(client: AsyncClient, encoding: str):
     )
 
 
-@pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (True, TypeError), (1.5, TypeError)])
+@pytest.mark.parametrize(
+    ("value", "error"), [(-1, ValueError), (True, TypeError), (1.5, TypeError)]
+)
 def test_max_data_uri_bytes_is_checked(value, error):
     """max_data_uri_bytes must be an int >= 0."""
     with pytest.raises(error):
@@ -449,7 +454,7 @@ async def test_a_50_mb_upload_keeps_the_client_memory_flat(emulator, tmp_path, b
             fh.write(os.urandom(1 << 20))
     script = tmp_path / "measure.py"
     script.write_text(_MEASURE)
-    result = subprocess.run(  # noqa: S603 - our own script
+    result = subprocess.run(
         [sys.executable, str(script), emulator.base_url, emulator.token, str(path), backend],
         capture_output=True,
         text=True,

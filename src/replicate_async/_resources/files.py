@@ -84,13 +84,42 @@ class _Cached:
         return self.expires_at - datetime.now(UTC) > timedelta(seconds=CACHE_MIN_LIFETIME)
 
 
-class _BodyFailure:
-    """Holds an error raised while producing an upload body (httpx and aiohttp may mask it)."""
+class _UploadBody(httpx.AsyncByteStream):
+    """A multipart upload body: head, the content in chunks, tail; closed explicitly.
 
-    __slots__ = ("error",)
+    A plain iterator object rather than an async generator, so a request abandoned
+    mid-body (a dropped connection) leaves nothing for the garbage collector to finalize
+    outside the event loop. An error raised while reading the file is kept in ``error``,
+    because the HTTP stack may report it as a transport failure.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, head: bytes, source: Source, tail: bytes) -> None:
+        self._head: bytes | None = head
+        self._tail: bytes | None = tail
+        self._chunks = source.chunks()
         self.error: BaseException | None = None
+
+    def __aiter__(self) -> _UploadBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._head is not None:
+            head, self._head = self._head, None
+            return head
+        if self._tail is None:
+            raise StopAsyncIteration
+        try:
+            return await anext(self._chunks)
+        except StopAsyncIteration:
+            tail, self._tail = self._tail, None
+            return tail
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    async def aclose(self) -> None:
+        """Close the file reader (a path's file is closed at once)."""
+        await self._chunks.aclose()  # type: ignore[attr-defined]
 
 
 class AsyncFiles:
@@ -314,35 +343,31 @@ class AsyncFiles:
     ) -> httpx.Response:
         """Send one upload attempt; raise our errors for replies worth a retry."""
         client = self._client
-        failure = _BodyFailure()
-
-        async def body() -> AsyncIterator[bytes]:
-            yield head
-            try:
-                async for chunk in source.chunks():
-                    yield chunk
-            except BaseException as exc:
-                failure.error = exc
-                raise
-            yield tail
-
+        body = _UploadBody(head, source, tail)
         rate = getattr(client, "_rate", None)
         ticket = await rate.acquire("other") if rate is not None else None
+        sent = client._http.build_request(  # noqa: SLF001
+            "POST",
+            client._url(request.path),  # noqa: SLF001
+            headers=headers,
+            timeout=client._httpx_timeout(),  # noqa: SLF001
+        )
+        # Rebuilt around the streamed body: build_request merged the client's headers and
+        # Host (our Content-Length stays), but read an empty body that aiohttp would send.
+        sent = httpx.Request(
+            "POST", sent.url, headers=sent.headers, stream=body, extensions=sent.extensions
+        )
         try:
             async with client._limiter:  # noqa: SLF001
-                response = await client._http.request(  # noqa: SLF001
-                    "POST",
-                    client._url(request.path),  # noqa: SLF001
-                    content=body(),
-                    headers=headers,
-                    timeout=client._httpx_timeout(),  # noqa: SLF001
-                )
+                response = await client._http.send(sent)  # noqa: SLF001
         except Exception as exc:
-            if failure.error is not None:
-                raise failure.error from None
+            if body.error is not None:
+                raise body.error from None
             if isinstance(exc, httpx.HTTPError | httpx.InvalidURL):
                 raise client._transport_error(exc, request, create=False) from exc  # noqa: SLF001
             raise
+        finally:
+            await body.aclose()
         if rate is not None:
             rate.observe("other", ticket, response.status_code, response.headers)
         status = response.status_code
