@@ -53,7 +53,6 @@ from replicate_async._sync import (
     SyncPredictionStream,
     SyncWebhooks,
 )
-from replicate_async._uploads import FileEncoding
 from replicate_async.exceptions import (
     APIError,
     AuthenticationError,
@@ -94,7 +93,6 @@ __all__ = [
     "DecodeError",
     "Deployment",
     "File",
-    "FileEncoding",
     "FileExpiredError",
     "FileOutput",
     "FileUrls",
