@@ -3,6 +3,7 @@
 """Emulator throughput: creates per second with `Prefer: wait` under uvicorn (prints, never asserts).
 
     python benchmarks/emulator_throughput.py [--duration 10] [--connections 64] [--generator auto]
+                                             [--threads 1] [--plain]
 
 Two servers run in turn, each alone in a subprocess under the same uvicorn settings (one
 worker, access log off, uvloop and httptools when installed, else asyncio and h11):
@@ -76,11 +77,11 @@ wrk.headers["Prefer"] = "wait"
 # -- servers (run in their own subprocess) ----------------------------------------------------
 
 
-def uvicorn_settings() -> dict[str, str]:
-    """The event loop and HTTP parser uvicorn gets: the fast ones when installed."""
+def uvicorn_settings(*, plain: bool = False) -> dict[str, str]:
+    """The event loop and HTTP parser uvicorn gets: the fast ones when installed (not `plain`)."""
     return {
-        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "loop": "uvloop" if not plain and importlib.util.find_spec("uvloop") else "asyncio",
+        "http": "httptools" if not plain and importlib.util.find_spec("httptools") else "h11",
     }
 
 
@@ -114,7 +115,7 @@ def bare_app() -> Any:
     return Starlette(routes=[Route(PATH, create, methods=["POST"])])
 
 
-def serve(which: str, port: int) -> None:
+def serve(which: str, port: int, *, plain: bool) -> None:
     """Run one server in the foreground (the subprocess's job)."""
     import uvicorn
 
@@ -126,7 +127,7 @@ def serve(which: str, port: int) -> None:
         log_level="warning",
         access_log=False,
         lifespan="on",
-        **uvicorn_settings(),  # type: ignore[arg-type]
+        **uvicorn_settings(plain=plain),  # type: ignore[arg-type]
     )
 
 
@@ -158,12 +159,11 @@ def _post_once(port: int) -> int:
 class Server:
     """A server subprocess: started, answering, then stopped."""
 
-    def __init__(self, which: str) -> None:
+    def __init__(self, which: str, *, plain: bool) -> None:
         """Start it and wait until it answers a create."""
         self.port = _free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", which, "--port", str(self.port)]
-        )
+        command = [sys.executable, __file__, "--serve", which, "--port", str(self.port)]
+        self.process = subprocess.Popen([*command, "--plain"] if plain else command)
         deadline = time.monotonic() + 20
         while (status := _post_once(self.port)) == 0:
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -271,7 +271,7 @@ def run_aiohttp(port: int, duration: float, connections: int) -> tuple[float, in
 
 def measure(which: str, args: argparse.Namespace, generator: str) -> tuple[float, int]:
     """Warm up, then measure one server."""
-    server = Server(which)
+    server = Server(which, plain=args.plain)
     try:
         if generator == "wrk":
             run_wrk(server.port, min(2.0, args.duration), args.connections, args.threads)
@@ -289,12 +289,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--generator", choices=["auto", "wrk", "aiohttp"], default="auto")
+    parser.add_argument(
+        "--plain", action="store_true", help="asyncio and h11 even when uvloop/httptools exist"
+    )
     parser.add_argument("--serve", choices=["emulator", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, plain=args.plain)
         return
     if args.load:
         print(json.dumps(asyncio.run(_aiohttp_load(args.load, args.duration, args.connections))))
@@ -302,7 +305,7 @@ def main() -> None:
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "aiohttp"
-    settings = uvicorn_settings()
+    settings = uvicorn_settings(plain=args.plain)
     print(
         f"uvicorn: loop={settings['loop']} http={settings['http']}, 1 worker, access log off; "
         f"load: {generator}, {args.connections} connections, {args.duration:g} s per run; "
