@@ -147,7 +147,8 @@ EXCEPTIONS: tuple[KeyException, ...] = (
         emulator_has_it=True,
         applies=_recorded_prediction_without("source"),
         reason="`source` (`api`/`web`) is in the spec's prediction schema and its "
-        "predictions.get example; the 2023-2024 recordings predate it",
+        "predictions.get example (the documented newer shape); no recording (2023-08 to "
+        "2024-10) carries it",
     ),
     KeyException(
         "model",
