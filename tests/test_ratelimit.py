@@ -358,4 +358,4 @@ async def test_the_client_meters_its_requests(anyio_backend):
         await client.predictions.create("a/b", {})
         bucket = client._rate.bucket("create")
         assert bucket.taken == 1
-        assert bucket.tokens <= 1.01
+        assert bucket.tokens < 2  # lowered to the server count (plus a little refill)
