@@ -71,6 +71,7 @@ async def test_create_by_owner_name_colon_version(client, state):
     response = await client.post(
         "/v1/predictions",
         json={"version": f"emulator/echo-versioned:{version}", "input": {"prompt": "hi"}},
+        headers={"Prefer": "wait"},
     )
     assert response.json()["output"] == "hi"
 
@@ -110,7 +111,9 @@ async def test_models_route_unknown_model_is_404(client):
 async def test_deployment_create_sets_deployment(client, state):
     """A deployment create runs its model and names the deployment."""
     response = await client.post(
-        "/v1/deployments/emulator/echo-deployment/predictions", json={"input": {"prompt": "d"}}
+        "/v1/deployments/emulator/echo-deployment/predictions",
+        json={"input": {"prompt": "d"}},
+        headers={"Prefer": "wait"},
     )
     body = response.json()
     assert (response.status_code, body["deployment"], body["output"]) == (
@@ -249,3 +252,18 @@ async def test_create_counts_input_canonically(client, state):
     for payload in ({"b": 1, "prompt": "x"}, {"prompt": "x", "b": 1}):
         await client.post("/v1/models/emulator/echo/predictions", json={"input": payload})
     assert state.stats.creates_by_input['{"b":1,"prompt":"x"}'] == 2
+
+
+async def test_async_create_answers_starting_however_fast_the_model(client):
+    """Without `Prefer`, a create answers `starting` with no output, even for a zero-latency model."""
+    response = await client.post(
+        "/v1/models/emulator/echo/predictions", json={"input": {"prompt": "x"}}
+    )
+    body = response.json()
+    assert (response.status_code, body["status"], body["output"], body["logs"]) == (
+        201,
+        "starting",
+        None,
+        "",
+    )
+    assert "completed_at" not in body

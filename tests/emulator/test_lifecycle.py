@@ -294,6 +294,7 @@ async def test_latency_range_is_within_bounds():
 
 async def test_audio_and_video_outputs_are_single_urls(client, state):
     """Single-file models output one delivery URL."""
-    body = await create(client, "t/audio", {"prompt": "x"})
+    created = await create(client, "t/audio", {"prompt": "x"})
+    body = await get(client, created["id"])
     assert body["output"].endswith("/out-0.wav")
     assert isinstance(httpx.URL(body["output"]).path, str)

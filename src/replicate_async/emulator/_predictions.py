@@ -204,7 +204,9 @@ class _Handlers:
         )
         base = base_url(state, request.scope)
         if req.wait is None:
-            return json_response(render_prediction(state, record, base), 201)
+            # The real API answers an async create as just queued (reference 12.2), however
+            # fast the model: `starting`, no output, empty logs.
+            return json_response(render_prediction(state, record, base, "sync_starting"), 201)
         if not record.outputs_done:
             deadline = state.now() + req.wait * state.time_scale
             await state.wait_for_outputs(record, deadline)
