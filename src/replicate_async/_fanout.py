@@ -27,6 +27,7 @@ import anyio
 import attrs
 
 from replicate_async import _sansio
+from replicate_async._cancellation import is_cancellation
 from replicate_async._config import USE_CLIENT_DEFAULT, OrClientDefault
 from replicate_async._journal import CREATED, CREATING, Journal, canonical_json, job_key
 from replicate_async._models import Deployment, Prediction, PredictionStatus
@@ -580,8 +581,9 @@ class _Batch:
                 while not last.status.is_terminal:
                     await anyio.sleep(next(delays))
                     last = await client.predictions.get(last.id)
-        except anyio.get_cancelled_exc_class():
-            await self._abandon(run, last)
+        except BaseException as exc:
+            if is_cancellation(exc):
+                await self._abandon(run, last)
             raise
         finally:
             REQUEST_HOOKS.reset(token)

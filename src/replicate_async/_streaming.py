@@ -30,6 +30,7 @@ import attrs
 import httpx
 
 from replicate_async import _sansio
+from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction, PredictionStatus
 from replicate_async._sansio.sse import Comment, ServerSentEvent, SSEDecoder
 from replicate_async.exceptions import (
@@ -334,11 +335,11 @@ class PredictionStream:
             raise StopAsyncIteration
         try:
             return await self._next_event()
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                await self._abandon()
-            raise
-        except BaseException:
+        except BaseException as exc:
+            if is_cancellation(exc):
+                with anyio.CancelScope(shield=True):
+                    await self._abandon()
+                raise
             self._finished = True
             with anyio.CancelScope(shield=True):
                 await self._close_response()

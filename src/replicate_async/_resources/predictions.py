@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import anyio
 
 from replicate_async import _config, _sansio
+from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction
 from replicate_async._uploads import encode_request
 from replicate_async.exceptions import DecodeError, PredictionTimeout
@@ -259,8 +260,8 @@ class AsyncPredictions:
                 while _sansio.needs_confirmation(last):
                     await anyio.sleep(next(delays))
                     last = await self.get(last.id)
-        except anyio.get_cancelled_exc_class():
-            if cancel_on_cancellation and _sansio.needs_confirmation(last):
+        except BaseException as exc:
+            if is_cancellation(exc) and cancel_on_cancellation and _sansio.needs_confirmation(last):
                 await client._cancel_quietly(last.id)  # noqa: SLF001 - the client's internals
             raise
         if _sansio.needs_confirmation(last):

@@ -20,6 +20,7 @@ import anyio
 import attrs
 
 from replicate_async import _sansio
+from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction
 from replicate_async._sansio.requests import Request
 from replicate_async.exceptions import PredictionTimeout, ReplicateError
@@ -339,8 +340,8 @@ class WebhookWaiter:
         try:
             with anyio.move_on_after(budget):
                 return await self._until_terminal(pid, slot)
-        except anyio.get_cancelled_exc_class():
-            if cancel_on_cancellation and slot.prediction is None:
+        except BaseException as exc:
+            if is_cancellation(exc) and cancel_on_cancellation and slot.prediction is None:
                 await self._client._cancel_quietly(pid)  # noqa: SLF001 - the client's internals
             raise
         finally:
