@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Seconds an idle keep-alive connection stays open. uvicorn's default (5 s) is far shorter
+#: than the load balancers in front of the real API, and shorter than a client's pause between
+#: two polls: clients then reuse connections the server is just closing, and a create sent on
+#: one fails after it may have been read (so it cannot be retried). Real servers keep them ~1 min.
+KEEP_ALIVE = 65
+
 
 def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | None = None) -> None:
     """Run the emulator under uvicorn until interrupted (what `replicate-async emulator` runs).
@@ -36,7 +42,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | No
     .. versionadded:: 0.1.0
     """
     app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE)
+    )
     state: EmulatorState = app.state.emulator
     state.connection_count = lambda: len(server.server_state.connections)
     server.run()
@@ -108,6 +116,7 @@ class EmulatorServer:
                 self.app,
                 log_level="warning",
                 access_log=False,
+                timeout_keep_alive=KEEP_ALIVE,
                 timeout_graceful_shutdown=1,
                 ssl_certfile=self.ssl_certfile,
                 ssl_keyfile=self.ssl_keyfile,
