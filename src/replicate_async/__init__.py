@@ -28,7 +28,7 @@ from replicate_async._config import (
     Timeouts,
     UseClientDefault,
 )
-from replicate_async._fanout import CreateOutcomeUnknown, Job, Progress, ProgressEvent
+from replicate_async._fanout import Job, Progress, ProgressEvent
 from replicate_async._files import FileOutput
 from replicate_async._models import (
     Deployment,
@@ -44,7 +44,7 @@ from replicate_async._ratelimit import RateLimit, RateLimits
 from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._resources.webhooks import AsyncWebhooks, WebhookWaiter
-from replicate_async._streaming import PredictionStream, StreamEvent, StreamingNotSupportedError
+from replicate_async._streaming import PredictionStream, StreamEvent
 from replicate_async._sync import (
     Client,
     SyncFileOutput,
@@ -57,6 +57,7 @@ from replicate_async.exceptions import (
     APIError,
     AuthenticationError,
     ClientError,
+    CreateOutcomeUnknown,
     DecodeError,
     FileExpiredError,
     InvalidField,
@@ -70,6 +71,7 @@ from replicate_async.exceptions import (
     ReplicateError,
     RequestTimeout,
     ServerError,
+    StreamingNotSupportedError,
     TransportError,
     UnsupportedURLError,
     ValidationError,

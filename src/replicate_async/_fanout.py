@@ -35,6 +35,7 @@ from replicate_async._ratelimit import REQUEST_HOOKS, BucketName
 from replicate_async.exceptions import (
     APIError,
     ClientError,
+    CreateOutcomeUnknown,
     PredictionError,
     PredictionTimeout,
     ReplicateError,
@@ -70,32 +71,6 @@ LOOKUP_SLACK: Final = 120.0
 """Seconds before a journal's oldest unknown create that the prediction list is searched from."""
 
 EventKind: TypeAlias = Literal["submitted", "running", "succeeded", "failed", "retried", "resumed"]
-
-
-class CreateOutcomeUnknown(ReplicateError):  # noqa: N818 - named for what the caller must check
-    """A job's create may or may not have made a prediction, so it was not created again.
-
-    Raised (or returned in place with ``return_exceptions=True``) when the create was
-    answered with a 5xx or failed after the request was sent, and, with a journal, for a
-    job whose create was on the wire when an earlier run died and whose prediction was
-    not found in ``predictions.list()``. Pass ``recreate_unknown=True`` to create such
-    jobs anyway (you may pay twice), or look for the prediction yourself.
-
-    Args:
-        index: The job's position in the batch.
-        job: The job.
-        key: The job's journal key (None without a journal).
-        message: What happened.
-
-    .. versionadded:: 0.1.0
-    """
-
-    def __init__(self, *, index: int, job: Job, key: str | None = None, message: str) -> None:
-        self.index = index
-        self.job = job
-        self.key = key
-        super().__init__(message=message)
-        self._kwargs = {"index": index, "job": job, "key": key, "message": message}
 
 
 def _input(value: Mapping[str, Any] | None) -> Mapping[str, Any]:

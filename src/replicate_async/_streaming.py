@@ -35,10 +35,10 @@ from replicate_async._models import Prediction, PredictionStatus
 from replicate_async._sansio.sse import Comment, ServerSentEvent, SSEDecoder
 from replicate_async.exceptions import (
     PredictionCanceled,
-    PredictionError,
     PredictionFailed,
     PredictionTimeout,
     ReplicateError,
+    StreamingNotSupportedError,
     TransportError,
     UnsupportedURLError,
 )
@@ -105,24 +105,6 @@ class StreamEvent:
     event: str
     data: str
     id: str | None = None
-
-
-class StreamingNotSupportedError(PredictionError):
-    """The prediction has no ``urls.stream``: its model does not stream its output.
-
-    The prediction exists (and runs): wait for it with ``client.predictions.wait``
-    instead, or use ``client.run``.
-
-    .. versionadded:: 0.1.0
-    """
-
-    def _describe(self, prediction: Prediction) -> str:
-        """Name the model and what to use instead."""
-        model = prediction.model or "this model"
-        return (
-            f"{model} does not stream its output (prediction {prediction.id} has no "
-            "urls.stream); use client.run() or client.predictions.wait() instead"
-        )
 
 
 def _is_loopback(host: str) -> bool:

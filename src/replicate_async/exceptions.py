@@ -21,10 +21,12 @@ The tree::
     ├── TransportError              the request failed on the wire; request_sent
     │   └── RequestTimeout          also a builtins.TimeoutError
     ├── DecodeError                 the server's reply was not what the API promises
+    ├── CreateOutcomeUnknown        a batch job's create may have landed: not re-sent
     ├── PredictionError             prediction
     │   ├── PredictionFailed        the model failed (error text and last logs)
     │   ├── PredictionCanceled      canceled, or aborted by its deadline
-    │   └── PredictionTimeout       a local deadline passed first
+    │   ├── PredictionTimeout       a local deadline passed first
+    │   └── StreamingNotSupportedError  the model has no stream
     └── WebhookVerificationError    reason
 
 .. versionadded:: 0.1.0
@@ -38,12 +40,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
+    from ._fanout import Job
     from ._models import Prediction
 
 __all__ = [
     "APIError",
     "AuthenticationError",
     "ClientError",
+    "CreateOutcomeUnknown",
     "DecodeError",
     "FileExpiredError",
     "InvalidField",
@@ -57,6 +61,7 @@ __all__ = [
     "ReplicateError",
     "RequestTimeout",
     "ServerError",
+    "StreamingNotSupportedError",
     "TransportError",
     "UnsupportedURLError",
     "ValidationError",
@@ -469,3 +474,47 @@ def _logs_tail(logs: str | None, *, lines: int = 3, limit: int = 300) -> str:
     if len(text) > limit:
         text = "..." + text[-(limit - 3) :].lstrip()
     return _one_line(text, limit=limit + 10)
+
+
+class CreateOutcomeUnknown(ReplicateError):  # noqa: N818 - named for what the caller must check
+    """A job's create may or may not have made a prediction, so it was not created again.
+
+    Raised (or returned in place with ``return_exceptions=True``) when the create was
+    answered with a 5xx or failed after the request was sent, and, with a journal, for a
+    job whose create was on the wire when an earlier run died and whose prediction was
+    not found in ``predictions.list()``. Pass ``recreate_unknown=True`` to create such
+    jobs anyway (you may pay twice), or look for the prediction yourself.
+
+    Args:
+        index: The job's position in the batch.
+        job: The job.
+        key: The job's journal key (None without a journal).
+        message: What happened.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, *, index: int, job: Job, key: str | None = None, message: str) -> None:
+        self.index = index
+        self.job = job
+        self.key = key
+        super().__init__(message=message)
+        self._kwargs = {"index": index, "job": job, "key": key, "message": message}
+
+
+class StreamingNotSupportedError(PredictionError):
+    """The prediction has no ``urls.stream``: its model does not stream its output.
+
+    The prediction exists (and runs): wait for it with ``client.predictions.wait``
+    instead, or use ``client.run``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def _describe(self, prediction: Prediction) -> str:
+        """Name the model and what to use instead."""
+        model = prediction.model or "this model"
+        return (
+            f"{model} does not stream its output (prediction {prediction.id} has no "
+            "urls.stream); use client.run() or client.predictions.wait() instead"
+        )
