@@ -792,7 +792,7 @@ class SyncFileOutput:
 
     @property
     def content_type(self) -> str | None:
-        """The media type: from a ``data:`` URI, else known once the file was downloaded.
+        """Media type of the file (from a ``data:`` URI, else known once downloaded).
 
         .. versionadded:: 0.1.0
         """
