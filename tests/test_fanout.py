@@ -127,21 +127,13 @@ async def test_a_batch_at_the_account_limit_meets_next_to_no_429s(emulator, anyi
         ServerLimits(create=ServerLimit(per_minute=1200, burst=5), get_prediction=None, other=None)
     )
     limits = RateLimits(create=RateLimit(per_minute=1200, burst=5), get_prediction=None, other=None)
-    sent: list[float] = []
-
-    def on_progress(event) -> None:
-        if event.kind == "submitted":
-            sent.append(event.progress.elapsed)
-
     with stamina.set_testing(False):
         async with _client(emulator, rate_limits=limits) as client:
-            outputs = await client.run_many(_jobs(300), concurrency=100, on_progress=on_progress)
+            outputs = await client.run_many(_jobs(300), concurrency=100)
     stats = emulator.stats()
     assert len(outputs) == 300
     assert stats["throttled"] <= 3
-    # Past the burst of 5, creates went out near the allowed 20 per second (about 97 % measured
-    # without coverage; the bound leaves room for a slow, traced run).
-    assert (300 - 5) / (sent[-1] - sent[0]) >= 0.75 * 20
+    # The rate reached against the allowed one is measured by benchmarks/fanout.py, not here.
 
 
 def test_concurrency_beyond_the_pool_is_refused(emulator):

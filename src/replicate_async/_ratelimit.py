@@ -59,6 +59,11 @@ RECOVERY: Final = 0.05
 #: delays (new connections, a busy event loop), which bunches them up; running 3 % below
 #: the limit lets the server's bucket keep a little slack to absorb that.
 HEADROOM: Final = 0.97
+#: Share of a bucket's burst the client leaves unused when it starts (at least one request's
+#: worth). Starting full, the client would empty the server's bucket with its first burst, and
+#: with its rate just under the server's, the next request that arrives early (jitter) would be
+#: throttled; the reserve gives the server's bucket that slack from the first request on.
+BURST_RESERVE: Final = 0.1
 #: Longest pause in seconds a 429 may impose on a bucket (the client passes its
 #: ``RetryPolicy.max_retry_after``).
 MAX_PAUSE: Final = 60.0
@@ -167,6 +172,8 @@ class TokenBucket:
         limit: The configured rate and burst.
         now: The current time (any monotonic clock, in seconds).
         headroom: The fraction of the configured rate to use.
+        reserve: The share of the burst left unused at the start (at least one token when
+            above 0), as slack for the server's bucket.
 
     .. versionadded:: 0.1.0
     """
@@ -182,11 +189,18 @@ class TokenBucket:
         "updated",
     )
 
-    def __init__(self, limit: RateLimit, now: float, headroom: float = HEADROOM) -> None:
+    def __init__(
+        self,
+        limit: RateLimit,
+        now: float,
+        headroom: float = HEADROOM,
+        reserve: float = BURST_RESERVE,
+    ) -> None:
         self.configured_rate = limit.per_minute / 60.0 * headroom
         self.rate = self.configured_rate
         self.capacity = limit.capacity
-        self.tokens = self.capacity
+        unused = max(1.0, self.capacity * reserve) if reserve > 0 else 0.0
+        self.tokens = max(1.0, self.capacity - unused)
         self.updated = now
         self.blocked_until = -math.inf
         self.taken = 0
