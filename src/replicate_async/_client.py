@@ -120,6 +120,27 @@ def _normalise_base_url(base_url: str) -> str:
     return url
 
 
+def plan_run(
+    wait: int | Literal[False], timeout: float | None, *, cancel_on_timeout: bool
+) -> tuple[float, int | Literal[False], float | None]:
+    """The deadline, the create's wait and its ``Cancel-After`` for a run (and a batch job).
+
+    The wait is shortened to fit ``timeout``; ``Cancel-After`` is sent only when the caller
+    asked for cancellation on timeout (``timeout`` plus slack, so the local deadline fires first).
+    """
+    budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
+    if not budget > 0 or math.isinf(budget):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    create_wait: int | Literal[False] = wait
+    cancel_after: float | None = None
+    if timeout is not None:
+        if not isinstance(wait, bool):
+            create_wait = max(1, min(wait, math.floor(budget)))
+        if cancel_on_timeout:
+            cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
+    return budget, create_wait, cancel_after
+
+
 def _is_retryable_transport(exc: TransportError) -> bool:
     """Whether a transport failure may go away on a retry."""
     return not isinstance(exc.__cause__, _NEVER_RETRY)
@@ -477,16 +498,9 @@ class AsyncClient:
         .. versionadded:: 0.1.0
         """
         started = anyio.current_time()
-        budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
-        if not budget > 0 or math.isinf(budget):
-            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-        create_wait: int | Literal[False] = wait
-        cancel_after: float | None = None
-        if timeout is not None:
-            if not isinstance(wait, bool):
-                create_wait = max(1, min(wait, math.floor(budget)))
-            if cancel_on_timeout:
-                cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
+        budget, create_wait, cancel_after = plan_run(
+            wait, timeout, cancel_on_timeout=cancel_on_timeout
+        )
         prediction = await self.predictions.create(
             ref,
             input,

@@ -20,7 +20,6 @@ same batch again creates only what never got a prediction id.
 from __future__ import annotations
 
 import logging
-import math
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 import anyio
@@ -421,18 +420,14 @@ class _Batch:
 
     async def _run_job(self, run: _JobRun) -> Any:
         """Run one job to its output (or raise its error)."""
-        from replicate_async._client import (  # noqa: PLC0415 - a cycle at import time
-            CANCEL_AFTER_SLACK,
-            DEFAULT_RUN_TIMEOUT,
-            MIN_CANCEL_AFTER,
-        )
+        from replicate_async._client import plan_run  # noqa: PLC0415 - a cycle at import time
 
         job = run.job
         wait, timeout, cancel_on_timeout, use_file_output = self._options(job)
         started = anyio.current_time()
-        budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
-        if not budget > 0 or math.isinf(budget):
-            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+        budget, create_wait, cancel_after = plan_run(
+            wait, timeout, cancel_on_timeout=cancel_on_timeout
+        )
         prediction: Prediction | None = None
         if self.journal is not None:
             run.key = (
@@ -446,13 +441,6 @@ class _Batch:
                     run, prediction, budget, started, cancel_on_timeout=cancel_on_timeout
                 )
         if prediction is None:
-            create_wait: int | Literal[False] = wait
-            cancel_after: float | None = None
-            if timeout is not None:
-                if not isinstance(wait, bool):
-                    create_wait = max(1, min(wait, math.floor(budget)))
-                if cancel_on_timeout:
-                    cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
             prediction = await self._create(run, create_wait, cancel_after)
             if not prediction.status.is_terminal:
                 prediction = await self._follow(
