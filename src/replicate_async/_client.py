@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 import anyio
 import httpx
-import stamina
 
 from replicate_async import _config
 from replicate_async._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, bucket_for
@@ -394,15 +393,7 @@ class AsyncClient:
         """
         policy = self._retry
         http_timeout = self._httpx_timeout(read_timeout)
-        async for attempt in stamina.retry_context(
-            on=self._retry_hook(create=create),
-            attempts=policy.attempts,
-            timeout=policy.timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-            wait_exp_base=policy.wait_exp_base,
-        ):
+        async for attempt in policy.retry_context(self._retry_hook(create=create)):
             with attempt:
                 return await self._send_once(request, create=create, http_timeout=http_timeout)
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover

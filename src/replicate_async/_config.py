@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Any, Final, TypeAlias, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
 import attrs
+import stamina
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Callable
 
 __all__ = [
     "DEFAULT_POLL_POLICY",
@@ -144,6 +148,20 @@ class RetryPolicy:
         """The cap is not below the first wait."""
         if value < self.wait_initial:
             raise ValueError(f"{attribute.name} must be >= wait_initial, got {value!r}")
+
+    def retry_context(
+        self, on: Callable[[Exception], bool | float]
+    ) -> AsyncIterable[stamina.Attempt]:
+        """Stamina's retry context with this policy's bounds, retrying what *on* accepts."""
+        return stamina.retry_context(
+            on=on,
+            attempts=self.attempts,
+            timeout=self.timeout,
+            wait_initial=self.wait_initial,
+            wait_max=self.wait_max,
+            wait_jitter=self.wait_jitter,
+            wait_exp_base=self.wait_exp_base,
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -36,7 +36,6 @@ import anyio
 import anyio.to_thread
 import attrs
 import httpx
-import stamina
 
 from ._config import DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
 from .exceptions import (
@@ -53,6 +52,8 @@ from .exceptions import (
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
+
+    import stamina
 
 __all__ = [
     "Downloader",
@@ -468,16 +469,7 @@ class Downloader:
 
     def _retrying(self) -> AsyncIterable[stamina.Attempt]:
         """A stamina retry context for one download, from the retry policy."""
-        p = self._retry
-        return stamina.retry_context(
-            on=_is_transient,
-            attempts=p.attempts,
-            timeout=p.timeout,
-            wait_initial=p.wait_initial,
-            wait_max=p.wait_max,
-            wait_jitter=p.wait_jitter,
-            wait_exp_base=p.wait_exp_base,
-        )
+        return self._retry.retry_context(_is_transient)
 
     @contextlib.asynccontextmanager
     async def _open(self, url: str, *, retry_head: bool) -> AsyncIterator[_Download]:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import httpx
-import stamina
 
 from replicate_async import _sansio
 from replicate_async._files import (
@@ -318,15 +317,7 @@ class AsyncFiles:
         }
         request = Request(method="POST", path="/v1/files")
         policy = client._retry  # noqa: SLF001
-        async for attempt in stamina.retry_context(
-            on=client._retry_hook(create=False),  # noqa: SLF001
-            attempts=policy.attempts,
-            timeout=policy.timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-            wait_exp_base=policy.wait_exp_base,
-        ):
+        async for attempt in policy.retry_context(client._retry_hook(create=False)):  # noqa: SLF001
             with attempt:
                 response = await self._post(request, headers, head, source, tail)
         return _sansio.decode(
@@ -425,15 +416,7 @@ class AsyncFiles:
         client = self._client
         request = Request(method="GET", path=url)
         policy = client._retry  # noqa: SLF001
-        async for attempt in stamina.retry_context(
-            on=client._retry_hook(create=False),  # noqa: SLF001
-            attempts=policy.attempts,
-            timeout=policy.timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-            wait_exp_base=policy.wait_exp_base,
-        ):
+        async for attempt in policy.retry_context(client._retry_hook(create=False)):  # noqa: SLF001
             with attempt:
                 try:
                     sent = client._http.build_request(  # noqa: SLF001
