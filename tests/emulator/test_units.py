@@ -192,3 +192,38 @@ def test_models_without_files_have_no_extension(state):
     """Text models have no file extension."""
     assert state.models["emulator/echo"].file_extension is None
     assert state.models["emulator/image"].file_extension == "png"
+
+
+def test_a_missing_extra_says_how_to_install_it(monkeypatch):
+    """Without the extra, using the emulator names the missing package and the pip command."""
+    import builtins
+    import sys
+
+    from replicate_async import emulator
+
+    real_import = builtins.__import__
+
+    def no_starlette(name, *args, **kwargs):
+        if name == "starlette" or name.startswith("starlette."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name="starlette")
+        return real_import(name, *args, **kwargs)
+
+    for module in [
+        m for m in sys.modules if m.startswith(("replicate_async.emulator.", "starlette"))
+    ]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setattr(builtins, "__import__", no_starlette)
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'replicate-async\[emulator\]'"):
+        emulator.create_app  # noqa: B018
+
+
+def test_other_import_errors_are_not_disguised(monkeypatch):
+    """An import error unrelated to the extra propagates unchanged."""
+    from replicate_async import emulator
+
+    def broken(name):
+        raise ModuleNotFoundError("No module named 'something_else'", name="something_else")
+
+    monkeypatch.setattr(emulator.importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError, match="something_else"):
+        emulator.create_app  # noqa: B018

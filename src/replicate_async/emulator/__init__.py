@@ -61,9 +61,23 @@ _WHERE = {
 }
 
 
+#: What the `emulator` extra installs.
+_EXTRA = frozenset({"starlette", "uvicorn", "jsonschema", "multipart", "python_multipart"})
+
+
 def __getattr__(name: str) -> Any:
     """Import public names on first use."""
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    try:
+        loaded = importlib.import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in _EXTRA:
+            raise
+        raise ModuleNotFoundError(
+            f"replicate_async.emulator needs the emulator extra ({exc.name} is missing): "
+            "pip install 'replicate-async[emulator]'",
+            name=exc.name,
+        ) from exc
+    return getattr(loaded, name)
