@@ -555,3 +555,27 @@ async def test_file_objects_without_a_name_are_called_file():
             "application/octet-stream",
             3,
         )
+
+
+# -- outputs passed back as inputs (chaining models) ---------------------------------------
+
+
+async def test_a_file_output_goes_back_as_its_url(emulator):
+    """A FileOutput from one run, given as another's input, is sent as its URL: no download,
+    no upload."""
+    async with _client(emulator) as client:
+        images = await client.run("emulator/image", {"prompt": "a fox", "num_outputs": 2})
+        pred = await _create(client, image=images[0], frames=[images[1]])
+    assert pred.input["image"] == images[0].url
+    assert pred.input["frames"] == [images[1].url]
+    assert _uploads_done(emulator) == 0
+    assert emulator.stats()["file_requests"] == 0
+
+
+def test_a_sync_file_output_goes_back_as_its_url(emulator):
+    """The sync Client's outputs chain the same way."""
+    with Client(emulator.token, emulator.base_url) as client:
+        images = client.run("emulator/image", {"prompt": "a fox"})
+        pred = client.predictions.create(ECHO, {"prompt": "x", "image": images[0]}, wait=False)
+    assert pred.input["image"] == images[0].url
+    assert _uploads_done(emulator) == 0

@@ -48,6 +48,7 @@ import anyio.to_thread
 import attrs
 
 from ._config import USE_CLIENT_DEFAULT
+from ._files import FileOutput
 from .exceptions import APIError, InvalidField, ReplicateError, ValidationError
 
 if TYPE_CHECKING:
@@ -409,6 +410,19 @@ def _child(path: str, key: object) -> str:
     return f"{path}[{key!r}]"
 
 
+def _output_url(value: object) -> str | None:
+    """The URL of a file output passed back as an input (chaining models), else None.
+
+    An output is already hosted: its URL goes as it is, never downloaded and uploaded again
+    (a FileOutput also has an async ``read``, so it must be told apart from a file object).
+    """
+    if isinstance(value, FileOutput):
+        return value.url
+    from ._sync import SyncFileOutput  # noqa: PLC0415 - _sync imports the client, which imports us
+
+    return value.url if isinstance(value, SyncFileOutput) else None
+
+
 def _find(value: Any, path: str, found: list[tuple[str, Any]]) -> None:
     """Collect ``(path, value)`` for every file input in *value*, depth first."""
     if isinstance(value, Mapping):
@@ -417,7 +431,7 @@ def _find(value: Any, path: str, found: list[tuple[str, Any]]) -> None:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _find(item, _child(path, index), found)
-    elif is_file_input(value):
+    elif _output_url(value) is not None or is_file_input(value):
         found.append((path, value))
 
 
@@ -475,6 +489,9 @@ async def _encode_one(
     files: AsyncFiles, field: str, value: Any, encoding: FileEncoding, limit: int
 ) -> str:
     """One file input as a data URI or an uploaded file's URL; errors name *field*."""
+    url = _output_url(value)
+    if url is not None:
+        return url
     try:
         async with open_source(value, memory_limit=limit) as source:
             if encoding == "data_uri" or (encoding == "auto" and source.size <= limit):
