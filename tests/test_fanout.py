@@ -339,3 +339,26 @@ def test_sync_run_many_and_as_completed(emulator):
         assert sorted(client.as_completed(_jobs(3))) == [(0, "job 0"), (1, "job 1"), (2, "job 2")]
         images = client.run_many([("emulator/image", {"prompt": "p", "num_outputs": 1})])
         assert images[0][0].read().startswith(b"\x89PNG")
+
+
+@pytest.mark.anyio
+async def test_jobs_carry_the_batch_webhook_or_their_own(emulator):
+    """Every create of a batch carries its webhook options; a Job's own override the batch's."""
+    hook = "http://127.0.0.1:9/hook"  # loopback discard port: deliveries fail fast, go nowhere
+    jobs = [
+        ("fan/second", {"prompt": "batch"}),
+        Job("fan/second", {"prompt": "own"}, webhook_events_filter=["completed"]),
+    ]
+    async with _client(emulator) as client:
+        await client.run_many(jobs, webhook=hook, webhook_events_filter=["start", "completed"])
+
+    def sent() -> dict[str, tuple[str | None, list[str] | None]]:
+        return {
+            r.input["prompt"]: (r.webhook, r.webhook_events_filter)
+            for r in emulator.state.records()
+        }
+
+    assert emulator.call(sent) == {
+        "batch": (hook, ["start", "completed"]),
+        "own": (hook, ["completed"]),
+    }

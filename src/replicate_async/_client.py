@@ -596,6 +596,8 @@ class AsyncClient:
         timeout: float | None = None,  # noqa: ASYNC109 - per-job budgets
         cancel_on_timeout: bool = False,
         use_file_output: bool = True,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
         recreate_unknown: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -622,6 +624,10 @@ class AsyncClient:
             timeout: Seconds each job may take (None: the client's longest wait).
             cancel_on_timeout: Cancel a job's prediction remotely when its timeout passes.
             use_file_output: Turn file URLs in outputs into FileOutput objects.
+            webhook: An https URL the server calls with every job's updates (a Job may
+                name its own).
+            webhook_events_filter: Which events call the webhook (start, output, logs,
+                completed).
             journal: A SQLite file recording every job's prediction. Running the same
                 batch again with it waits on predictions still running, takes finished
                 ones from the file and creates only jobs that never got a prediction id.
@@ -648,6 +654,8 @@ class AsyncClient:
             timeout=timeout,
             cancel_on_timeout=cancel_on_timeout,
             use_file_output=use_file_output,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
             journal=journal,
             recreate_unknown=recreate_unknown,
             on_progress=on_progress,
@@ -662,6 +670,8 @@ class AsyncClient:
         timeout: float | None = None,
         cancel_on_timeout: bool = False,
         use_file_output: bool = True,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
         journal: str | os.PathLike[str] | None = None,
         recreate_unknown: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -679,6 +689,10 @@ class AsyncClient:
             timeout: Seconds each job may take.
             cancel_on_timeout: Cancel a job's prediction remotely when its timeout passes.
             use_file_output: Turn file URLs in outputs into FileOutput objects.
+            webhook: An https URL the server calls with every job's updates (a Job may
+                name its own).
+            webhook_events_filter: Which events call the webhook (start, output, logs,
+                completed).
             journal: A SQLite file making the batch resumable (as for :meth:`run_many`).
             recreate_unknown: As for :meth:`run_many`.
             on_progress: Called with a :class:`ProgressEvent` for every job event.
@@ -695,6 +709,8 @@ class AsyncClient:
             timeout=timeout,
             cancel_on_timeout=cancel_on_timeout,
             use_file_output=use_file_output,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
             journal=journal,
             recreate_unknown=recreate_unknown,
             on_progress=on_progress,

@@ -20,7 +20,7 @@ same batch again creates only what never got a prediction id.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
 
 import anyio
 import attrs
@@ -43,7 +43,15 @@ from replicate_async.exceptions import (
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+    from collections.abc import (
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Iterable,
+        Iterator,
+        Mapping,
+        Sequence,
+    )
 
     from replicate_async._client import AsyncClient
 
@@ -91,6 +99,8 @@ class Job:
         timeout: Seconds the job may take, or None for the client's longest wait.
         cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes.
         use_file_output: Turn file URLs in the output into FileOutput objects.
+        webhook: An https URL the server calls with this job's updates.
+        webhook_events_filter: Which events call the webhook (start, output, logs, completed).
         key: The job's identity in a journal; by default a hash of ref, input and the
             job's index. Give one when the order of the jobs may change between runs.
 
@@ -105,6 +115,10 @@ class Job:
     timeout: OrClientDefault[float | None] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
     cancel_on_timeout: OrClientDefault[bool] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
     use_file_output: OrClientDefault[bool] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
+    webhook: OrClientDefault[str | None] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
+    webhook_events_filter: OrClientDefault[Sequence[str] | None] = attrs.field(
+        default=USE_CLIENT_DEFAULT, kw_only=True
+    )
     key: str | None = attrs.field(default=None, kw_only=True)
 
 
@@ -178,6 +192,16 @@ class _Options:
     timeout: float | None
     cancel_on_timeout: bool
     use_file_output: bool
+    webhook: str | None = None
+    webhook_events_filter: Sequence[str] | None = None
+
+
+T = TypeVar("T")
+
+
+def _or_batch(value: OrClientDefault[T], batch: T) -> T:
+    """A job's own option, or the batch's when the job left it at USE_CLIENT_DEFAULT."""
+    return batch if value is USE_CLIENT_DEFAULT else value
 
 
 def _as_job(spec: object) -> Job:
@@ -406,17 +430,12 @@ class _Batch:
     def _options(self, job: Job) -> tuple[int | Literal[False], float | None, bool, bool]:
         """The job's wait, timeout, cancel_on_timeout and use_file_output."""
         o = self.options
-        wait = o.wait if job.wait is USE_CLIENT_DEFAULT else job.wait
-        timeout = o.timeout if job.timeout is USE_CLIENT_DEFAULT else job.timeout
-        cancel = (
-            o.cancel_on_timeout
-            if job.cancel_on_timeout is USE_CLIENT_DEFAULT
-            else job.cancel_on_timeout
+        return (
+            _or_batch(job.wait, o.wait),
+            _or_batch(job.timeout, o.timeout),
+            _or_batch(job.cancel_on_timeout, o.cancel_on_timeout),
+            _or_batch(job.use_file_output, o.use_file_output),
         )
-        files = (
-            o.use_file_output if job.use_file_output is USE_CLIENT_DEFAULT else job.use_file_output
-        )
-        return wait, timeout, cancel, files
 
     async def _run_job(self, run: _JobRun) -> Any:
         """Run one job to its output (or raise its error)."""
@@ -475,7 +494,14 @@ class _Batch:
         try:
             with scope:
                 prediction = await self.client.predictions.create(
-                    job.ref, job.input, wait=wait, cancel_after=cancel_after
+                    job.ref,
+                    job.input,
+                    wait=wait,
+                    cancel_after=cancel_after,
+                    webhook=_or_batch(job.webhook, self.options.webhook),
+                    webhook_events_filter=_or_batch(
+                        job.webhook_events_filter, self.options.webhook_events_filter
+                    ),
                 )
         except _Interrupted:
             prediction = None
@@ -660,6 +686,8 @@ async def run_many(
     timeout: float | None = None,  # noqa: ASYNC109 - per-job budgets, not the call's
     cancel_on_timeout: bool = False,
     use_file_output: bool = True,
+    webhook: str | None = None,
+    webhook_events_filter: Sequence[str] | None = None,
     journal: str | os.PathLike[str] | None = None,
     recreate_unknown: bool = False,
     on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -682,6 +710,8 @@ async def run_many(
             timeout=timeout,
             cancel_on_timeout=cancel_on_timeout,
             use_file_output=use_file_output,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
         ),
         journal=journal,
         recreate_unknown=recreate_unknown,
@@ -700,6 +730,8 @@ async def as_completed(
     timeout: float | None = None,  # noqa: ASYNC109 - per-job budgets, not the call's
     cancel_on_timeout: bool = False,
     use_file_output: bool = True,
+    webhook: str | None = None,
+    webhook_events_filter: Sequence[str] | None = None,
     journal: str | os.PathLike[str] | None = None,
     recreate_unknown: bool = False,
     on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -714,6 +746,8 @@ async def as_completed(
             timeout=timeout,
             cancel_on_timeout=cancel_on_timeout,
             use_file_output=use_file_output,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
         ),
         journal=journal,
         recreate_unknown=recreate_unknown,
