@@ -3,23 +3,27 @@
 """Replay the real recorded Replicate traffic against the emulator and compare the shapes.
 
 Every interaction of ../shared/reference/cassettes that records a prediction exchange
-(`/v1/predictions...`, `/v1/models/{o}/{n}/predictions`), a file exchange (`/v1/files...`) or an
-error (any status >= 400) is sent to the emulator (in process, `httpx.ASGITransport`), each
+(`/v1/predictions...`, `/v1/models/{o}/{n}/predictions`), a training exchange (`/v1/trainings...`,
+`/v1/models/{o}/{n}/versions/{id}/trainings`), a file exchange (`/v1/files...`) or an error (any
+status >= 400) is sent to the emulator (in process, `httpx.ASGITransport`), each
 cassette in its own fresh emulator and in its recorded order. The emulator's answer must have the
 recorded status and the recorded set of top-level keys; values are not compared (ids, times and
 generated outputs differ by nature).
 
-Trainings (`/v1/trainings...`, `.../versions/{id}/trainings`, including the recorded 404 for an
-invalid destination) are not emulated and are left out (`LEFT_OUT`).
+Nothing of that is left out (`test_every_training_exchange_is_replayed` guards the last part
+added, trainings, including the recorded 404 for an invalid destination).
 
 How the replay reproduces the recorded situation:
 
 - The emulator's configuration is built from the cassette itself: one permissive `FakeModel` per
   model (official creates) or per recorded prediction (version creates), owner/name taken from the
-  cassette's own `/v1/models/{o}/{n}/versions/{id}` requests or the recorded `model` field.
+  cassette's own `/v1/models/{o}/{n}/versions/{id}` requests or the recorded `model` field; a
+  training's destination (and the trained model of a create that the recording saw refused) gets
+  a model too, plus `cassette/destination` for trainings fetched but never created.
 - Recorded ids are mapped to the ids the emulator gave: a create's recorded id maps to the
   emulator's, a file upload's likewise; a prediction fetched but never created in the cassette is
-  created first (from its recorded model, version and input) so there is something to fetch.
+  created first (from its recorded model, version and input; a training with destination
+  `cassette/destination`) so there is something to fetch.
 - Time: the emulated clock moves 10 s before every interaction, and each prediction's queue and
   run times are chosen from the cassette so that it is `starting`, `processing` or finished at
   exactly the interactions where the recording saw it so (a recorded `Prefer: wait` create that
@@ -62,8 +66,10 @@ if TYPE_CHECKING:
 
 _PREDICTIONS = re.compile(r"/v1/predictions(/.*)?|/v1/models/[^/]+/[^/]+/predictions")
 _FILES = re.compile(r"/v1/files(/.*)?")
-_TRAININGS = re.compile(r".*/trainings(/.*)?")
-_PREDICTION_ID = re.compile(r"/v1/predictions/([^/]+)(/cancel)?")
+_TRAININGS = re.compile(r"/v1/trainings(/.*)?|/v1/models/[^/]+/[^/]+/versions/[^/]+/trainings")
+_TRAINING_CREATE = re.compile(r"/v1/models/([^/]+)/([^/]+)/versions/([0-9a-f]{64})/trainings")
+#: Trainings share the prediction id space (reference section 3).
+_PREDICTION_ID = re.compile(r"/v1/(?:predictions|trainings)/([^/]+)(/cancel)?")
 _FILE_ID = re.compile(r"/v1/files/([^/]+)")
 _OFFICIAL_CREATE = re.compile(r"/v1/models/([^/]+)/([^/]+)/predictions")
 _VERSION_PATH = re.compile(r"/v1/models/([^/]+)/([^/]+)/versions/([0-9a-f]{64})")
@@ -81,11 +87,11 @@ _DONE = frozenset({"succeeded", "failed"})
 #: A token the emulator refuses (the recorded 401 was a real request with a wrong token).
 _WRONG_TOKEN = "r8_wrong00000000000000000000000000000000"
 
-#: What is not replayed, and why.
-LEFT_OUT = {
-    "trainings": "trainings are not emulated (reference §2.2); their recorded exchanges, "
-    "including the 404 for an invalid destination, are left out",
-}
+_PERMISSIVE_INPUT: dict[str, Any] = {"type": "object", "title": "Input", "properties": {}}
+#: The destination of the trainings a cassette fetches without having created them.
+_DESTINATION = FakeModel(
+    owner="cassette", name="destination", kind="text", input_schema=_PERMISSIVE_INPUT
+)
 
 
 def _path(interaction: Interaction) -> str:
@@ -93,12 +99,20 @@ def _path(interaction: Interaction) -> str:
     return urlsplit(interaction.uri).path
 
 
+def _is_training(interaction: Interaction) -> bool:
+    """Whether an interaction is a training exchange."""
+    return bool(_TRAININGS.fullmatch(_path(interaction)))
+
+
 def _selected(interaction: Interaction) -> bool:
-    """Whether an interaction is replayed (a prediction, file or error exchange, no training)."""
+    """Whether an interaction is replayed (a prediction, training, file or error exchange)."""
     path = _path(interaction)
-    if _TRAININGS.fullmatch(path):
-        return False
-    return bool(_PREDICTIONS.fullmatch(path) or _FILES.fullmatch(path) or interaction.status >= 400)
+    return bool(
+        _PREDICTIONS.fullmatch(path)
+        or _is_training(interaction)
+        or _FILES.fullmatch(path)
+        or interaction.status >= 400
+    )
 
 
 def _is_prediction(body: Any) -> bool:
@@ -114,6 +128,14 @@ class KeyException:
     emulator_has_it: bool
     applies: Callable[[Any], bool]
     reason: str
+    #: Whether it also applies to training objects (whose schema differs, reference section 3).
+    trainings: bool = True
+
+    def covers(self, interaction: Interaction) -> bool:
+        """Whether this exception applies to a recorded interaction."""
+        if not self.trainings and _is_training(interaction):
+            return False
+        return self.applies(recorded_body(interaction))
 
 
 def _recorded_prediction_without(key: str) -> Callable[[Any], bool]:
@@ -132,21 +154,24 @@ EXCEPTIONS: tuple[KeyException, ...] = (
         "output",
         emulator_has_it=True,
         applies=_recorded_prediction_without("output"),
-        reason="2023 responses omitted `output` while a prediction was unfinished; the spec "
-        "requires it on every prediction object (reference §3), and the emulator emits it",
+        reason="2023 responses omitted `output` while a prediction or training was unfinished; "
+        "the spec requires it on every prediction object and has it in the training schema "
+        "(reference §3), and the emulator emits it",
     ),
     KeyException(
         "data_removed",
         emulator_has_it=True,
         applies=_recorded_prediction_without("data_removed"),
         reason="2023 to mid-2024 responses had no `data_removed`; the spec requires it "
-        "(reference §3), and 2024-10 recordings carry it",
+        "(reference §3), and 2024-10 recordings carry it. Not for trainings: the spec's "
+        "training schema has no `data_removed`, and the emulator's trainings have none",
+        trainings=False,
     ),
     KeyException(
         "source",
         emulator_has_it=True,
         applies=_recorded_prediction_without("source"),
-        reason="`source` (`api`/`web`) is in the spec's prediction schema and its "
+        reason="`source` (`api`/`web`) is in the spec's prediction and training schemas and its "
         "predictions.get example (the documented newer shape); no recording (2023-08 to "
         "2024-10) carries it",
     ),
@@ -161,8 +186,8 @@ EXCEPTIONS: tuple[KeyException, ...] = (
         "webhook_completed",
         emulator_has_it=False,
         applies=_recorded_prediction_with("webhook_completed"),
-        reason="a legacy field of 2023-2024 responses (always null), not in the spec's "
-        "prediction schema (reference §3)",
+        reason="a legacy field of 2023-2024 responses (always null, on predictions and "
+        "trainings), in neither the spec's prediction nor its training schema (reference §3)",
     ),
     KeyException(
         "stream",
@@ -202,13 +227,13 @@ def _keys(body: Any) -> frozenset[str] | None:
     return frozenset(body) if isinstance(body, dict) else None
 
 
-def expected_keys(body: Any) -> frozenset[str] | None:
+def expected_keys(interaction: Interaction) -> frozenset[str] | None:
     """The recorded key set, adjusted by the exceptions that apply to it."""
-    keys = _keys(body)
+    keys = _keys(recorded_body(interaction))
     if keys is None:
         return None
     for exception in EXCEPTIONS:
-        if exception.applies(body):
+        if exception.covers(interaction):
             if exception.emulator_has_it:
                 keys |= {exception.key}
             else:
@@ -284,9 +309,6 @@ def _kind(body: Any) -> dict[str, Any]:
     return {"kind": "text"}
 
 
-_PERMISSIVE_INPUT: dict[str, Any] = {"type": "object", "title": "Input", "properties": {}}
-
-
 @dataclass
 class _Setup:
     """The emulator configuration for one cassette and the version substitutions it needs."""
@@ -357,13 +379,44 @@ def _setup(cassette: list[Interaction]) -> _Setup:
                 **kind,
             )
         versions[pid] = by_version[key].version_id
+    models = (*official.values(), *by_version.values())
     config = EmulatorConfig(
-        models=(*official.values(), *by_version.values()),
+        models=(*models, *_training_models(cassette, models)),
         deployments=(),
         rate_limits=RateLimits.unlimited(),
         time_scale=1.0,
     )
     return _Setup(config, {k: v for k, v in versions.items() if v})
+
+
+def _training_models(cassette: list[Interaction], models: tuple[FakeModel, ...]) -> list[FakeModel]:
+    """The further models trainings need: destinations, a refused create's trained model."""
+    refs = {model.ref for model in models}
+    wanted: list[tuple[str, str, str | None]] = []
+    if any(_is_training(interaction) for interaction in cassette):
+        wanted.append((_DESTINATION.owner, _DESTINATION.name, None))
+    for interaction in cassette:
+        match = _TRAINING_CREATE.fullmatch(_path(interaction))
+        if match is None or interaction.method != "POST":
+            continue
+        wanted.append((match.group(1), match.group(2), match.group(3)))
+        owner, slash, name = str(json.loads(interaction.request_body)["destination"]).partition("/")
+        if slash:  # "<invalid>" stays unknown: the recorded 404
+            wanted.append((owner, name, None))
+    out: list[FakeModel] = []
+    for owner, name, version in wanted:
+        if f"{owner}/{name}" not in refs:
+            refs.add(f"{owner}/{name}")
+            out.append(
+                FakeModel(
+                    owner=owner,
+                    name=name,
+                    version=version,
+                    kind="text",
+                    input_schema=_PERMISSIVE_INPUT,
+                )
+            )
+    return out
 
 
 def _final_body(cassette: list[Interaction], pid: str) -> Any:
@@ -427,7 +480,7 @@ class _Replayer:
         path = _path(interaction)
         match = _PREDICTION_ID.fullmatch(path) or _FILE_ID.fullmatch(path)
         if match and match.group(1) not in self.ids and _is_prediction(recorded):
-            await self._seed(http, match.group(1), recorded)
+            await self._seed(http, match.group(1), recorded, training=_is_training(interaction))
         if match and match.group(1) in self.ids:
             path = path.replace(match.group(1), self.ids[match.group(1)], 1)
         headers = {
@@ -455,12 +508,21 @@ class _Replayer:
             content = content.replace(sent.encode(), replacement.encode())
         return content
 
-    async def _seed(self, http: httpx.AsyncClient, pid: str, recorded: dict[str, Any]) -> None:
-        """Create the prediction a cassette fetches without having created it."""
+    async def _seed(
+        self, http: httpx.AsyncClient, pid: str, recorded: dict[str, Any], *, training: bool
+    ) -> None:
+        """Create the prediction (or training) a cassette fetches without having created it."""
         version = self.setup.versions[pid]
-        body = {"version": version, "input": recorded.get("input") or {}}
+        body: dict[str, Any] = {"input": recorded.get("input") or {}}
+        path = "/v1/predictions"
+        if training:
+            model = self.state.versions[version]
+            path = f"/v1/models/{model.ref}/versions/{version}/trainings"
+            body["destination"] = _DESTINATION.ref
+        else:
+            body["version"] = version
         response = await http.post(
-            "/v1/predictions", json=body, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+            path, json=body, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}
         )
         assert response.status_code == 201, response.text
         self.ids[pid] = response.json()["id"]
@@ -488,15 +550,21 @@ _ABSENT = pytest.param(
 def test_replayed_status_and_keys(interaction: Interaction) -> None:
     """The emulator answers the recorded status with the recorded top-level keys."""
     answer = replay(interaction.cassette)[interaction.index]
-    recorded = recorded_body(interaction)
-    assert (answer.status, _keys(answer.body)) == (interaction.status, expected_keys(recorded))
+    assert (answer.status, _keys(answer.body)) == (interaction.status, expected_keys(interaction))
 
 
 @pytest.mark.skipif(not CASSETTES.is_dir(), reason=f"the cassettes folder {CASSETTES} is absent")
-def test_only_the_training_error_is_left_out() -> None:
-    """The one recorded error exchange not replayed is the trainings 404 (`LEFT_OUT`)."""
-    left_out = {i.id for i in INTERACTIONS if i.status >= 400 and not _selected(i)}
-    assert left_out == {"trainings-create__invalid-destination.yaml#0"}
+def test_every_training_exchange_is_replayed() -> None:
+    """Nothing is left out: all five recorded training exchanges, the destination 404 too, replay."""
+    trainings = {i.id for i in INTERACTIONS if _is_training(i)}
+    assert trainings == {
+        "trainings-cancel.yaml#0",
+        "trainings-cancel.yaml#1",
+        "trainings-create.yaml#0",
+        "trainings-create__invalid-destination.yaml#0",
+        "trainings-get.yaml#0",
+    }
+    assert trainings <= {i.id for i in CASES}
 
 
 @pytest.mark.skipif(not CASSETTES.is_dir(), reason=f"the cassettes folder {CASSETTES} is absent")
@@ -506,6 +574,6 @@ def test_every_exception_is_used() -> None:
         exception.key
         for interaction in CASES
         for exception in EXCEPTIONS
-        if exception.applies(recorded_body(interaction))
+        if exception.covers(interaction)
     }
     assert used == {exception.key for exception in EXCEPTIONS}

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 #: (run in the lifespan task group). Add a module here to add its routes.
 MODULES: Sequence[str] = (
     "replicate_async.emulator._predictions",
+    "replicate_async.emulator._trainings",
     "replicate_async.emulator._models_api",
     "replicate_async.emulator._delivery",
     "replicate_async.emulator._control",

@@ -19,6 +19,8 @@ from replicate_async.emulator._util import INVALID_VERSION, NOT_FOUND, parse_iso
 from replicate_async.emulator._validation import body_errors, problem_422
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import BaseRoute
@@ -246,43 +248,59 @@ class _Handlers:
     async def list(self, request: Request) -> Response:
         """`GET /v1/predictions`: newest first, 100 per page, cursor in `next`."""
         state = self.state
-        query = request.query_params
-        try:
-            after = parse_iso(query["created_after"]) if "created_after" in query else None
-            before = parse_iso(query["created_before"]) if "created_before" in query else None
-        except ValueError:
-            return problem(INVALID_DATE)
-        position: int | None = None
-        if "cursor" in query:
-            position = decode_cursor(query["cursor"])
-            if position is None:
-                return problem(INVALID_CURSOR)
-        base = base_url(state, request.scope)
-        page: list[PredictionRecord] = []
-        more = False
-        for record in state.records():
-            if position is not None and record.seq >= position:
-                continue
-            if (after is not None and record.created_at <= after) or (
-                before is not None and record.created_at >= before
-            ):
-                continue
-            if len(page) == PAGE_SIZE:
-                more = True
-                break
-            page.append(record)
-        results = []
-        for record in page:
-            state.advance(record)
-            results.append(render_prediction(state, record, base, "list"))
-        next_url = None
-        if more:
-            kept = {
-                k: query[k] for k in ("created_after", "created_before", "source") if k in query
-            }
-            kept["cursor"] = encode_cursor(page[-1].seq)
-            next_url = f"{base}/v1/predictions?{urlencode(kept)}"
-        return json_response({"next": next_url, "previous": None, "results": results})
+
+        def render(record: PredictionRecord, base: str) -> dict[str, Any]:
+            return render_prediction(state, record, base, "list")
+
+        return list_page(state, request, "/v1/predictions", render, trainings=False)
+
+
+def list_page(
+    state: EmulatorState,
+    request: Request,
+    path: str,
+    render: Callable[[PredictionRecord, str], dict[str, Any]],
+    *,
+    trainings: bool,
+) -> Response:
+    """A page of predictions (or of trainings): newest first, 100 per page, cursor in `next`."""
+    query = request.query_params
+    try:
+        after = parse_iso(query["created_after"]) if "created_after" in query else None
+        before = parse_iso(query["created_before"]) if "created_before" in query else None
+    except ValueError:
+        return problem(INVALID_DATE)
+    position: int | None = None
+    if "cursor" in query:
+        position = decode_cursor(query["cursor"])
+        if position is None:
+            return problem(INVALID_CURSOR)
+    base = base_url(state, request.scope)
+    page: list[PredictionRecord] = []
+    more = False
+    for record in state.records():
+        if (record.training is not None) != trainings or (
+            position is not None and record.seq >= position
+        ):
+            continue
+        if (after is not None and record.created_at <= after) or (
+            before is not None and record.created_at >= before
+        ):
+            continue
+        if len(page) == PAGE_SIZE:
+            more = True
+            break
+        page.append(record)
+    results = []
+    for record in page:
+        state.advance(record)
+        results.append(render(record, base))
+    next_url = None
+    if more:
+        kept = {k: query[k] for k in ("created_after", "created_before", "source") if k in query}
+        kept["cursor"] = encode_cursor(page[-1].seq)
+        next_url = f"{base}{path}?{urlencode(kept)}"
+    return json_response({"next": next_url, "previous": None, "results": results})
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:

@@ -71,6 +71,8 @@ def render_prediction(
 
     .. versionadded:: 0.1.0
     """
+    if record.training is not None:
+        return render_training(state, record, base)
     pid = record.id
     status = record.status
     data_urls = state.sync_data_urls and view == "sync_done"
@@ -106,6 +108,62 @@ def render_prediction(
     if view == "list":
         del body["logs"]
     _optional(state, record, body, view)
+    return body
+
+
+def render_training(
+    state: EmulatorState,
+    record: PredictionRecord,
+    base: str,
+    *,
+    created: bool = False,
+    urls_under: Literal["predictions", "trainings"] = "trainings",
+) -> dict[str, Any]:
+    """The training object (reference section 3).
+
+    Every key of the spec's training schema, with `started_at`/`completed_at` null and `metrics`
+    `{}` until known (as recorded); `output` is `{version, weights}` once it succeeded. The create
+    answer (`created`) is the queued shape however fast the model, like a prediction's: `starting`,
+    no output, empty logs, and no `started_at`, `completed_at` or `metrics` (as recorded). `urls_under` is `predictions` for the recorded quirk of create (and cancel).
+
+    Args:
+        state: The emulator state.
+        record: The training (already advanced).
+        base: Absolute URL base.
+        created: Render the create answer.
+        urls_under: The collection `urls` point into.
+
+    .. versionadded:: 0.1.0
+    """
+    pid = record.id
+    training = record.training
+    item = record.output
+    output = None
+    if training is not None and isinstance(item, FileItem):
+        output = {"version": training.version, "weights": file_url(base, pid, item)}
+    body: dict[str, Any] = {
+        "id": pid,
+        "model": record.model.ref,
+        "version": record.version,
+        "input": record.input,
+        "logs": record.logs,
+        "output": output,
+        "error": record.error,
+        "status": record.status,
+        "created_at": record.created_iso,
+        "urls": {
+            "get": f"{base}/v1/{urls_under}/{pid}",
+            "cancel": f"{base}/v1/{urls_under}/{pid}/cancel",
+        },
+        "source": "api",
+    }
+    if created:
+        body.update(status="starting", logs="", output=None, error=None)
+    else:
+        started, completed = record.started_at, record.completed_at
+        body["started_at"] = None if started is None else state.timestamp(started)
+        body["completed_at"] = None if completed is None else state.timestamp(completed)
+        body["metrics"] = {} if completed is None else _metrics(record)
     return body
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import anyio
 import attrs
 
-from replicate_async.emulator._fake_models import FakeModel, make_plan
+from replicate_async.emulator._fake_models import FakeModel, Plan, make_plan
 from replicate_async.emulator._util import iso, new_id
 from replicate_async.emulator._validation import InputValidator
 
@@ -55,8 +55,16 @@ class Event(NamedTuple):
     at: float
 
 
+@attrs.frozen
+class Training:
+    """What makes a prediction record a training: its destination and the version it creates."""
+
+    destination: str
+    version: str
+
+
 class PredictionRecord:
-    """One prediction: identity, request, plan, and what has materialised so far."""
+    """One prediction (or training): identity, request, plan, and what has materialised so far."""
 
     __slots__ = (
         "_pos",
@@ -84,6 +92,7 @@ class PredictionRecord:
         "start_at",
         "started_at",
         "status",
+        "training",
         "version",
         "waiter",
         "webhook",
@@ -128,6 +137,7 @@ class PredictionRecord:
         self.as_list = False
         self.metrics_extra: Mapping[str, Any] = {}
         self.plan_error: str | None = None
+        self.training: Training | None = None
         self._steps: list[tuple[float, int, Any]] = []
         self._pos = 0
 
@@ -389,6 +399,8 @@ class EmulatorState:
         webhook: str | None = None,
         webhook_events_filter: list[str] | None = None,
         cancel_after: float | None = None,
+        plan: Plan | None = None,
+        training: Training | None = None,
     ) -> PredictionRecord:
         """Create and store a prediction (input already validated); it starts by itself.
 
@@ -400,6 +412,8 @@ class EmulatorState:
             webhook: The webhook URL, if any.
             webhook_events_filter: The webhook events asked for.
             cancel_after: Emulated seconds after creation before the deadline (unscaled).
+            plan: What it does (default: `make_plan()` of the model and input).
+            training: Set for a training (which shares the prediction id space).
 
         .. versionadded:: 0.1.0
         """
@@ -414,7 +428,8 @@ class EmulatorState:
             created_at=now,
             created_iso=self.timestamp(now),
         )
-        plan = make_plan(model, prediction_input, self.rng)
+        if plan is None:
+            plan = make_plan(model, prediction_input, self.rng)
         scale = self.time_scale
         record.start_at = start = now + plan.queue * scale
         record.end_at = start + plan.run * scale
@@ -433,6 +448,7 @@ class EmulatorState:
         record.deployment = deployment
         record.webhook = webhook
         record.webhook_events_filter = webhook_events_filter
+        record.training = training
         self.predictions[record.id] = record
         stats = self.stats
         stats.creates += 1
