@@ -140,6 +140,19 @@ def plan_run(
     return budget, create_wait, cancel_after
 
 
+async def _read_through(
+    transport: httpx.AsyncBaseTransport, request: httpx.Request
+) -> httpx.Response:
+    """Send *request* straight through *transport* and read the whole reply."""
+    response = await transport.handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
+
+
 def _is_retryable_transport(exc: TransportError) -> bool:
     """Whether a transport failure may go away on a retry."""
     return not isinstance(exc.__cause__, _NEVER_RETRY)
@@ -224,8 +237,15 @@ class AsyncClient:
         )
         self._transport = transport
         self._owns_http = http_client is None
+        # API calls go straight to our own transport: httpx.AsyncClient's per-request
+        # machinery (URL merging, cookies, auth and redirect flows, hooks) costs more CPU
+        # than the rest of the client, and we use none of it. A user's http_client is used
+        # as it is, with everything it carries.
+        self._direct: httpx.AsyncBaseTransport | None = None
+        if http_client is None:
+            self._direct = transport or LazyTransport(max_connections=max_concurrency)
         self._http = http_client or httpx.AsyncClient(
-            transport=transport or LazyTransport(max_connections=max_concurrency),
+            transport=self._direct,
             timeout=self._httpx_timeout(),
             follow_redirects=False,
             trust_env=False,
@@ -365,14 +385,28 @@ class AsyncClient:
         ticket = await self._rate.acquire(bucket)
         try:
             async with self._limiter:
-                response = await self._http.request(
-                    request.method,
-                    self._url(request.path),
-                    content=content,
-                    params=dict(request.params) or None,
-                    headers=headers,
-                    timeout=http_timeout,
-                )
+                direct = self._direct
+                if direct is None:
+                    response = await self._http.request(
+                        request.method,
+                        self._url(request.path),
+                        content=content,
+                        params=dict(request.params) or None,
+                        headers=headers,
+                        timeout=http_timeout,
+                    )
+                else:
+                    response = await _read_through(
+                        direct,
+                        httpx.Request(
+                            request.method,
+                            self._url(request.path),
+                            params=dict(request.params) or None,
+                            headers=headers,
+                            content=content,
+                            extensions={"timeout": http_timeout.as_dict()},
+                        ),
+                    )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request, create=create) from exc
         status = response.status_code
