@@ -261,3 +261,22 @@ async def test_task_cancellation_during_wait_cancels_remotely(api: respx.Router,
         await polling.wait()
         tg.cancel_scope.cancel()
     assert cancel.call_count == 1
+
+
+@pytest.mark.asyncio
+async def test_compressed_replies_are_asked_for_and_decoded(api: respx.Router, make_client):
+    """API calls accept gzip, and a gzip-encoded reply decodes like a plain one."""
+    import gzip
+
+    body = gzip.compress(json.dumps(prediction(status="succeeded", output="a cat")).encode())
+    route = api.get("/v1/predictions/p1").mock(
+        return_value=httpx.Response(
+            200,
+            content=body,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+    )
+    async with make_client() as client:
+        got = await client.predictions.get("p1")
+    assert got.output == "a cat"
+    assert "gzip" in route.calls.last.request.headers["Accept-Encoding"]

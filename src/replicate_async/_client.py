@@ -229,7 +229,11 @@ class AsyncClient:
         self._poll = poll if poll is not None else _config.DEFAULT_POLL_POLICY
         self._max_concurrency = max_concurrency
         self._user_agent = user_agent or _default_user_agent()
-        self._headers = base_headers(token, self._user_agent)
+        # Accept-Encoding as httpx.AsyncClient would send it: API calls skip its defaults.
+        self._headers = {
+            **base_headers(token, self._user_agent),
+            "Accept-Encoding": "gzip, deflate",
+        }
         self._limiter = anyio.CapacityLimiter(max_concurrency)
         self._rate = RateLimiter(
             rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
