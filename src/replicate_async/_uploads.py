@@ -410,6 +410,10 @@ def _child(path: str, key: object) -> str:
     return f"{path}[{key!r}]"
 
 
+#: JSON scalars: never files, and most of any input.
+_PLAIN: Final = (str, int, float, type(None))
+
+
 def _output_url(value: object) -> str | None:
     """The URL of a file output passed back as an input (chaining models), else None.
 
@@ -425,6 +429,8 @@ def _output_url(value: object) -> str | None:
 
 def _find(value: Any, path: str, found: list[tuple[str, Any]]) -> None:
     """Collect ``(path, value)`` for every file input in *value*, depth first."""
+    if isinstance(value, _PLAIN):
+        return  # the common case, checked first: text and numbers are never files
     if isinstance(value, Mapping):
         for key, item in value.items():
             _find(item, _child(path, key), found)
