@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 __all__ = ["is_terminal", "needs_confirmation", "outcome", "poll_delays"]
 
+# Jitter, not cryptography: one generator for every poll loop (seeding a new one per
+# prediction reads os.urandom each time).
+_JITTER = random.Random()  # noqa: S311
+
 
 def poll_delays(policy: PollPolicy, rng: random.Random | None = None) -> Iterator[float]:
     """Endless delays between polls: ``min(initial * factor**n, maximum)``, jittered.
@@ -24,7 +28,7 @@ def poll_delays(policy: PollPolicy, rng: random.Random | None = None) -> Iterato
     ``rng``, so the sequence is deterministic for a seeded ``random.Random``. The caller
     stops iterating at its deadline.
     """
-    draw = rng if rng is not None else random.Random()  # noqa: S311  (jitter, not cryptography)
+    draw = rng if rng is not None else _JITTER
     delay = policy.initial
     while True:
         base = min(delay, policy.maximum)
