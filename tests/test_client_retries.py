@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
 import pytest
 import stamina
@@ -161,6 +162,37 @@ async def test_attempts_are_bounded_by_the_policy(api: respx.Router, make_client
         with pytest.raises(ServerError):
             await client.predictions.get("p1")
     assert get.call_count == 2
+
+
+@pytest.mark.asyncio
+async def test_retry_timeout_counts_the_first_try(api: respx.Router, make_client, waits):
+    """RetryPolicy.timeout runs from the first try: one slower than it is not retried."""
+
+    async def slow_failure(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0.2)
+        return problem(503, "Service Unavailable")
+
+    get = api.get(GET).mock(side_effect=[slow_failure, reply("processing")])
+    policy = RetryPolicy(timeout=0.1, wait_initial=0.0, wait_jitter=0.0)
+    async with make_client(retry=policy) as client:
+        with pytest.raises(ServerError):
+            await client.predictions.get("p1")
+    assert get.call_count == 1
+    assert waits == []
+
+
+@pytest.mark.asyncio
+async def test_retry_within_the_timeout_follows_a_first_failure(
+    api: respx.Router, make_client, waits
+):
+    """A first try that fails fast is retried by stamina, which schedules one backoff."""
+    get = api.get(GET).mock(side_effect=[problem(503), reply("processing")])
+    policy = RetryPolicy(wait_initial=0.01, wait_max=0.01, wait_jitter=0.0)
+    async with make_client(retry=policy) as client:
+        prediction = await client.predictions.get("p1")
+    assert prediction.status == "processing"
+    assert get.call_count == 2
+    assert waits == [0.01]
 
 
 # ------------------------------------------------------------------ gets and cancels

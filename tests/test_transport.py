@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import socket
 import threading
 
@@ -32,7 +33,7 @@ OK_BODY = b'{"ok": true}'
 class RawServer:
     """A loopback HTTP/1.1 server on raw sockets that misbehaves on purpose.
 
-    Modes: ``ok`` answers 200; ``close`` reads the whole request then closes the
+    Modes: ``ok`` answers 200; ``gzip`` answers the same body gzipped; ``close`` reads the whole request then closes the
     connection without a reply; ``hang`` reads it and never answers; ``truncate`` sends
     headers promising 100 bytes, sends 10 and closes.
     """
@@ -88,7 +89,14 @@ class RawServer:
         with conn:
             if not self._read_request(conn):
                 return
-            if self.mode == "ok":
+            if self.mode == "gzip":
+                body = gzip.compress(OK_BODY)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Encoding: gzip\r\nConnection: close\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+            elif self.mode == "ok":
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(OK_BODY), OK_BODY)
@@ -127,29 +135,50 @@ def _client(timeout: float = 5.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=LazyTransport(max_connections=4), timeout=timeout)
 
 
-async def _post_error(url: str, timeout: float = 5.0) -> httpx.HTTPError:
-    async with _client(timeout) as client:
+async def _post_error(url: str, timeout: float = 5.0, via: str = "httpx") -> httpx.HTTPError:
+    """The error a POST to *url* raises, sent through httpx or through `LazyTransport.fetch`."""
+    if via == "httpx":
+        async with _client(timeout) as client:
+            with pytest.raises(httpx.HTTPError) as info:
+                await client.post(url, json={"input": {}})
+        return info.value
+    transport = LazyTransport(max_connections=4)
+    try:
         with pytest.raises(httpx.HTTPError) as info:
-            await client.post(url, json={"input": {}})
+            await transport.fetch(
+                "POST",
+                url,
+                headers={"Content-Type": "application/json"},
+                content=b'{"input":{}}',
+                timeouts=httpx.Timeout(timeout),
+            )
+    finally:
+        await transport.aclose()
     return info.value
+
+
+@pytest.fixture(params=["httpx", "fetch"])
+def via(request: pytest.FixtureRequest) -> str:
+    """How a request is sent: through an httpx client, or through `LazyTransport.fetch`."""
+    return str(request.param)
 
 
 # --------------------------------------------------------------- real loopback, both backends
 
 
 @pytest.mark.anyio
-async def test_refused_connection_is_not_sent(refused_url: str) -> None:
+async def test_refused_connection_is_not_sent(refused_url: str, via: str) -> None:
     """A refused connection raises httpx.ConnectError and counts as surely not sent."""
-    error = await _post_error(refused_url)
+    error = await _post_error(refused_url, via=via)
     assert isinstance(error, httpx.ConnectError)
     assert request_not_sent(error)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("raw_server", ["close"], indirect=True)
-async def test_disconnect_after_request_may_have_been_sent(raw_server: RawServer) -> None:
+async def test_disconnect_after_request_may_have_been_sent(raw_server: RawServer, via: str) -> None:
     """A server that reads the request and hangs up yields an error that is not "not sent"."""
-    error = await _post_error(raw_server.url)
+    error = await _post_error(raw_server.url, via=via)
     assert raw_server.requests == 1
     assert not isinstance(error, httpx.ConnectTimeout | httpx.ConnectError | httpx.PoolTimeout)
     assert not request_not_sent(error)
@@ -157,18 +186,18 @@ async def test_disconnect_after_request_may_have_been_sent(raw_server: RawServer
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("raw_server", ["hang"], indirect=True)
-async def test_read_timeout_may_have_been_sent(raw_server: RawServer) -> None:
+async def test_read_timeout_may_have_been_sent(raw_server: RawServer, via: str) -> None:
     """A read timeout raises httpx.ReadTimeout, which does not count as "not sent"."""
-    error = await _post_error(raw_server.url, timeout=0.2)
+    error = await _post_error(raw_server.url, timeout=0.2, via=via)
     assert isinstance(error, httpx.ReadTimeout)
     assert not request_not_sent(error)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("raw_server", ["truncate"], indirect=True)
-async def test_truncated_body_may_have_been_sent(raw_server: RawServer) -> None:
+async def test_truncated_body_may_have_been_sent(raw_server: RawServer, via: str) -> None:
     """A body cut short after the headers raises an httpx transport error, not a connect error."""
-    error = await _post_error(raw_server.url)
+    error = await _post_error(raw_server.url, via=via)
     assert isinstance(error, httpx.TransportError)
     assert not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
     assert not request_not_sent(error)
@@ -186,6 +215,23 @@ async def test_transport_follows_running_backend(raw_server: RawServer, anyio_ba
         assert transport.backend == anyio_backend
     assert response.status_code == 200
     assert response.json() == {"ok": True}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("raw_server", ["ok", "gzip"], indirect=True)
+async def test_fetch_returns_the_whole_reply(raw_server: RawServer, anyio_backend: str) -> None:
+    """fetch() returns status, case-insensitive headers and the decompressed body, on both backends."""
+    transport = LazyTransport(max_connections=4)
+    try:
+        reply = await transport.fetch(
+            "GET", raw_server.url, headers={}, content=None, timeouts=httpx.Timeout(5.0)
+        )
+        assert transport.backend == anyio_backend
+    finally:
+        await transport.aclose()
+    assert reply.status_code == 200
+    assert reply.headers.get("CONTENT-TYPE") == "application/json"
+    assert reply.content == OK_BODY
 
 
 # --------------------------------------------------------------- asyncio: httpx-aiohttp itself

@@ -8,12 +8,13 @@ sends them. It uses only anyio APIs, so it runs on asyncio and on trio.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import logging
 import math
 import os
-from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self
 
 import anyio
 import httpx
@@ -32,7 +33,13 @@ from replicate_async._sansio import (
     outcome,
     user_agent,
 )
-from replicate_async._transport import LazyTransport, current_loop, request_not_sent
+from replicate_async._transport import (
+    LazyTransport,
+    Reply,
+    current_loop,
+    fetch_through,
+    request_not_sent,
+)
 from replicate_async._uploads import DEFAULT_MAX_DATA_URI_BYTES, check_file_encoding
 from replicate_async.exceptions import (
     FileExpiredError,
@@ -44,7 +51,15 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
+    from collections.abc import (
+        AsyncGenerator,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Iterable,
+        Mapping,
+        Sequence,
+    )
     from types import TracebackType
 
     from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
@@ -95,6 +110,21 @@ CANCEL_AFTER_SLACK: Final = 10
 MIN_CANCEL_AFTER: Final = 5
 """The server's minimum ``Cancel-After``."""
 
+
+class _Fetch(Protocol):
+    """Send one request and return its whole reply (httpx exceptions on failure)."""
+
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeouts: httpx.Timeout,
+    ) -> Awaitable[Reply]: ...
+
+
 # Transport failures that no retry can fix.
 _NEVER_RETRY: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
@@ -138,19 +168,6 @@ def plan_run(
         if cancel_on_timeout:
             cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
     return budget, create_wait, cancel_after
-
-
-async def _read_through(
-    transport: httpx.AsyncBaseTransport, request: httpx.Request
-) -> httpx.Response:
-    """Send *request* straight through *transport* and read the whole reply."""
-    response = await transport.handle_async_request(request)
-    response.request = request
-    try:
-        await response.aread()
-    finally:
-        await response.aclose()
-    return response
 
 
 def _is_retryable_transport(exc: TransportError) -> bool:
@@ -228,32 +245,44 @@ class AsyncClient:
         self._retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
         self._poll = poll if poll is not None else _config.DEFAULT_POLL_POLICY
         self._max_concurrency = max_concurrency
+        self._default_http_timeout: httpx.Timeout | None = None
+        self._default_http_timeout = self._httpx_timeout()
         self._user_agent = user_agent or _default_user_agent()
         # Accept-Encoding as httpx.AsyncClient would send it: API calls skip its defaults.
         self._headers = {
             **base_headers(token, self._user_agent),
             "Accept-Encoding": "gzip, deflate",
         }
-        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        # A semaphore that takes a free slot without a checkpoint: on the hot path of every
+        # call, anyio's CapacityLimiter cost more CPU (two cancel-scope checkpoints) than
+        # its per-borrower bookkeeping, which nothing here uses, is worth.
+        self._limiter = anyio.Semaphore(max_concurrency, fast_acquire=True)
         self._rate = RateLimiter(
             rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
             max_pause=self._retry.max_retry_after,
         )
         self._transport = transport
         self._owns_http = http_client is None
-        # API calls go straight to our own transport: httpx.AsyncClient's per-request
-        # machinery (URL merging, cookies, auth and redirect flows, hooks) costs more CPU
-        # than the rest of the client, and we use none of it. A user's http_client is used
-        # as it is, with everything it carries.
-        self._direct: httpx.AsyncBaseTransport | None = None
+        # API calls read whole replies, so they skip httpx.AsyncClient's per-request
+        # machinery (URL merging, cookies, auth and redirect flows, hooks), which costs more
+        # CPU than the rest of the client and which they do not use: our own transport
+        # fetches on aiohttp directly, another transport gets one httpx.Request. A user's
+        # http_client is used as it is, with everything it carries.
+        self._fetch: _Fetch = self._fetch_with_client
         if http_client is None:
-            self._direct = transport or LazyTransport(max_connections=max_concurrency)
-        self._http = http_client or httpx.AsyncClient(
-            transport=self._direct,
-            timeout=self._httpx_timeout(),
-            follow_redirects=False,
-            trust_env=False,
-        )
+            direct = transport or LazyTransport(max_connections=max_concurrency)
+            if isinstance(direct, LazyTransport):
+                self._fetch = direct.fetch
+            else:
+                self._fetch = functools.partial(fetch_through, direct)
+            http_client = httpx.AsyncClient(
+                transport=direct,
+                timeout=self._httpx_timeout(),
+                follow_redirects=False,
+                trust_env=False,
+            )
+        self._http = http_client
+        self._retry_hooks = (self._retry_hook(create=False), self._retry_hook(create=True))
         self._downloader: Downloader | None = None
         self._closed = False
         self.predictions = AsyncPredictions(self)
@@ -326,6 +355,8 @@ class AsyncClient:
 
     def _httpx_timeout(self, read: float | None = None) -> httpx.Timeout:
         """The httpx timeout from the client's Timeouts, with *read* overriding the read phase."""
+        if read is None and self._default_http_timeout is not None:
+            return self._default_http_timeout
         t = self._timeouts
         return httpx.Timeout(
             connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
@@ -376,9 +407,24 @@ class AsyncClient:
         cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else TransportError
         return cls(message=message, request_sent=sent)
 
+    async def _fetch_with_client(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeouts: httpx.Timeout,
+    ) -> Reply:
+        """Send one request through the user's httpx client and read the whole reply."""
+        response = await self._http.request(
+            method, url, content=content, headers=headers, timeout=timeouts
+        )
+        return Reply(response.status_code, response.headers, response.content)
+
     async def _send_once(
         self, request: Request, *, create: bool, http_timeout: httpx.Timeout
-    ) -> httpx.Response:
+    ) -> Reply:
         """Send *request* once and read the reply; raise our errors for retryable replies."""
         headers = {**self._headers, **request.headers}
         content: bytes | None = None
@@ -389,50 +435,50 @@ class AsyncClient:
         ticket = await self._rate.acquire(bucket)
         try:
             async with self._limiter:
-                direct = self._direct
-                if direct is None:
-                    response = await self._http.request(
-                        request.method,
-                        self._url(request.path),
-                        content=content,
-                        params=dict(request.params) or None,
-                        headers=headers,
-                        timeout=http_timeout,
-                    )
-                else:
-                    response = await _read_through(
-                        direct,
-                        httpx.Request(
-                            request.method,
-                            self._url(request.path),
-                            params=dict(request.params) or None,
-                            headers=headers,
-                            content=content,
-                            extensions={"timeout": http_timeout.as_dict()},
-                        ),
-                    )
+                reply = await self._fetch(
+                    request.method,
+                    self._url(request.path),
+                    headers=headers,
+                    content=content,
+                    timeouts=http_timeout,
+                )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request, create=create) from exc
-        status = response.status_code
-        self._rate.observe(bucket, ticket, status, response.headers)
+        status = reply.status_code
+        self._rate.observe(bucket, ticket, status, reply.headers)
         if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
             raise error_for(
-                status, response.headers, response.content, method=request.method, path=request.path
+                status, reply.headers, reply.content, method=request.method, path=request.path
             )
-        return response
+        return reply
 
     async def _send(
         self, request: Request, *, create: bool = False, read_timeout: float | None = None
-    ) -> httpx.Response:
+    ) -> Reply:
         """Send *request* with retries (see `_retry_hook`) and return the reply, body read.
 
-        Error statuses that are not retried come back as responses for the caller to
+        Error statuses that are not retried come back as replies for the caller to
         decode; statuses retried until the attempts run out raise their error.
         """
-        policy = self._retry
         http_timeout = self._httpx_timeout(read_timeout)
-        async for attempt in policy.retry_context(self._retry_hook(create=create)):
+        hook = self._retry_hooks[create]
+        started = anyio.current_time()
+        try:
+            return await self._send_once(request, create=create, http_timeout=http_timeout)
+        except Exception as exc:
+            elapsed = anyio.current_time() - started
+            if hook(exc) is False or elapsed >= self._retry.timeout:
+                raise
+            failed: Exception | None = exc
+        # The first try failed in a way worth retrying: stamina takes over from that failure,
+        # which its first attempt raises again, so its attempts, backoff, Retry-After and
+        # instrumentation are as if it had sent the first try itself. (Entering the retry
+        # context costs more CPU than a request; most requests succeed at once.)
+        async for attempt in self._retry.retry_context(hook, elapsed=elapsed):
             with attempt:
+                if failed is not None:
+                    first, failed = failed, None
+                    raise first
                 return await self._send_once(request, create=create, http_timeout=http_timeout)
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 

@@ -150,13 +150,16 @@ class RetryPolicy:
             raise ValueError(f"{attribute.name} must be >= wait_initial, got {value!r}")
 
     def retry_context(
-        self, on: Callable[[Exception], bool | float]
+        self, on: Callable[[Exception], bool | float], *, elapsed: float = 0.0
     ) -> AsyncIterable[stamina.Attempt]:
-        """Stamina's retry context with this policy's bounds, retrying what *on* accepts."""
+        """Stamina's retry context with this policy's bounds, retrying what *on* accepts.
+
+        *elapsed* seconds of the request's ``timeout`` were spent before the context began.
+        """
         return stamina.retry_context(
             on=on,
             attempts=self.attempts,
-            timeout=self.timeout,
+            timeout=max(self.timeout - elapsed, 0.0),
             wait_initial=self.wait_initial,
             wait_max=self.wait_max,
             wait_jitter=self.wait_jitter,

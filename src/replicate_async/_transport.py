@@ -12,6 +12,12 @@ keeps each pool's bookkeeping short (benchmarks/transport.py measures both).
 The event loop is only known once a request runs, so `LazyTransport` builds the real
 transport on its first request.
 
+API calls read whole replies, so they use `fetch`, which returns a `Reply` (status,
+headers, body: what the sans-I/O core decodes). On asyncio it goes to aiohttp without
+building httpx's Request and Response objects, whose header normalisation and body
+streaming cost more CPU per call than aiohttp itself (benchmarks/fanout.py); every other
+transport gets an httpx.Request, read through. Streams and downloads stay on httpx.
+
 `httpx-aiohttp` maps every `aiohttp.ClientConnectionError` it does not know better to
 `httpx.ConnectTimeout`, among them a server that disconnects after the request was
 sent. Read naively, that makes a create that may have been accepted look unsent, and a
@@ -24,7 +30,7 @@ process. `request_not_sent` is the one place the client asks that question.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 import aiohttp
 import httpx
@@ -32,7 +38,7 @@ import httpx_aiohttp
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
 #: Seconds an idle connection is kept; long enough to span the longest poll delay.
 KEEPALIVE_EXPIRY: Final = 15.0
@@ -84,7 +90,46 @@ def _aiohttp_cause(exc: BaseException) -> BaseException | None:
     return None
 
 
-def _to_httpx(exc: Exception, request: httpx.Request) -> Exception:
+class Reply(NamedTuple):
+    """A whole HTTP reply, body read: what the sans-I/O core decodes."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    """Case-insensitive."""
+    content: bytes
+
+
+async def read_through(
+    transport: httpx.AsyncBaseTransport, request: httpx.Request
+) -> httpx.Response:
+    """Send *request* straight through *transport* and read the whole reply."""
+    response = await transport.handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
+
+
+async def fetch_through(
+    transport: httpx.AsyncBaseTransport,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    content: bytes | None,
+    timeouts: httpx.Timeout,
+) -> Reply:
+    """Send one request through any httpx transport and return its whole reply."""
+    request = httpx.Request(
+        method, url, headers=headers, content=content, extensions={"timeout": timeouts.as_dict()}
+    )
+    response = await read_through(transport, request)
+    return Reply(response.status_code, response.headers, response.content)
+
+
+def _to_httpx(exc: Exception, request: httpx.Request | None) -> Exception:
     """Map an aiohttp (or raw timeout) exception to the httpx exception that means the same."""
     cause = _aiohttp_cause(exc)
     root: BaseException = exc if cause is None else cause
@@ -181,6 +226,40 @@ class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
             raise mapped from mapped.__cause__
         response.stream = _RemappingStream(cast("httpx.AsyncByteStream", response.stream), request)
         return response
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeouts: httpx.Timeout,
+    ) -> Reply:
+        """Send one request through aiohttp itself and return its whole reply (decompressed).
+
+        Failures raise the same httpx exceptions as :meth:`handle_async_request`.
+        """
+        session = self.client
+        if not isinstance(session, aiohttp.ClientSession):
+            session = self.client = self.get_client()
+        try:
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                data=content,
+                allow_redirects=False,
+                auto_decompress=True,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeouts.connect, sock_read=timeouts.read, connect=timeouts.pool
+                ),
+            ) as response:
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            mapped = _to_httpx(exc, None)
+            raise mapped from mapped.__cause__
+        return Reply(response.status, response.headers, body)
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
@@ -297,12 +376,16 @@ def running_backend() -> str:
 
 
 def current_loop() -> object:
-    """An object identifying the running event loop (the asyncio loop, or trio's run token)."""
-    if running_backend() == "trio":
-        import trio  # noqa: PLC0415
+    """An object identifying the running event loop (the asyncio loop, or trio's run token).
 
-        return trio.lowlevel.current_trio_token()
-    return asyncio.get_running_loop()
+    Called on every request, so it asks asyncio first (one C call) instead of sniffio.
+    """
+    loop = asyncio._get_running_loop()  # noqa: SLF001 - public in asyncio.events, no raise
+    if loop is not None:
+        return loop
+    import trio  # noqa: PLC0415 - only a trio run gets here
+
+    return trio.lowlevel.current_trio_token()
 
 
 class LazyTransport(httpx.AsyncBaseTransport):
@@ -339,19 +422,41 @@ class LazyTransport(httpx.AsyncBaseTransport):
             return httpx_pools(self._max_connections, verify=self._verify)
         raise RuntimeError(f"replicate_async runs on asyncio or trio, not on {backend!r}")
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send *request* through the transport of the running loop."""
-        backend = running_backend()
+    def _current(self) -> httpx.AsyncBaseTransport:
+        """The real transport, built on first use; RuntimeError from another event loop."""
         loop = current_loop()
         if self._inner is None:
-            self._inner = self._build(backend)
+            self._inner = self._build(running_backend())
             self._loop = loop
         elif loop is not self._loop:
             raise RuntimeError(
                 "this client's connections belong to the event loop that first used it; "
                 "make one AsyncClient per event loop (the sync Client does this for you)"
             )
-        return await self._inner.handle_async_request(request)
+        return self._inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send *request* through the transport of the running loop."""
+        return await self._current().handle_async_request(request)
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeouts: httpx.Timeout,
+    ) -> Reply:
+        """Send one request and return its whole reply: straight through aiohttp on asyncio."""
+        inner = self._current()
+        if isinstance(inner, AiohttpTransport):
+            return await inner.fetch(
+                method, url, headers=headers, content=content, timeouts=timeouts
+            )
+        return await fetch_through(
+            inner, method, url, headers=headers, content=content, timeouts=timeouts
+        )
 
     async def aclose(self) -> None:
         """Close the real transport, if one was built."""

@@ -67,14 +67,12 @@ class Request:
             (a pagination cursor, already checked by :func:`resolve_next_url`).
         headers: Headers for this request only; the client adds :func:`base_headers`.
         json: The JSON body, or None for no body.
-        params: Query parameters.
     """
 
     method: str
     path: str
     headers: Mapping[str, str] = attrs.field(factory=dict)
     json: Any = None
-    params: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
