@@ -764,7 +764,7 @@ def test_to_file_outputs_replaces_urls_in_nested_outputs():
         "images": ["https://h/a.png", "https://h/b.png"],
         "meta": {"preview": ("data:,x", 3), "seed": 42},
     }
-    result = to_file_outputs(output, d)
+    result = to_file_outputs(output, lambda: d)
     assert isinstance(result["images"][0], FileOutput)
     assert result["images"][1].url == "https://h/b.png"
     assert isinstance(result["meta"]["preview"], tuple)
@@ -773,17 +773,22 @@ def test_to_file_outputs_replaces_urls_in_nested_outputs():
     assert result["meta"]["seed"] == 42
 
 
+def _no_downloader() -> Downloader:
+    raise AssertionError("an output without file URLs made a download client")
+
+
 def test_to_file_outputs_leaves_text_alone():
-    """Language-model token chunks and non-file URLs stay plain strings."""
+    """Text chunks and non-file URLs stay plain strings, and no download client is made."""
     chunks = [" The", " answer", " is", " https", "://", "example.com", " 42.", ""]
-    assert to_file_outputs(chunks, Downloader()) == chunks
+    assert to_file_outputs(chunks, _no_downloader) == chunks
     others = ["file:///etc/passwd", "ftp://h/x", "http://example.com/x.png", "see https://h/x"]
-    assert to_file_outputs(others, Downloader()) == others
+    assert to_file_outputs(others, _no_downloader) == others
 
 
 def test_to_file_outputs_single_url():
     """A bare URL output becomes one FileOutput."""
-    out = to_file_outputs("https://h/out.wav", Downloader())
+    d = Downloader()
+    out = to_file_outputs("https://h/out.wav", lambda: d)
     assert isinstance(out, FileOutput)
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import time
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self
 
 import anyio
@@ -462,11 +463,11 @@ class AsyncClient:
         """
         http_timeout = self._httpx_timeout(read_timeout)
         hook = self._retry_hooks[create]
-        started = anyio.current_time()
+        started = time.monotonic()  # stamina's (tenacity's) clock for its timeout
         try:
             return await self._send_once(request, create=create, http_timeout=http_timeout)
         except Exception as exc:
-            elapsed = anyio.current_time() - started
+            elapsed = time.monotonic() - started
             if hook(exc) is False or elapsed >= self._retry.timeout:
                 raise
             failed: Exception | None = exc
@@ -607,7 +608,7 @@ class AsyncClient:
         if use_file_output:
             from replicate_async._files import to_file_outputs  # noqa: PLC0415
 
-            return to_file_outputs(output, self.downloader())
+            return to_file_outputs(output, self.downloader)
         return output
 
     # ------------------------------------------------------------------ stream

@@ -476,7 +476,7 @@ class _Batch:
         if use_file_output:
             from replicate_async._files import to_file_outputs  # noqa: PLC0415
 
-            return to_file_outputs(output, self.client.downloader())
+            return to_file_outputs(output, self.client.downloader)
         return output
 
     async def _create(

@@ -718,7 +718,7 @@ def map_outputs(output: Any, leaf: Callable[[Any], Any]) -> Any:
     return leaf(output)
 
 
-def to_file_outputs(output: Any, downloader: Downloader) -> Any:
+def to_file_outputs(output: Any, downloader: Callable[[], Downloader]) -> Any:
     """Replace every file URL string in *output* with a :class:`FileOutput`.
 
     Walks nested lists, tuples and dicts. A string becomes a FileOutput only when the
@@ -729,10 +729,11 @@ def to_file_outputs(output: Any, downloader: Downloader) -> Any:
 
     Args:
         output: A prediction's output.
-        downloader: The download client the FileOutputs will use.
+        downloader: Gives the download client the FileOutputs will use; called only
+            for an output that holds a file URL, so text outputs never make one.
 
     .. versionadded:: 0.1.0
     """
     return map_outputs(
-        output, lambda value: FileOutput(value, downloader) if is_file_url(value) else value
+        output, lambda value: FileOutput(value, downloader()) if is_file_url(value) else value
     )
