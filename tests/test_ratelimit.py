@@ -186,6 +186,18 @@ def test_a_stale_count_does_not_lower_the_level():
     assert bucket.tokens == pytest.approx(19)
 
 
+def test_a_held_request_in_a_steady_stream_keeps_the_level():
+    """A create held for a second while others flow at the rate says the level is unchanged."""
+    bucket = TokenBucket(RateLimit(per_minute=1200, burst=5), now=0.0, headroom=1.0, reserve=0.0)
+    assert bucket.take(0.0) == 0.0
+    ticket = bucket.taken
+    for i in range(1, 21):  # 20 more at 20 per second, while the first one is held
+        assert bucket.take(i * 0.05) == 0.0
+    bucket.observe(remaining=0, ticket=ticket, sent_at=0.0, now=1.0)
+    # The server had 0 left, then refilled 20 and counted 20: still 0, not 5 - 20.
+    assert bucket.tokens == pytest.approx(0)
+
+
 def test_a_higher_server_count_changes_nothing():
     """The server having more tokens than the local bucket does not raise the level."""
     bucket = TokenBucket(RateLimit(per_minute=600, burst=5), now=0.0, headroom=1.0, reserve=0.0)

@@ -240,9 +240,12 @@ class TokenBucket:
         """
         self._refill(now)
         # The server's level since then: refilled for at most the time elapsed, minus the
-        # requests sent after this one (the server may not have counted them yet).
+        # requests sent after this one (the server may not have counted them yet), and never
+        # above its size. Capping before subtracting would wrongly count a steady stream's
+        # refill as lost: a create held for its Prefer: wait while others flowed at the rate
+        # then pulled the level a whole burst below the server's (batches ran at 57 %).
         since = max(0.0, now - sent_at)
-        server = min(self.capacity, remaining + since * self.rate) - (self.taken - ticket)
+        server = min(self.capacity, remaining + since * self.rate - (self.taken - ticket))
         self.tokens = max(-self.capacity, min(self.tokens, server))
 
     def throttle(self, retry_after: float | None, now: float, max_pause: float = MAX_PAUSE) -> None:
