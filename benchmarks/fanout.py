@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fan-out at scale: our run_many against the official clients and bare loops (prints, never asserts).
 
-    python benchmarks/fanout.py [-n 5000] [-c 1000] [--profiles fast slow]
+    python benchmarks/fanout.py [-n 5000] [-c 1000] [--profiles fast slow limited]
+        [--limited-jobs 600] [--limit 1200] [--burst 5]
         [--replicate1 PYTHON] [--replicate2 PYTHON] [--only NAME ...] [--json OUT]
 
 One emulator is served in its own process (rate limits off). Each client runs its load in
@@ -13,7 +14,11 @@ failures; the emulator's counters give HTTP requests per prediction and 429s.
 Profiles: ``fast`` is a model taking 1 s of wall time (answered within ``Prefer: wait``);
 ``slow`` outlives the wait, so it is polled. The emulator runs at ``--time-scale`` (0.1 by
 default), which also scales ``Prefer: wait``: 60 s of wait are 6 s, the slow model runs
-100 emulated seconds (10 s).
+100 emulated seconds (10 s). ``limited`` runs ``--limited-jobs`` fast jobs against a server
+whose create bucket allows ``--limit`` per minute with a burst of ``--burst`` (real time;
+our client is told the same limits, the others have no such setting) and reports the
+create rate reached, from the predictions' ``created_at``, against the allowed rate: the
+creates after the burst over the time from the first create to the last.
 
 Clients: ``ours`` (AsyncClient.run_many), ``replicate1`` (replicate==1.0.7,
 ``async_run`` under a semaphore), ``replicate2`` (replicate==2.0.0b4, ``AsyncReplicate.run``),
@@ -32,12 +37,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from typing import Any
 
 TOKEN = "r8_emulator0000000000000000000000000000"  # noqa: S105 - the emulator's public token
 CLIENTS = ["ours", "replicate1", "replicate2", "httpx", "aiohttp"]
-MODELS = {"fast": "bench/fast", "slow": "bench/slow"}
+MODELS = {"fast": "bench/fast", "slow": "bench/slow", "limited": "bench/fast"}
 POLL = 0.5  # the official clients' fixed poll interval
+LIMIT: tuple[float, float] | None = None  # (per minute, burst) in a client process of `limited`
 
 
 # --------------------------------------------------------------------------- the server
@@ -80,6 +87,18 @@ def _control(url: str, path: str, method: str = "GET") -> Any:
     )
     with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - loopback
         return json.loads(reply.read() or b"null")
+
+
+def _limits(url: str, limits: dict[str, Any]) -> None:
+    """Set the emulator's rate limits."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url + "/_emulator/settings",
+        data=json.dumps({"rate_limits": limits}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback
+        pass
 
 
 def start_server(time_scale: float) -> tuple[subprocess.Popen[bytes], str]:
@@ -129,12 +148,18 @@ async def _gather(n: int, c: int, one: Any) -> int:
 
 
 async def load_ours(url: str, model: str, n: int, c: int) -> int:
-    from replicate_async import AsyncClient, RateLimits
+    from replicate_async import AsyncClient, RateLimit, RateLimits
 
+    limits = RateLimits.unlimited()
+    if LIMIT is not None:  # the limited profile: the server's create bucket, told to the client
+        per_minute, burst = LIMIT
+        limits = RateLimits(
+            create=RateLimit(per_minute=per_minute, burst=burst), get_prediction=None, other=None
+        )
     async with AsyncClient(
         api_token=TOKEN,
         base_url=url,
-        rate_limits=RateLimits.unlimited(),
+        rate_limits=limits,
         max_concurrency=max(c, 1000),
     ) as client:
         jobs = [(model, x) for x in _inputs(n)]
@@ -234,9 +259,23 @@ def run_client(name: str, url: str, model: str, n: int, c: int) -> None:
 # --------------------------------------------------------------------------- the driver
 
 
-def measure(name: str, python: str, url: str, model: str, *, n: int, c: int) -> dict[str, Any]:
+def measure(
+    name: str,
+    python: str,
+    url: str,
+    model: str,
+    *,
+    n: int,
+    c: int,
+    limit: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     """Run one client's load in a subprocess against a freshly reset emulator."""
-    _control(url, "/_emulator/reset", "POST")
+    _control(url, "/_emulator/reset", "POST")  # also restores the server's configured limits
+    extra: list[str] = []
+    if limit is not None:
+        create = {"per_minute": limit[0], "burst": limit[1]}
+        _limits(url, {"create": create, "get_prediction": None, "other": None})
+        extra = ["--client-limit", str(limit[0]), str(limit[1])]
     proc = subprocess.run(
         [
             python,
@@ -251,6 +290,7 @@ def measure(name: str, python: str, url: str, model: str, *, n: int, c: int) -> 
             str(n),
             "-c",
             str(c),
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -275,23 +315,56 @@ def measure(name: str, python: str, url: str, model: str, *, n: int, c: int) -> 
         creates=stats["creates"],
         sample_error=(proc.stderr.strip().splitlines() or [""])[0][:160],
     )
+    if limit is not None:
+        result["create_rate"] = create_rate(url, burst=limit[1])
+        result["allowed_rate"] = limit[0]
     return result
 
 
+def _created_at(url: str) -> list[float]:
+    """Every prediction's ``created_at`` (Unix seconds), following the list's cursors."""
+    stamps: list[float] = []
+    page: str | None = url + "/v1/predictions"
+    while page:
+        request = urllib.request.Request(page, headers={"Authorization": f"Bearer {TOKEN}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - loopback
+            data = json.loads(reply.read())
+        stamps += [datetime.fromisoformat(p["created_at"]).timestamp() for p in data["results"]]
+        page = data.get("next")
+    return stamps
+
+
+def create_rate(url: str, *, burst: float) -> float | None:
+    """Creates per minute after the burst: (creates - burst) over first-to-last create time."""
+    stamps = sorted(_created_at(url))
+    if len(stamps) <= burst + 1 or stamps[-1] <= stamps[0]:
+        return None
+    return (len(stamps) - burst) / (stamps[-1] - stamps[0]) * 60
+
+
 def _table(profile: str, n: int, c: int, rows: list[dict[str, Any]]) -> str:
-    lines = [
-        f"\n{profile} model, {n} jobs, concurrency {c}",
-        "| client | wall s | CPU s / 1,000 | peak RSS MB | HTTP req / prediction | 429s | failures |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    limited = any("allowed_rate" in r for r in rows)
+    title = f"\n{profile} model, {n} jobs, concurrency {c}"
+    head = "| client | wall s | CPU s / 1,000 | peak RSS MB | HTTP req / prediction | 429s | failures |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    if limited:
+        allowed = next(r["allowed_rate"] for r in rows if "allowed_rate" in r)
+        title += f", server create limit {allowed:g}/min"
+        head += " creates/min (of allowed) |"
+        rule += "---:|"
+    lines = [title, head, rule]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['client']} | did not run: {r['error']} ||||||")
+            lines.append(f"| {r['client']} | did not run: {r['error']} ||||||" + "|" * limited)
             continue
-        lines.append(
+        line = (
             f"| {r['client']} | {r['wall']:.1f} | {r['cpu_per_1000']:.2f} | {r['rss_mb']:.0f} "
             f"| {r['requests_per_prediction']:.2f} | {r['throttled']} | {r['failures']} |"
         )
+        if limited:
+            rate = r.get("create_rate")
+            line += " n/a |" if rate is None else f" {rate:.0f} ({rate / r['allowed_rate']:.0%}) |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -299,7 +372,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5000, help="jobs per client")
     parser.add_argument("-c", type=int, default=1000, help="concurrency")
-    parser.add_argument("--profiles", nargs="*", default=["fast", "slow"], choices=list(MODELS))
+    parser.add_argument("--profiles", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--limited-jobs", type=int, default=600, help="jobs in `limited`")
+    parser.add_argument("--limit", type=float, default=1200, help="creates/min in `limited`")
+    parser.add_argument("--burst", type=float, default=5, help="create burst in `limited`")
     parser.add_argument("--time-scale", type=float, default=0.1)
     parser.add_argument("--replicate1", help="python of a venv with replicate==1.0.7")
     parser.add_argument("--replicate2", help="python of a venv with replicate==2.0.0b4")
@@ -309,11 +385,14 @@ def main() -> None:
     parser.add_argument("--client", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--client-limit", nargs=2, type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.time_scale)
         return
     if args.client:
+        global LIMIT  # noqa: PLW0603 - this process runs one load
+        LIMIT = tuple(args.client_limit) if args.client_limit else None
         run_client(args.client, args.url, args.model, args.n, args.c)
         return
     pythons = {"ours": sys.executable, "httpx": sys.executable, "aiohttp": sys.executable}
@@ -331,12 +410,18 @@ def main() -> None:
     }
     try:
         for profile in args.profiles:
+            n, limit = args.n, None
+            if profile == "limited":
+                n, limit = args.limited_jobs, (args.limit, args.burst)
             rows = []
             for name in names:
-                rows.append(measure(name, pythons[name], url, MODELS[profile], n=args.n, c=args.c))
+                rows.append(
+                    measure(name, pythons[name], url, MODELS[profile], n=n, c=args.c, limit=limit)
+                )
                 print(f"  {profile} {name}: {rows[-1]}", file=sys.stderr)
             results["profiles"][profile] = rows
-            print(_table(profile, args.n, args.c, rows), flush=True)
+            results.setdefault("jobs", {})[profile] = n
+            print(_table(profile, n, args.c, rows), flush=True)
     finally:
         proc.terminate()
         proc.wait()

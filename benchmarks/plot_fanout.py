@@ -45,9 +45,12 @@ def main(source: str, target: str) -> None:
             for y, (value, r) in enumerate(zip(values, results, strict=True)):
                 note = f" {value:.2f}" + (f"  ({r['failures']} failed)" if r["failures"] else "")
                 ax.text(value, y, note, va="center", fontsize=8)
-        axes[row][0].set_title(
-            f"{profile} model: {data['n']:,} jobs, concurrency {data['c']:,}", loc="left"
-        )
+        jobs = data.get("jobs", {}).get(profile, data["n"])
+        title = f"{profile} model: {jobs:,} jobs, concurrency {data['c']:,}"
+        allowed = next((r["allowed_rate"] for r in results if "allowed_rate" in r), None)
+        if allowed is not None:
+            title += f", server limit {allowed:,.0f} creates/min"
+        axes[row][0].set_title(title, loc="left")
     fig.tight_layout()
     fig.savefig(target, dpi=110)
 
