@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import TYPE_CHECKING
 
 import anyio
@@ -280,3 +281,17 @@ async def test_compressed_replies_are_asked_for_and_decoded(api: respx.Router, m
         got = await client.predictions.get("p1")
     assert got.output == "a cat"
     assert "gzip" in route.calls.last.request.headers["Accept-Encoding"]
+
+
+@pytest.mark.asyncio
+async def test_requests_are_logged_at_debug_without_the_token(
+    api: respx.Router, make_client, caplog: pytest.LogCaptureFixture
+):
+    """Each API request is logged at DEBUG as method, path and status, never with the token."""
+    api.get("/v1/predictions/p1").mock(return_value=reply("processing"))
+    with caplog.at_level(logging.DEBUG, logger="replicate_async"):
+        async with make_client() as client:
+            await client.predictions.get("p1")
+    messages = [r.getMessage() for r in caplog.records if r.name == "replicate_async"]
+    assert messages == ["GET /v1/predictions/p1: 200"]
+    assert TOKEN not in caplog.text

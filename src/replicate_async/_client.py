@@ -446,6 +446,8 @@ class AsyncClient:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request, create=create) from exc
         status = reply.status_code
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s: %d", request.method, request.path.split("?", 1)[0], status)
         self._rate.observe(bucket, ticket, status, reply.headers)
         if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
             raise error_for(
