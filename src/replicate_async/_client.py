@@ -803,6 +803,42 @@ class AsyncClient:
             on_progress=on_progress,
         )
 
+    async def save_all(
+        self,
+        output: Any,
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = 8,
+    ) -> Any:
+        """Save every file in *output* into *folder* and return *output* with paths in their place.
+
+        *output* is anything holding :class:`FileOutput` objects: one run's output, or the
+        list :meth:`run_many` returned (failed jobs' exceptions and text pass through
+        unchanged). Each distinct URL is saved once, atomically (a failed download leaves
+        no partial file). Names come from the URLs; when two files would share a name
+        (every image model calls its first file ``out-0.webp``), the later ones get
+        ``-1``, ``-2``, ... before the extension, so no file of the call overwrites
+        another. A file already in *folder* under a planned name is replaced, so saving
+        the same outputs again gives the same paths. Downloads never carry the API token.
+
+        On the first failure the downloads still running are cancelled and that error is
+        raised; files saved before it stay.
+
+        Args:
+            output: The outputs.
+            folder: The folder to save into; made when missing.
+            concurrency: Most downloads at once.
+
+        Raises:
+            FileExpiredError: A file's URL expired (outputs are deleted an hour after
+                the prediction finished).
+
+        .. versionadded:: 0.1.0
+        """
+        from replicate_async._saving import save_all  # noqa: PLC0415 - only when saving
+
+        return await save_all(output, folder, concurrency=concurrency)
+
 
 def _default_user_agent() -> str:
     """``replicate-async/<version>``."""

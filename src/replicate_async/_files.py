@@ -249,16 +249,18 @@ def safe_file_name(url: str, content_type: str | None = None) -> str:
     return _cap_name(cleaned)
 
 
-def _cap_name(name: str) -> str:
-    """Shorten *name* to at most 255 UTF-8 bytes, keeping a short extension."""
-    if len(name.encode()) <= _MAX_NAME_BYTES:
-        return name
+def _cap_name(name: str, tag: str = "") -> str:
+    """*name* with *tag* before its short extension, shortened to at most 255 UTF-8 bytes.
+
+    The tag and a short extension always survive; the rest of the name is cut.
+    """
     stem, dot, ext = name.rpartition(".")
     suffix = dot + ext if stem and len(ext.encode()) <= _MAX_EXTENSION_BYTES else ""
     body = name[: len(name) - len(suffix)]
-    budget = _MAX_NAME_BYTES - len(suffix.encode())
-    body = body.encode()[:budget].decode(errors="ignore")
-    return body + suffix
+    budget = _MAX_NAME_BYTES - len(suffix.encode()) - len(tag.encode())
+    if len(body.encode()) > budget:
+        body = body.encode()[:budget].decode(errors="ignore")
+    return body + tag + suffix
 
 
 def _mapped_transport_error(exc: httpx.HTTPError, url: str) -> ReplicateError:

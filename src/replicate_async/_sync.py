@@ -359,6 +359,21 @@ class Client:
         )
         return ((index, self._sync_outputs(result)) for index, result in results)
 
+    @_mirrors(AsyncClient.save_all)
+    def save_all(
+        self,
+        output: Any,
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = 8,
+    ) -> Any:
+        """Save every file in outputs (the docstring is :meth:`AsyncClient.save_all`'s)."""
+        plain = map_outputs(
+            output,
+            lambda value: value._output if isinstance(value, SyncFileOutput) else value,  # noqa: SLF001 - defined here
+        )
+        return self._call(self._async.save_all, plain, folder, concurrency=concurrency)
+
     def _sync_outputs(self, output: Any) -> Any:
         """*output* with its FileOutput objects as SyncFileOutput."""
         return map_outputs(

@@ -47,6 +47,9 @@ async def async_usage() -> None:
         async for p in client.predictions.list():
             assert_type(p, Prediction)
         assert_type(client.base_url, str)
+        outputs = await client.run_many([("owner/name", {"prompt": "x"})], concurrency=8)
+        assert_type(outputs, list[Any])
+        assert_type(await client.save_all(outputs, "renders", concurrency=4), Any)
     await client.aclose()
     assert_type(await replicate_async.async_run("owner/name", {"a": 1}), Any)
 
@@ -66,5 +69,6 @@ async def errors() -> None:
 def sync_usage() -> None:
     with Client() as client:
         client.run("owner/name", input={"prompt": "x"})
+        assert_type(client.save_all(client.run_many([("owner/name", {})]), "renders"), Any)
     assert_type(replicate_async.run("owner/name"), Any)
     assert_type(replicate_async.__version__, str)
