@@ -12,7 +12,9 @@ import respx
 import stamina
 
 from _client_support import API, TOKEN
+from fixtures.fileserver import FileServer
 from replicate_async import AsyncClient, _config
+from replicate_async._files import Downloader
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +54,19 @@ def make_client(api: respx.Router):
         return AsyncClient(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def file_server():
+    """A scripted file host on loopback (`fixtures.fileserver`)."""
+    server = FileServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def downloader():
+    """A Downloader with its own connection pool, closed after the test."""
+    async with Downloader() as d:
+        yield d

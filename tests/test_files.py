@@ -18,7 +18,7 @@ import stamina
 from anyio import wait_all_tasks_blocked
 from anyio.lowlevel import checkpoint
 
-from fixtures.fileserver import FileServer, Reply
+from fixtures.fileserver import Reply
 from replicate_async._config import RetryPolicy
 from replicate_async._files import (
     Downloader,
@@ -44,20 +44,6 @@ from replicate_async.exceptions import (
 PAYLOAD = os.urandom(300_000)
 
 
-@pytest.fixture
-def server():
-    srv = FileServer()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-async def downloader():
-    async with Downloader() as d:
-        yield d
-
-
 def _refusing_transport() -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"unexpected request to {request.url}")
@@ -73,16 +59,16 @@ def _mock(handler) -> Downloader:
 
 
 @pytest.mark.anyio
-async def test_read_returns_the_exact_bytes(server, downloader):
+async def test_read_returns_the_exact_bytes(file_server, downloader):
     """FileOutput.read returns the served bytes exactly."""
-    url = server.add("/out-0.bin", Reply(PAYLOAD))
+    url = file_server.add("/out-0.bin", Reply(PAYLOAD))
     assert await FileOutput(url, downloader).read() == PAYLOAD
 
 
 @pytest.mark.anyio
-async def test_read_learns_the_content_type(server, downloader):
+async def test_read_learns_the_content_type(file_server, downloader):
     """After a download, content_type is the file host's Content-Type."""
-    url = server.add("/out-0.png", Reply(b"png", content_type="image/png"))
+    url = file_server.add("/out-0.png", Reply(b"png", content_type="image/png"))
     out = FileOutput(url, downloader)
     assert out.content_type is None
     await out.read()
@@ -99,9 +85,9 @@ async def test_content_type_stays_unknown_without_a_header():
 
 
 @pytest.mark.anyio
-async def test_save_writes_the_exact_bytes(server, downloader, tmp_path):
+async def test_save_writes_the_exact_bytes(file_server, downloader, tmp_path):
     """FileOutput.save to a file path writes exactly the served bytes there."""
-    url = server.add("/out-0.bin", Reply(PAYLOAD))
+    url = file_server.add("/out-0.bin", Reply(PAYLOAD))
     target = tmp_path / "image.bin"
     assert await FileOutput(url, downloader).save(target) == target
     assert target.read_bytes() == PAYLOAD
@@ -109,9 +95,9 @@ async def test_save_writes_the_exact_bytes(server, downloader, tmp_path):
 
 
 @pytest.mark.anyio
-async def test_save_into_a_folder_uses_the_name(server, downloader, tmp_path):
+async def test_save_into_a_folder_uses_the_name(file_server, downloader, tmp_path):
     """Saving into a folder writes the file under its safe name."""
-    url = server.add("/pbxt/abc/out-0.webp", Reply(b"webp"))
+    url = file_server.add("/pbxt/abc/out-0.webp", Reply(b"webp"))
     saved = await FileOutput(url, downloader).save(tmp_path)
     assert saved == tmp_path / "out-0.webp"
     assert saved.read_bytes() == b"webp"
@@ -119,19 +105,19 @@ async def test_save_into_a_folder_uses_the_name(server, downloader, tmp_path):
 
 @pytest.mark.anyio
 async def test_save_to_a_path_with_trailing_separator_needs_the_folder(
-    server, downloader, tmp_path
+    file_server, downloader, tmp_path
 ):
     """A path ending with a separator means a folder; a missing one is an OSError, not a file."""
-    url = server.add("/out.txt", Reply(b"x"))
+    url = file_server.add("/out.txt", Reply(b"x"))
     with pytest.raises(FileNotFoundError):
         await FileOutput(url, downloader).save(f"{tmp_path}/missing/")
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.anyio
-async def test_save_leaves_nothing_when_the_connection_drops(server, downloader, tmp_path):
+async def test_save_leaves_nothing_when_the_connection_drops(file_server, downloader, tmp_path):
     """A download cut off mid-body raises TransportError and leaves no file, not even a temp one."""
-    url = server.add("/out.bin", Reply(PAYLOAD, drop_after=100_000))
+    url = file_server.add("/out.bin", Reply(PAYLOAD, drop_after=100_000))
     with pytest.raises(TransportError) as info:
         await FileOutput(url, downloader).save(tmp_path / "out.bin")
     assert info.value.request_sent is True
@@ -139,11 +125,11 @@ async def test_save_leaves_nothing_when_the_connection_drops(server, downloader,
 
 
 @pytest.mark.anyio
-async def test_failed_save_keeps_an_existing_file(server, downloader, tmp_path):
+async def test_failed_save_keeps_an_existing_file(file_server, downloader, tmp_path):
     """A failed save never touches the file already at the target path."""
     target = tmp_path / "out.bin"
     target.write_bytes(b"previous")
-    url = server.add("/out.bin", Reply(PAYLOAD, drop_after=10))
+    url = file_server.add("/out.bin", Reply(PAYLOAD, drop_after=10))
     with pytest.raises(TransportError):
         await FileOutput(url, downloader).save(target)
     assert target.read_bytes() == b"previous"
@@ -151,19 +137,19 @@ async def test_failed_save_keeps_an_existing_file(server, downloader, tmp_path):
 
 
 @pytest.mark.anyio
-async def test_a_dropped_download_is_retried_whole(server, downloader, tmp_path):
+async def test_a_dropped_download_is_retried_whole(file_server, downloader, tmp_path):
     """read() starts again after a mid-body failure and returns the complete bytes."""
-    url = server.add("/out.bin", Reply(PAYLOAD, drop_after=1000), Reply(PAYLOAD))
+    url = file_server.add("/out.bin", Reply(PAYLOAD, drop_after=1000), Reply(PAYLOAD))
     assert await downloader.read(url) == PAYLOAD
-    assert len(server.requests_to("/out.bin")) == 2
+    assert len(file_server.requests_to("/out.bin")) == 2
 
 
 @pytest.mark.anyio
-async def test_save_into_a_folder_cannot_escape_it(server, downloader, tmp_path):
+async def test_save_into_a_folder_cannot_escape_it(file_server, downloader, tmp_path):
     """An encoded ../ in the URL's name is neutralised: the file lands inside the folder."""
     folder = tmp_path / "outputs"
     folder.mkdir()
-    url = server.add("/files/..%2F..%2Fescape.txt", Reply(b"data"))
+    url = file_server.add("/files/..%2F..%2Fescape.txt", Reply(b"data"))
     saved = await FileOutput(url, downloader).save(folder)
     assert saved.parent == folder
     assert saved.read_bytes() == b"data"
@@ -171,16 +157,16 @@ async def test_save_into_a_folder_cannot_escape_it(server, downloader, tmp_path)
 
 
 @pytest.mark.anyio
-async def test_downloader_save_names_from_the_content_type(server, downloader, tmp_path):
+async def test_downloader_save_names_from_the_content_type(file_server, downloader, tmp_path):
     """Downloader.save into a folder falls back to 'output' plus an extension from the reply."""
-    url = server.add("/", Reply(b"png", content_type="image/png"))
+    url = file_server.add("/", Reply(b"png", content_type="image/png"))
     assert await downloader.save(url, tmp_path) == tmp_path / "output.png"
 
 
 @pytest.mark.anyio
-async def test_aiter_bytes_streams_the_exact_bytes(server, downloader):
+async def test_aiter_bytes_streams_the_exact_bytes(file_server, downloader):
     """aiter_bytes yields chunks that join to the served bytes, and learns the content type."""
-    url = server.add("/song.mp3", Reply(PAYLOAD, content_type="audio/mpeg"))
+    url = file_server.add("/song.mp3", Reply(PAYLOAD, content_type="audio/mpeg"))
     out = FileOutput(url, downloader)
     async with aclosing(out.aiter_bytes()) as chunks:
         data = b"".join([chunk async for chunk in chunks])
@@ -189,17 +175,17 @@ async def test_aiter_bytes_streams_the_exact_bytes(server, downloader):
 
 
 @pytest.mark.anyio
-async def test_downloader_aiter_bytes_streams(server, downloader):
+async def test_downloader_aiter_bytes_streams(file_server, downloader):
     """Downloader.aiter_bytes yields the served bytes."""
-    url = server.add("/x", Reply(b"abc"))
+    url = file_server.add("/x", Reply(b"abc"))
     async with aclosing(downloader.aiter_bytes(url)) as chunks:
         assert b"".join([c async for c in chunks]) == b"abc"
 
 
 @pytest.mark.anyio
-async def test_aiter_bytes_does_not_retry_after_the_first_byte(server, downloader):
+async def test_aiter_bytes_does_not_retry_after_the_first_byte(file_server, downloader):
     """A stream that breaks after bytes were given out raises instead of starting over."""
-    url = server.add("/x", Reply(PAYLOAD, drop_after=70_000), Reply(PAYLOAD))
+    url = file_server.add("/x", Reply(PAYLOAD, drop_after=70_000), Reply(PAYLOAD))
     received = 0
 
     async def consume():
@@ -211,13 +197,13 @@ async def test_aiter_bytes_does_not_retry_after_the_first_byte(server, downloade
     with pytest.raises(TransportError):
         await consume()
     assert 0 < received < len(PAYLOAD)
-    assert len(server.requests_to("/x")) == 1
+    assert len(file_server.requests_to("/x")) == 1
 
 
 @pytest.mark.anyio
-async def test_aiter_bytes_retries_before_the_first_byte(server, downloader):
+async def test_aiter_bytes_retries_before_the_first_byte(file_server, downloader):
     """A 503 before any byte is retried by the streaming path too."""
-    url = server.add("/x", Reply(status=503), Reply(b"ok"))
+    url = file_server.add("/x", Reply(status=503), Reply(b"ok"))
     async with aclosing(downloader.aiter_bytes(url)) as chunks:
         assert b"".join([c async for c in chunks]) == b"ok"
 
@@ -226,44 +212,44 @@ async def test_aiter_bytes_retries_before_the_first_byte(server, downloader):
 
 
 @pytest.mark.anyio
-async def test_no_download_carries_authorization(server, downloader, tmp_path):
+async def test_no_download_carries_authorization(file_server, downloader, tmp_path):
     """Reads, streams and saves send no Authorization header (checked on the server side)."""
-    url = server.add("/a.bin", Reply(b"a"))
+    url = file_server.add("/a.bin", Reply(b"a"))
     out = FileOutput(url, downloader)
     await out.read()
     await out.save(tmp_path)
     async with aclosing(out.aiter_bytes()) as chunks:
         async for _ in chunks:
             pass
-    assert len(server.seen) == 3
-    assert all("authorization" not in s.headers for s in server.seen)
+    assert len(file_server.seen) == 3
+    assert all("authorization" not in s.headers for s in file_server.seen)
 
 
 @pytest.mark.anyio
-async def test_an_authorization_header_set_on_the_client_is_stripped(server, downloader):
+async def test_an_authorization_header_set_on_the_client_is_stripped(file_server, downloader):
     """Even a header put on the download client by mistake never leaves: a hook removes it."""
     downloader._client.headers["Authorization"] = "Bearer r8_secretsecretsecret"
-    url = server.add("/a.bin", Reply(b"a"))
+    url = file_server.add("/a.bin", Reply(b"a"))
     await downloader.read(url)
-    assert "authorization" not in server.seen[0].headers
+    assert "authorization" not in file_server.seen[0].headers
 
 
 @pytest.mark.anyio
-async def test_redirects_carry_no_authorization(server, downloader):
+async def test_redirects_carry_no_authorization(file_server, downloader):
     """A redirected download reaches its target without an Authorization header."""
-    server.add("/final", Reply(b"final"))
-    url = server.add("/start", Reply(status=302, headers={"Location": "/final"}))
+    file_server.add("/final", Reply(b"final"))
+    url = file_server.add("/start", Reply(status=302, headers={"Location": "/final"}))
     assert await downloader.read(url) == b"final"
-    assert [s.path for s in server.seen] == ["/start", "/final"]
-    assert all("authorization" not in s.headers for s in server.seen)
+    assert [s.path for s in file_server.seen] == ["/start", "/final"]
+    assert all("authorization" not in s.headers for s in file_server.seen)
 
 
 @pytest.mark.anyio
-async def test_downloads_send_our_user_agent(server, downloader):
+async def test_downloads_send_our_user_agent(file_server, downloader):
     """Downloads identify as replicate-async."""
-    url = server.add("/a", Reply(b"a"))
+    url = file_server.add("/a", Reply(b"a"))
     await downloader.read(url)
-    assert server.seen[0].headers["user-agent"].startswith("replicate-async/")
+    assert file_server.seen[0].headers["user-agent"].startswith("replicate-async/")
 
 
 # -- URL policy -------------------------------------------------------------------------
@@ -414,61 +400,61 @@ async def test_data_url_streams_as_one_chunk():
 
 @pytest.mark.parametrize("status", [404, 410])
 @pytest.mark.anyio
-async def test_gone_file_says_outputs_expire(server, downloader, status):
+async def test_gone_file_says_outputs_expire(file_server, downloader, status):
     """A 404 or 410 raises FileExpiredError (a NotFoundError) saying outputs expire in an hour."""
-    url = server.add("/old.png?sig=SECRET", Reply(status=status))
+    url = file_server.add("/old.png?sig=SECRET", Reply(status=status))
     with pytest.raises(FileExpiredError) as info:
         await FileOutput(url, downloader).read()
     assert isinstance(info.value, NotFoundError)
     assert info.value.status_code == status
     assert "an hour" in str(info.value)
     assert "SECRET" not in str(info.value)
-    assert len(server.seen) == 1
+    assert len(file_server.seen) == 1
 
 
 @pytest.mark.anyio
-async def test_server_errors_are_retried(server, downloader):
+async def test_server_errors_are_retried(file_server, downloader):
     """A 503 then a 200 succeeds."""
-    url = server.add("/x", Reply(status=503), Reply(b"ok"))
+    url = file_server.add("/x", Reply(status=503), Reply(b"ok"))
     assert await downloader.read(url) == b"ok"
-    assert len(server.seen) == 2
+    assert len(file_server.seen) == 2
 
 
 @pytest.mark.anyio
-async def test_persistent_server_errors_raise_after_the_attempts(server, downloader):
+async def test_persistent_server_errors_raise_after_the_attempts(file_server, downloader):
     """A file host that keeps answering 500 raises ServerError after the retry budget."""
-    url = server.add("/x", Reply(status=500))
+    url = file_server.add("/x", Reply(status=500))
     with pytest.raises(ServerError, match="HTTP 500 on GET"):
         await downloader.read(url)
-    assert len(server.seen) == 3
+    assert len(file_server.seen) == 3
 
 
 @pytest.mark.anyio
-async def test_rate_limits_are_retried_and_reported(server, downloader):
+async def test_rate_limits_are_retried_and_reported(file_server, downloader):
     """Persistent 429s raise RateLimitError carrying Retry-After."""
-    url = server.add("/x", Reply(status=429, headers={"Retry-After": "7"}))
+    url = file_server.add("/x", Reply(status=429, headers={"Retry-After": "7"}))
     with pytest.raises(RateLimitError) as info:
         await downloader.read(url)
     assert info.value.retry_after == 7.0
-    assert len(server.seen) == 3
+    assert len(file_server.seen) == 3
 
 
 @pytest.mark.anyio
-async def test_rate_limit_without_retry_after(server, downloader):
+async def test_rate_limit_without_retry_after(file_server, downloader):
     """A 429 without a numeric Retry-After has retry_after None."""
-    url = server.add("/x", Reply(status=429, headers={"Retry-After": "soon"}))
+    url = file_server.add("/x", Reply(status=429, headers={"Retry-After": "soon"}))
     with pytest.raises(RateLimitError) as info:
         await downloader.read(url)
     assert info.value.retry_after is None
 
 
 @pytest.mark.anyio
-async def test_other_client_errors_are_not_retried(server, downloader):
+async def test_other_client_errors_are_not_retried(file_server, downloader):
     """A 403 raises ClientError at once."""
-    url = server.add("/x", Reply(status=403))
+    url = file_server.add("/x", Reply(status=403))
     with pytest.raises(ClientError, match="403"):
         await downloader.read(url)
-    assert len(server.seen) == 1
+    assert len(file_server.seen) == 1
 
 
 @pytest.mark.anyio
@@ -641,14 +627,14 @@ def test_downloader_repr():
 
 
 @pytest.mark.anyio
-async def test_retry_policy_is_honoured(server):
+async def test_retry_policy_is_honoured(file_server):
     """A RetryPolicy with one attempt does not retry."""
-    url = server.add("/x", Reply(status=503), Reply(b"ok"))
+    url = file_server.add("/x", Reply(status=503), Reply(b"ok"))
     with stamina.set_testing(True, attempts=1, cap=True):
         async with Downloader(retry=RetryPolicy(attempts=1)) as d:
             with pytest.raises(ServerError):
                 await d.read(url)
-    assert len(server.seen) == 1
+    assert len(file_server.seen) == 1
 
 
 @pytest.mark.anyio

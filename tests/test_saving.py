@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from fixtures.fileserver import FileServer, Reply
+from fixtures.fileserver import Reply
 from replicate_async import AsyncClient, Client, FileExpiredError
-from replicate_async._files import Downloader, FileOutput
+from replicate_async._files import FileOutput
 from replicate_async._saving import _numbered, save_all
 
 if TYPE_CHECKING:
@@ -19,26 +19,12 @@ if TYPE_CHECKING:
     from replicate_async.emulator import EmulatorServer
 
 
-@pytest.fixture
-def server():
-    srv = FileServer()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-async def downloader():
-    async with Downloader() as d:
-        yield d
-
-
 @pytest.mark.anyio
-async def test_same_names_get_numbers_and_the_shape_is_kept(server, downloader, tmp_path):
+async def test_same_names_get_numbers_and_the_shape_is_kept(file_server, downloader, tmp_path):
     """Files named alike (case folded) are saved side by side; other values pass through."""
-    a = FileOutput(server.add("/a/out-0.webp", Reply(b"first")), downloader)
-    b = FileOutput(server.add("/b/out-0.webp", Reply(b"second")), downloader)
-    c = FileOutput(server.add("/c/OUT-0.webp", Reply(b"third")), downloader)
+    a = FileOutput(file_server.add("/a/out-0.webp", Reply(b"first")), downloader)
+    b = FileOutput(file_server.add("/b/out-0.webp", Reply(b"second")), downloader)
+    c = FileOutput(file_server.add("/c/OUT-0.webp", Reply(b"third")), downloader)
     failed = ValueError("job 2 failed")
     outputs = [[a], {"image": b}, failed, "some text", (c, 7)]
 
@@ -59,19 +45,19 @@ async def test_same_names_get_numbers_and_the_shape_is_kept(server, downloader, 
 
 
 @pytest.mark.anyio
-async def test_one_url_is_downloaded_once(server, downloader, tmp_path):
+async def test_one_url_is_downloaded_once(file_server, downloader, tmp_path):
     """The same URL twice in the outputs is one download and one path."""
-    url = server.add("/x/out-0.png", Reply(b"png"))
+    url = file_server.add("/x/out-0.png", Reply(b"png"))
     placed = await save_all([FileOutput(url, downloader), FileOutput(url, downloader)], tmp_path)
     assert placed == [tmp_path / "out-0.png", tmp_path / "out-0.png"]
-    assert len(server.requests_to("/x/out-0.png")) == 1
+    assert len(file_server.requests_to("/x/out-0.png")) == 1
 
 
 @pytest.mark.anyio
-async def test_saving_again_gives_the_same_paths(server, downloader, tmp_path):
+async def test_saving_again_gives_the_same_paths(file_server, downloader, tmp_path):
     """A second save of the same outputs replaces the files under the same names."""
-    first = FileOutput(server.add("/a/out.txt", Reply(b"1"), Reply(b"1")), downloader)
-    second = FileOutput(server.add("/b/out.txt", Reply(b"2"), Reply(b"2")), downloader)
+    first = FileOutput(file_server.add("/a/out.txt", Reply(b"1"), Reply(b"1")), downloader)
+    second = FileOutput(file_server.add("/b/out.txt", Reply(b"2"), Reply(b"2")), downloader)
     once = await save_all([first, second], tmp_path)
     again = await save_all([first, second], tmp_path)
     assert once == again == [tmp_path / "out.txt", tmp_path / "out-1.txt"]
@@ -79,10 +65,10 @@ async def test_saving_again_gives_the_same_paths(server, downloader, tmp_path):
 
 
 @pytest.mark.anyio
-async def test_an_expired_file_raises_and_leaves_no_partial_file(server, downloader, tmp_path):
+async def test_an_expired_file_raises_and_leaves_no_partial_file(file_server, downloader, tmp_path):
     """A file gone from its host raises FileExpiredError; nothing half-written is left behind."""
-    good = FileOutput(server.add("/a/out-0.png", Reply(b"x" * 10_000)), downloader)
-    gone = FileOutput(server.add("/b/out-1.png", Reply(b"", status=404)), downloader)
+    good = FileOutput(file_server.add("/a/out-0.png", Reply(b"x" * 10_000)), downloader)
+    gone = FileOutput(file_server.add("/b/out-1.png", Reply(b"", status=404)), downloader)
     with pytest.raises(FileExpiredError):
         await save_all([good, gone], tmp_path, concurrency=1)
     # The good file may or may not have been saved before the failure stopped the rest

@@ -22,6 +22,7 @@ from replicate_async import _transport
 from replicate_async._transport import (
     AiohttpTransport,
     LazyTransport,
+    Outgoing,
     ShardedTransport,
     httpx_pools,
     request_not_sent,
@@ -146,11 +147,13 @@ async def _post_error(url: str, timeout: float = 5.0, via: str = "httpx") -> htt
     try:
         with pytest.raises(httpx.HTTPError) as info:
             await transport.fetch(
-                "POST",
-                url,
-                headers={"Content-Type": "application/json"},
-                content=b'{"input":{}}',
-                timeouts=httpx.Timeout(timeout),
+                Outgoing(
+                    "POST",
+                    url,
+                    {"Content-Type": "application/json"},
+                    b'{"input":{}}',
+                    httpx.Timeout(timeout),
+                )
             )
     finally:
         await transport.aclose()
@@ -223,9 +226,7 @@ async def test_fetch_returns_the_whole_reply(raw_server: RawServer, anyio_backen
     """fetch() returns status, case-insensitive headers and the decompressed body, on both backends."""
     transport = LazyTransport(max_connections=4)
     try:
-        reply = await transport.fetch(
-            "GET", raw_server.url, headers={}, content=None, timeouts=httpx.Timeout(5.0)
-        )
+        reply = await transport.fetch(Outgoing("GET", raw_server.url, {}, None, httpx.Timeout(5.0)))
         assert transport.backend == anyio_backend
     finally:
         await transport.aclose()

@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import time
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 import anyio
 import httpx
@@ -36,6 +36,7 @@ from replicate_async._sansio import (
 )
 from replicate_async._transport import (
     LazyTransport,
+    Outgoing,
     Reply,
     current_loop,
     fetch_through,
@@ -112,20 +113,6 @@ MIN_CANCEL_AFTER: Final = 5
 """The server's minimum ``Cancel-After``."""
 
 
-class _Fetch(Protocol):
-    """Send one request and return its whole reply (httpx exceptions on failure)."""
-
-    def __call__(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        timeouts: httpx.Timeout,
-    ) -> Awaitable[Reply]: ...
-
-
 # Transport failures that no retry can fix.
 _NEVER_RETRY: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
@@ -169,6 +156,14 @@ def plan_run(
         if cancel_on_timeout:
             cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
     return budget, create_wait, cancel_after
+
+
+def _http_timeout(timeouts: Timeouts, read: float | None = None) -> httpx.Timeout:
+    """*timeouts* for httpx, with *read* overriding the read phase."""
+    t = timeouts
+    return httpx.Timeout(
+        connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
+    )
 
 
 def _is_retryable_transport(exc: TransportError) -> bool:
@@ -246,8 +241,7 @@ class AsyncClient:
         self._retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
         self._poll = poll if poll is not None else _config.DEFAULT_POLL_POLICY
         self._max_concurrency = max_concurrency
-        self._default_http_timeout: httpx.Timeout | None = None
-        self._default_http_timeout = self._httpx_timeout()
+        self._default_http_timeout = _http_timeout(self._timeouts)
         self._user_agent = user_agent or _default_user_agent()
         # Accept-Encoding as httpx.AsyncClient would send it: API calls skip its defaults.
         self._headers = {
@@ -269,7 +263,7 @@ class AsyncClient:
         # CPU than the rest of the client and which they do not use: our own transport
         # fetches on aiohttp directly, another transport gets one httpx.Request. A user's
         # http_client is used as it is, with everything it carries.
-        self._fetch: _Fetch = self._fetch_with_client
+        self._fetch: Callable[[Outgoing], Awaitable[Reply]] = self._fetch_with_client
         if http_client is None:
             direct = transport or LazyTransport(max_connections=max_concurrency)
             if isinstance(direct, LazyTransport):
@@ -356,12 +350,9 @@ class AsyncClient:
 
     def _httpx_timeout(self, read: float | None = None) -> httpx.Timeout:
         """The httpx timeout from the client's Timeouts, with *read* overriding the read phase."""
-        if read is None and self._default_http_timeout is not None:
+        if read is None:
             return self._default_http_timeout
-        t = self._timeouts
-        return httpx.Timeout(
-            connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
-        )
+        return _http_timeout(self._timeouts, read)
 
     def _url(self, path: str) -> str:
         """An absolute URL for a path under the API root (absolute URLs pass through)."""
@@ -408,16 +399,9 @@ class AsyncClient:
         cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else TransportError
         return cls(message=message, request_sent=sent)
 
-    async def _fetch_with_client(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        timeouts: httpx.Timeout,
-    ) -> Reply:
+    async def _fetch_with_client(self, outgoing: Outgoing) -> Reply:
         """Send one request through the user's httpx client and read the whole reply."""
+        method, url, headers, content, timeouts = outgoing
         response = await self._http.request(
             method, url, content=content, headers=headers, timeout=timeouts
         )
@@ -437,11 +421,9 @@ class AsyncClient:
         try:
             async with self._limiter:
                 reply = await self._fetch(
-                    request.method,
-                    self._url(request.path),
-                    headers=headers,
-                    content=content,
-                    timeouts=http_timeout,
+                    Outgoing(
+                        request.method, self._url(request.path), headers, content, http_timeout
+                    )
                 )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request, create=create) from exc

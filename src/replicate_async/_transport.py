@@ -90,6 +90,17 @@ def _aiohttp_cause(exc: BaseException) -> BaseException | None:
     return None
 
 
+class Outgoing(NamedTuple):
+    """One API request, whole: what `fetch` sends."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    content: bytes | None
+    timeouts: httpx.Timeout
+    """Per phase: connect, read, write, pool."""
+
+
 class Reply(NamedTuple):
     """A whole HTTP reply, body read: what the sans-I/O core decodes."""
 
@@ -112,16 +123,9 @@ async def read_through(
     return response
 
 
-async def fetch_through(
-    transport: httpx.AsyncBaseTransport,
-    method: str,
-    url: str,
-    *,
-    headers: Mapping[str, str],
-    content: bytes | None,
-    timeouts: httpx.Timeout,
-) -> Reply:
+async def fetch_through(transport: httpx.AsyncBaseTransport, outgoing: Outgoing) -> Reply:
     """Send one request through any httpx transport and return its whole reply."""
+    method, url, headers, content, timeouts = outgoing
     request = httpx.Request(
         method, url, headers=headers, content=content, extensions={"timeout": timeouts.as_dict()}
     )
@@ -227,19 +231,12 @@ class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
         response.stream = _RemappingStream(cast("httpx.AsyncByteStream", response.stream), request)
         return response
 
-    async def fetch(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        timeouts: httpx.Timeout,
-    ) -> Reply:
+    async def fetch(self, outgoing: Outgoing) -> Reply:
         """Send one request through aiohttp itself and return its whole reply (decompressed).
 
         Failures raise the same httpx exceptions as :meth:`handle_async_request`.
         """
+        method, url, headers, content, timeouts = outgoing
         session = self.client
         if not isinstance(session, aiohttp.ClientSession):
             session = self.client = self.get_client()
@@ -439,24 +436,12 @@ class LazyTransport(httpx.AsyncBaseTransport):
         """Send *request* through the transport of the running loop."""
         return await self._current().handle_async_request(request)
 
-    async def fetch(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        timeouts: httpx.Timeout,
-    ) -> Reply:
+    async def fetch(self, outgoing: Outgoing) -> Reply:
         """Send one request and return its whole reply: straight through aiohttp on asyncio."""
         inner = self._current()
         if isinstance(inner, AiohttpTransport):
-            return await inner.fetch(
-                method, url, headers=headers, content=content, timeouts=timeouts
-            )
-        return await fetch_through(
-            inner, method, url, headers=headers, content=content, timeouts=timeouts
-        )
+            return await inner.fetch(outgoing)
+        return await fetch_through(inner, outgoing)
 
     async def aclose(self) -> None:
         """Close the real transport, if one was built."""
