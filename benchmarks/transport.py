@@ -234,9 +234,14 @@ async def _run_httpx(client: Any, base: str, n: int, c: int, fanout: Any) -> flo
 
 
 async def _run_ours(base: str, n: int, c: int, fanout: Any) -> float:
-    from replicate_async import AsyncClient
+    from replicate_async import AsyncClient, RateLimits
 
-    async with AsyncClient(api_token=TOKEN, base_url=base, max_concurrency=max(c, 1000)) as client:
+    async with AsyncClient(
+        api_token=TOKEN,
+        base_url=base,
+        max_concurrency=max(c, 1000),
+        rate_limits=RateLimits.unlimited(),  # the emulator has none; the bucket would pace us
+    ) as client:
 
         async def one(i: int) -> None:
             out = await client.run(MODEL, input={"prompt": f"p{i}"}, use_file_output=False)
