@@ -93,7 +93,7 @@ class Timeouts:
             the request that long on purpose.
         write: Seconds to send each chunk of a request.
         pool: Seconds to wait for a free pooled connection, or None for no limit. None by
-            default: the client queues calls on its own capacity limiter (sized to the pool)
+            default: the client queues calls on its own concurrency limit (sized to the pool)
             before they reach the pool, so fan-out waits there instead of failing with pool
             timeouts, and every call still runs under its own overall deadline.
         wait_margin: Seconds added to a create's ``Prefer: wait`` for its read timeout,
