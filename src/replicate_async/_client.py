@@ -790,7 +790,7 @@ class AsyncClient:
         output: Any,
         folder: str | os.PathLike[str],
         *,
-        concurrency: int = 8,
+        concurrency: int = _config.DEFAULT_SAVE_CONCURRENCY,
     ) -> Any:
         """Save every file in *output* into *folder* and return *output* with paths in their place.
 

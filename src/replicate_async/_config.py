@@ -224,3 +224,6 @@ DEFAULT_RETRY_POLICY: Final = RetryPolicy()
 """The default :class:`RetryPolicy`."""
 DEFAULT_POLL_POLICY: Final = PollPolicy()
 """The default :class:`PollPolicy`."""
+
+DEFAULT_SAVE_CONCURRENCY: Final = 8
+"""Downloads ``save_all`` runs at once by default."""

@@ -12,19 +12,17 @@ file systems that fold case), then saves them concurrently, each atomically.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from replicate_async._config import DEFAULT_SAVE_CONCURRENCY
 from replicate_async._files import FileOutput, _cap_name, map_outputs
 
 if TYPE_CHECKING:
     import os
 
-__all__ = ["DEFAULT_SAVE_CONCURRENCY", "save_all"]
-
-DEFAULT_SAVE_CONCURRENCY: Final = 8
-"""Downloads `save_all` runs at once by default."""
+__all__ = ["save_all"]
 
 
 def _numbered(name: str, number: int) -> str:

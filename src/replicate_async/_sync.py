@@ -32,7 +32,7 @@ import anyio
 import anyio.from_thread
 
 from ._client import DEFAULT_MAX_CONCURRENCY, AsyncClient
-from ._config import USE_CLIENT_DEFAULT
+from ._config import DEFAULT_SAVE_CONCURRENCY, USE_CLIENT_DEFAULT
 from ._files import FileOutput, map_outputs
 from ._resources.files import AsyncFiles
 from ._resources.predictions import DEFAULT_WAIT_TIMEOUT, AsyncPredictions
@@ -365,7 +365,7 @@ class Client:
         output: Any,
         folder: str | os.PathLike[str],
         *,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_SAVE_CONCURRENCY,
     ) -> Any:
         """Save every file in outputs (the docstring is :meth:`AsyncClient.save_all`'s)."""
         plain = map_outputs(
