@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from replicate_async.emulator import RateLimit, RateLimits
-from replicate_async.emulator._state import Bucket
+from replicate_async.emulator._limits import Bucket
 
 pytestmark = pytest.mark.anyio
 

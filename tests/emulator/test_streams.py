@@ -17,7 +17,7 @@ from replicate_async.emulator import (
     default_catalogue,
 )
 from replicate_async.emulator._fake_models import FileItem
-from replicate_async.emulator._state import Event
+from replicate_async.emulator._records import Event
 from replicate_async.emulator._streams import (
     event_data,
     resume_index,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from replicate_async.emulator._state import Training
+from replicate_async.emulator._records import Training
 from replicate_async.emulator._trainings import INVALID_DESTINATION, WEIGHTS, training_plan
 from replicate_async.emulator._util import NOT_FOUND
 

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from replicate_async.emulator._fake_models import FakeModel
-    from replicate_async.emulator._state import EmulatorState, PredictionRecord
+    from replicate_async.emulator._records import PredictionRecord
+    from replicate_async.emulator._state import EmulatorState
 
 PAGE_SIZE = 100
 MIN_CANCEL_AFTER = 5.0

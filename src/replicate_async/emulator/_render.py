@@ -11,7 +11,8 @@ from replicate_async.emulator._fake_models import FileItem
 from replicate_async.emulator._media import CONTENT_TYPES, generate
 
 if TYPE_CHECKING:
-    from replicate_async.emulator._state import EmulatorState, PredictionRecord
+    from replicate_async.emulator._records import PredictionRecord
+    from replicate_async.emulator._state import EmulatorState
 
 View = Literal["full", "list", "sync_done", "sync_starting"]
 ALL_EVENTS = ("start", "output", "logs", "completed")

@@ -1,30 +1,34 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""The emulator's state: predictions and their event history, stats, rate limits, faults.
+"""The emulator's state: the prediction store, its clock, waiters and scheduler.
 
 Predictions advance lazily: each one carries a plan of timed steps (start, log lines, outputs,
 end), and `advance()` applies the steps that are due whenever anyone looks at it. No task runs
 per prediction; waiters sleep exactly until the next due step, or until `notify()` wakes them
 (cancel, clock travel). A single optional scheduler task (started by the app's lifespan) drives
 the predictions some listener wants pushed (webhooks) without anyone polling them.
+
+The parts live beside it: the records in `_records`, rate limits in `_limits`, injected faults
+in `_faults`, counters in `_stats`.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import random
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import attrs
 
 from replicate_async.emulator._fake_models import FakeModel, Plan, make_plan
-from replicate_async.emulator._util import iso, new_id
+from replicate_async.emulator._faults import Faults
+from replicate_async.emulator._limits import TokenBuckets
+from replicate_async.emulator._records import TERMINAL, PredictionRecord, Training
+from replicate_async.emulator._stats import Stats
+from replicate_async.emulator._util import iso
 from replicate_async.emulator._validation import InputValidator
 
 if TYPE_CHECKING:
@@ -33,213 +37,11 @@ if TYPE_CHECKING:
     from replicate_async.emulator._config import (
         EmulatorConfig,
         FaultRule,
-        RateLimit,
         RateLimits,
     )
-
-TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
-_STEP_LOG, _STEP_OUTPUT = 0, 1
-_MAX_INPUT_KEYS = 100_000
-
-
-class Event(NamedTuple):
-    """One entry of a prediction's append-only event history (what a stream replays).
-
-    `kind` is `output` (data: the output item, a str or a `FileItem`), `logs` (data: one line,
-    without newline), `error` (data: the error text) or `done` (data: `""`, `"canceled"` or
-    `"error"`, the SSE `reason`). `at` is the emulated wall-clock time it happened.
-    """
-
-    kind: str
-    data: Any
-    at: float
-
-
-@attrs.frozen
-class Training:
-    """What makes a prediction record a training: its destination and the version it creates."""
-
-    destination: str
-    version: str
-
-
-class PredictionRecord:
-    """One prediction (or training): identity, request, plan, and what has materialised so far."""
-
-    __slots__ = (
-        "_pos",
-        "_steps",
-        "as_list",
-        "canceled",
-        "completed_at",
-        "created_at",
-        "created_iso",
-        "data_removed",
-        "deadline",
-        "deployment",
-        "end_at",
-        "error",
-        "events",
-        "id",
-        "input",
-        "listened",
-        "logs",
-        "metrics_extra",
-        "model",
-        "output",
-        "plan_error",
-        "seq",
-        "start_at",
-        "started_at",
-        "status",
-        "training",
-        "version",
-        "waiter",
-        "webhook",
-        "webhook_events_filter",
-    )
-
-    def __init__(
-        self,
-        *,
-        seq: int,
-        model: FakeModel,
-        version: str,
-        prediction_input: dict[str, Any],
-        created_at: float,
-        created_iso: str,
-    ) -> None:
-        """A fresh, `starting` prediction (its plan is set by the state)."""
-        self.id = new_id()
-        self.seq = seq
-        self.model = model
-        self.version = version
-        self.input = prediction_input
-        self.created_at = created_at
-        self.created_iso = created_iso
-        self.status = "starting"
-        self.started_at: float | None = None
-        self.completed_at: float | None = None
-        self.output: Any = None
-        self.logs = ""
-        self.error: str | None = None
-        self.events: list[Event] = []
-        self.data_removed = False
-        self.canceled = False
-        self.deadline: float | None = None
-        self.deployment: str | None = None
-        self.webhook: str | None = None
-        self.webhook_events_filter: list[str] | None = None
-        self.waiter: anyio.Event | None = None
-        self.listened = False
-        self.start_at = created_at
-        self.end_at = created_at
-        self.as_list = False
-        self.metrics_extra: Mapping[str, Any] = {}
-        self.plan_error: str | None = None
-        self.training: Training | None = None
-        self._steps: list[tuple[float, int, Any]] = []
-        self._pos = 0
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the status is terminal (as materialised)."""
-        return self.status in TERMINAL
-
-    @property
-    def outputs_done(self) -> bool:
-        """Whether every output exists (the point a `Prefer: wait` answers)."""
-        return self.terminal or (self._pos >= len(self._steps) and self.status == "processing")
-
-    def next_due(self) -> float:
-        """When the next step is due (math.inf when nothing more will happen by itself)."""
-        if self.terminal:
-            return math.inf
-        due = self.start_at if self.status == "starting" else self.end_at
-        if self.status == "processing" and self._pos < len(self._steps):
-            due = self._steps[self._pos][0]
-        if self.deadline is not None:
-            due = min(due, self.deadline)
-        return due
-
-    def __repr__(self) -> str:
-        """Short identity."""
-        return f"<PredictionRecord {self.id} {self.model.ref} {self.status}>"
-
+    from replicate_async.emulator._http import BucketName
 
 Listener = Callable[[PredictionRecord, str], None]
-
-
-class Bucket:
-    """A token bucket."""
-
-    __slots__ = ("capacity", "rate", "tokens", "updated")
-
-    def __init__(self, limit: RateLimit, now: float) -> None:
-        """A full bucket."""
-        self.capacity = limit.capacity
-        self.rate = limit.per_minute / 60.0
-        self.tokens = self.capacity
-        self.updated = now
-
-    def take(self, now: float) -> tuple[bool, int, int]:
-        """Take one token: (allowed, remaining, seconds until reset or retry)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            reset = max(1, math.ceil((self.capacity - self.tokens) / self.rate)) if self.rate else 1
-            return True, int(self.tokens), min(reset, 60)
-        wait = math.ceil((1 - self.tokens) / self.rate) if self.rate else 60
-        return False, 0, max(1, wait)
-
-
-@attrs.define
-class Stats:
-    """Counters for tests (see `snapshot()` for the JSON shape)."""
-
-    creates: int = 0
-    creates_by_input: Counter[str] = attrs.field(factory=Counter)
-    requests: Counter[tuple[str, int]] = attrs.field(factory=Counter)
-    throttled: int = 0
-    cancels: int = 0
-    faults_injected: Counter[str] = attrs.field(factory=Counter)
-    in_flight: int = 0
-    peak_in_flight: int = 0
-    peak_connections: int = 0
-    file_requests: int = 0
-    file_requests_with_authorization: int = 0
-    prediction_ids: deque[str] = attrs.field(factory=lambda: deque(maxlen=100_000))
-
-    def snapshot(self, connections: int | None) -> dict[str, Any]:
-        """A JSON-able copy."""
-        by_route: dict[str, dict[str, int]] = {}
-        for (route, status), n in sorted(self.requests.items()):
-            by_route.setdefault(route, {})[str(status)] = n
-        return {
-            "creates": self.creates,
-            "creates_by_input": dict(self.creates_by_input),
-            "requests": by_route,
-            "throttled": self.throttled,
-            "cancels": self.cancels,
-            "faults_injected": dict(self.faults_injected),
-            "in_flight": self.in_flight,
-            "peak_in_flight": self.peak_in_flight,
-            "connections": connections,
-            "peak_connections": self.peak_connections,
-            "file_requests": self.file_requests,
-            "file_requests_with_authorization": self.file_requests_with_authorization,
-            "authorization_seen_on_files": self.file_requests_with_authorization > 0,
-            "prediction_ids": list(self.prediction_ids),
-        }
-
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical(value: Any) -> str:
-    """Canonical JSON of an input (sorted keys, compact), the key of `creates_by_input`."""
-    return _CANONICAL.encode(value)
 
 
 class EmulatorState:
@@ -320,7 +122,7 @@ class EmulatorState:
         .. versionadded:: 0.1.0
         """
         self.rate_limits = limits
-        self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._buckets = TokenBuckets(limits)
 
     def set_faults(self, rules: tuple[FaultRule, ...] | list[FaultRule]) -> None:
         """Replace the active fault rules.
@@ -330,35 +132,18 @@ class EmulatorState:
 
         .. versionadded:: 0.1.0
         """
-        self.faults: list[list[Any]] = [[rule, rule.count] for rule in rules]
+        self.faults = Faults(rules)
 
     def pick_faults(self, route: str, group: str | None) -> list[FaultRule]:
         """The fault rules that fire for one request (consuming their counts)."""
-        fired = []
-        for entry in self.faults:
-            rule: FaultRule = entry[0]
-            if rule.route not in ("*", route, group) or rule.action == "drop_stream":
-                continue
-            if entry[1] is not None and entry[1] <= 0:
-                continue
-            if rule.rate < 1.0 and self.rng.random() >= rule.rate:
-                continue
-            if entry[1] is not None:
-                entry[1] -= 1
-            fired.append(rule)
+        fired = self.faults.pick(route, group, self.rng)
+        for rule in fired:
             self.stats.faults_injected[rule.action] += 1
         return fired
 
-    def take_token(self, token: str, bucket: str) -> tuple[bool, int, int] | None:
+    def take_token(self, token: str, bucket: BucketName) -> tuple[bool, int, int] | None:
         """Take from `token`'s bucket `bucket`; None when that bucket is off."""
-        limit: RateLimit | None = getattr(self.rate_limits, bucket)
-        if limit is None:
-            return None
-        key = (token, bucket)
-        found = self._buckets.get(key)
-        if found is None:
-            found = self._buckets[key] = Bucket(limit, time.monotonic())
-        return found.take(time.monotonic())
+        return self._buckets.take(token, bucket, time.monotonic())
 
     # -- clock ------------------------------------------------------------------------------
 
@@ -430,32 +215,13 @@ class EmulatorState:
         )
         if plan is None:
             plan = make_plan(model, prediction_input, self.rng)
-        scale = self.time_scale
-        record.start_at = start = now + plan.queue * scale
-        record.end_at = start + plan.run * scale
-        record.as_list = plan.as_list
-        record.error = None
-        record.metrics_extra = plan.metrics
-        steps = [(start + t * scale, _STEP_LOG, line) for t, line in plan.logs]
-        steps.extend((start + t * scale, _STEP_OUTPUT, item) for t, item in plan.outputs)
-        steps.sort(key=lambda s: (s[0], s[1]))
-        record._steps = steps  # noqa: SLF001 - the state owns the record
-        record.plan_error = plan.error
-        if plan.as_list:
-            record.output = []
-        if cancel_after is not None:
-            record.deadline = now + cancel_after * scale
+        record.lay_out(plan, now, self.time_scale, cancel_after)
         record.deployment = deployment
         record.webhook = webhook
         record.webhook_events_filter = webhook_events_filter
         record.training = training
         self.predictions[record.id] = record
-        stats = self.stats
-        stats.creates += 1
-        stats.prediction_ids.append(record.id)
-        key = canonical(prediction_input)
-        if key in stats.creates_by_input or len(stats.creates_by_input) < _MAX_INPUT_KEYS:
-            stats.creates_by_input[key] += 1
+        self.stats.count_create(record.id, prediction_input)
         if self.listeners and webhook is not None:
             record.listened = True
         self.advance(record, now)
@@ -520,7 +286,7 @@ class EmulatorState:
             changed = True
             self._emit(record, "start")
         if record.status == "processing":
-            changed = self._apply_steps(record, limit) or changed
+            changed = record.apply_steps(limit, self._emit) or changed
             if record.end_at <= limit:
                 status = "succeeded" if record.plan_error is None else "failed"
                 self._finish(record, status, record.end_at)
@@ -533,41 +299,9 @@ class EmulatorState:
         if record.status in TERMINAL:
             self._expire(record, now)
 
-    def _apply_steps(self, record: PredictionRecord, limit: float) -> bool:
-        """Apply the log and output steps due by `limit`; whether any was."""
-        steps = record._steps  # noqa: SLF001
-        pos = start = record._pos  # noqa: SLF001
-        while pos < len(steps) and steps[pos][0] <= limit:
-            at, kind, value = steps[pos]
-            pos += 1
-            if kind == _STEP_LOG:
-                record.logs += value + "\n"
-                record.events.append(Event("logs", value, at))
-                self._emit(record, "logs")
-            else:
-                if record.as_list:
-                    record.output.append(value)
-                else:
-                    record.output = value
-                record.events.append(Event("output", value, at))
-                self._emit(record, "output")
-        record._pos = pos  # noqa: SLF001
-        return pos > start
-
     def _finish(self, record: PredictionRecord, status: str, at: float) -> None:
-        """Make `record` terminal with `status` at emulated time `at`."""
-        record.status = status
-        record.completed_at = at
-        if status == "failed":
-            record.error = record.plan_error
-            record.events.append(Event("error", record.error, at))
-            record.events.append(Event("done", "error", at))
-        elif status == "succeeded":
-            record.events.append(Event("done", "", at))
-        else:
-            record.events.append(Event("done", "canceled", at))
-        record._steps = []  # noqa: SLF001 - the plan is spent
-        record._pos = 0  # noqa: SLF001
+        """Make `record` terminal with `status` at emulated time `at`, and say so."""
+        record.finish(status, at)
         self._emit(record, "completed")
 
     def _expire(self, record: PredictionRecord, now: float) -> None:

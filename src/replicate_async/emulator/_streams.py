@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-    from replicate_async.emulator._state import EmulatorState, Event, PredictionRecord
+    from replicate_async.emulator._records import Event, PredictionRecord
+    from replicate_async.emulator._state import EmulatorState
 
 STREAM_PATH = "/stream/v1/predictions/{id}"
 #: The route key of the stream route (what `FaultRule.route` may name).
@@ -108,18 +109,7 @@ def event_data(record: PredictionRecord, event: Event, base: str) -> str:
 
 def take_stream_drop(state: EmulatorState) -> int | None:
     """The event count after which to drop this stream, if a `drop_stream` fault rule fires."""
-    for entry in state.faults:
-        rule = entry[0]
-        if rule.action != "drop_stream" or rule.route not in ("*", STREAM_KEY, "stream"):
-            continue
-        if entry[1] is not None and entry[1] <= 0:
-            continue
-        if rule.rate < 1.0 and state.rng.random() >= rule.rate:
-            continue
-        if entry[1] is not None:
-            entry[1] -= 1
-        return max(int(rule.events), 0)
-    return None
+    return state.faults.stream_drop(("*", STREAM_KEY, "stream"), state.rng)
 
 
 async def _events(

@@ -19,8 +19,8 @@ import attrs
 from replicate_async.emulator._fake_models import FileItem, make_plan
 from replicate_async.emulator._http import api_route, base_url, json_response, problem
 from replicate_async.emulator._predictions import INVALID_BODY, list_page
+from replicate_async.emulator._records import Training
 from replicate_async.emulator._render import render_training
-from replicate_async.emulator._state import Training
 from replicate_async.emulator._util import NOT_FOUND
 from replicate_async.emulator._validation import InvalidField, body_errors, problem_422
 
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from replicate_async.emulator._fake_models import FakeModel, Plan
-    from replicate_async.emulator._state import EmulatorState, PredictionRecord
+    from replicate_async.emulator._records import PredictionRecord
+    from replicate_async.emulator._state import EmulatorState
 
 _KEYS = frozenset({"destination", "input", "webhook", "webhook_events_filter"})
 INVALID_DESTINATION: dict[str, Any] = {

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-    from replicate_async.emulator._state import EmulatorState, PredictionRecord
+    from replicate_async.emulator._records import PredictionRecord
+    from replicate_async.emulator._state import EmulatorState
 
 #: Emulated seconds between two intermediate (`output` / `logs`) deliveries of one prediction.
 THROTTLE = 0.5
