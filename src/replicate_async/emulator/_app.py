@@ -36,7 +36,7 @@ MODULES: Sequence[str] = (
     "replicate_async.emulator._delivery",
     "replicate_async.emulator._control",
     "replicate_async.emulator._streams",
-    "replicate_async.emulator._files_api",
+    "replicate_async.emulator._files_routes",
     "replicate_async.emulator._webhooks",
     "replicate_async.emulator._discovery",
 )

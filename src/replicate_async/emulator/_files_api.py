@@ -1,4 +1,6 @@
-"""The Files API: `POST /v1/files` (multipart), list, get, delete, and signed downloads.
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The Files API's store: the uploaded files of one state, their expiry and signed download URLs.
 
 Uploads stream to disk, into a temporary directory the state owns (removed when the app shuts
 down, when the state is garbage-collected, or file by file on delete, expiry and reset), so the
@@ -12,6 +14,8 @@ not documented for the real API; the emulator hands them out at
 `GET /_emulator/files/{id}/download-url` (and `FileStore.download_url()`). A bad or missing
 signature answers 403 `{"detail": "Invalid signature"}`, an expired one 403
 `{"detail": "Signature expired"}` (checked before the file is looked up), an unknown file 404.
+
+The endpoints are in `_files_routes`, the streaming multipart parser in `_multipart`.
 """
 
 from __future__ import annotations
@@ -19,32 +23,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 import shutil
 import tempfile
 import uuid
 import weakref
-from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import anyio
 import attrs
-from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.responses import FileResponse, Response
 
-from replicate_async.emulator._http import api_route, base_url, json_response, problem
-from replicate_async.emulator._predictions import INVALID_CURSOR, decode_cursor, encode_cursor
 from replicate_async.emulator._util import iso
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from starlette.requests import Request
-    from starlette.routing import BaseRoute
-
+    from replicate_async.emulator._multipart import Upload
     from replicate_async.emulator._state import EmulatorState
 
 #: Uploads of this many bytes or more are refused (413), as by the real API ("less than 100MB").
@@ -53,10 +46,8 @@ MAX_SIZE = 100 * 1024 * 1024
 LIFETIME = 24 * 3600.0
 #: The account that owns every file (what signed download URLs name as `owner`).
 OWNER = "emulator"
+#: Files per page of `GET /v1/files`.
 PAGE_SIZE = 100
-MAX_FILENAME_BYTES = 255
-_MAX_FIELD_BYTES = 1024 * 1024
-_MAX_SIGNED_TTL = 7 * 24 * 3600
 
 FILE_NOT_FOUND: dict[str, Any] = {"detail": "File not found", "status": 404}
 TOO_LARGE: dict[str, Any] = {"detail": "Files must be less than 100MB in size", "status": 413}
@@ -64,7 +55,7 @@ INVALID_SIGNATURE: dict[str, Any] = {"detail": "Invalid signature", "status": 40
 SIGNATURE_EXPIRED: dict[str, Any] = {"detail": "Signature expired", "status": 403}
 
 
-def _bad_request(detail: str) -> dict[str, Any]:
+def bad_request(detail: str) -> dict[str, Any]:
     """A 400 problem body."""
     return {"title": "Bad request", "detail": detail, "status": 400}
 
@@ -103,15 +94,6 @@ class StoredFile:
             "expires_at": iso(self.expires_at, 3),
             "urls": {"get": f"{base}/v1/files/{self.id}"},
         }
-
-
-class UploadError(Exception):
-    """An upload refused: carries the problem body to answer."""
-
-    def __init__(self, body: dict[str, Any]) -> None:
-        """Remember the body."""
-        super().__init__(body["detail"])
-        self.body = body
 
 
 class FileStore:
@@ -274,6 +256,11 @@ class FileStore:
             return SIGNATURE_EXPIRED
         return None
 
+    def page(self, before: int | None) -> tuple[list[StoredFile], bool]:
+        """One page of `GET /v1/files` (newest first, older than `before`) and whether more follow."""
+        files = [f for f in self.newest_first() if before is None or f.seq < before]
+        return files[:PAGE_SIZE], len(files) > PAGE_SIZE
+
     def add(self, upload: Upload) -> StoredFile:
         """Store a finished upload."""
         self._sweep()
@@ -313,292 +300,3 @@ def file_store(state: EmulatorState) -> FileStore:
 def new_file_id() -> str:
     """An opaque file id like the real ones (base64 of a UUID, 48 characters)."""
     return base64.urlsafe_b64encode(str(uuid.uuid4()).encode()).decode()
-
-
-class Upload:
-    """A streaming `multipart/form-data` upload: the `content` part goes to disk as it arrives."""
-
-    def __init__(self, boundary: bytes, directory: Path, max_size: int) -> None:
-        """Prepare a parser writing the content part to a new file in `directory`."""
-        self.file_id = new_file_id()
-        self.path = directory / self.file_id
-        self.max_size = max_size
-        self.size = 0
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.sha256 = hashlib.sha256()
-        self.fields: dict[str, bytearray] = {}
-        self.part_filename: str | None = None
-        self.part_type: str | None = None
-        self.has_content = False
-        self._sink: BinaryIO | None = None
-        self._field = bytearray()  # where the current non-content part's data go
-        self._headers: dict[bytes, bytes] = {}
-        self._name = bytearray()
-        self._value = bytearray()
-        self.parser = MultipartParser(
-            boundary,
-            {
-                "on_part_begin": self._headers.clear,
-                "on_header_field": lambda d, s, e: self._name.extend(d[s:e]),
-                "on_header_value": lambda d, s, e: self._value.extend(d[s:e]),
-                "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_finished,
-                "on_part_data": self._data,
-                "on_part_end": self._part_end,
-            },
-        )
-
-    def _header_end(self) -> None:
-        """One part header complete."""
-        self._headers[bytes(self._name).lower()] = bytes(self._value)
-        self._name.clear()
-        self._value.clear()
-
-    def _headers_finished(self) -> None:
-        """A part's headers complete: open where its data go."""
-        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        name = options.get(b"name", b"").decode("utf-8", "replace")
-        if name != "content":
-            self._field = self.fields.setdefault(name, bytearray())
-            return
-        if self.has_content:
-            raise UploadError(_bad_request("Only one content part is allowed"))
-        self.has_content = True
-        filename = options.get(b"filename")
-        self.part_filename = filename.decode("utf-8", "replace") if filename else None
-        part_type = self._headers.get(b"content-type")
-        self.part_type = part_type.decode("latin-1").strip() if part_type else None
-        self._sink = self.path.open("wb")
-
-    def _data(self, data: bytes, start: int, end: int) -> None:
-        """Part data: to the file (hashed, counted) or to a small field buffer."""
-        chunk = data[start:end]
-        if self._sink is not None:
-            self.size += len(chunk)
-            if self.size >= self.max_size:
-                raise UploadError(TOO_LARGE)
-            self._sink.write(chunk)
-            self.md5.update(chunk)
-            self.sha256.update(chunk)
-        else:
-            self._field.extend(chunk)
-            if len(self._field) > _MAX_FIELD_BYTES:
-                raise UploadError(_bad_request("Form fields must be at most 1 MB"))
-
-    def _part_end(self) -> None:
-        """A part complete."""
-        self.close()
-        self._field = bytearray()
-
-    def close(self) -> None:
-        """Close the content file, if open."""
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
-
-    def discard(self) -> None:
-        """Close and delete what was written."""
-        self.close()
-        self.path.unlink(missing_ok=True)
-
-    def _text(self, name: str) -> str | None:
-        """A form field as text (None when absent or empty)."""
-        value = self.fields.get(name)
-        return value.decode("utf-8", "replace") if value else None
-
-    def name(self) -> str:
-        """The file name: the `filename` field, else the part's filename."""
-        return self._text("filename") or self.part_filename or "file"
-
-    def content_type(self) -> str:
-        """The content type: the `type` field, else the part's, else octet-stream."""
-        return self._text("type") or self.part_type or "application/octet-stream"
-
-    def metadata(self) -> Any:
-        """The `metadata` field, parsed (`{}` when absent)."""
-        text = self._text("metadata")
-        return {} if text is None else json.loads(text)
-
-    def validate(self) -> None:
-        """Refuse an upload without content or with bad fields (UploadError)."""
-        if not self.has_content:
-            raise UploadError(_bad_request("The content part is required"))
-        if len(self.name().encode()) > MAX_FILENAME_BYTES:
-            raise UploadError(_bad_request("filename must be at most 255 bytes"))
-        try:
-            metadata = self.metadata()
-        except ValueError:
-            metadata = None
-        if not isinstance(metadata, dict):
-            raise UploadError(_bad_request("metadata must be a JSON object"))
-
-
-async def _receive(upload: Upload, stream: AsyncIterator[bytes]) -> dict[str, Any] | None:
-    """Feed the body to the upload's parser; the problem body refusing it, if any."""
-    try:
-        async for chunk in stream:
-            upload.parser.write(chunk)
-        upload.parser.finalize()
-        upload.close()
-        upload.validate()
-    except UploadError as exc:
-        return exc.body
-    except ValueError:  # python-multipart's MultipartParseError
-        return _bad_request("Malformed multipart body")
-    return None
-
-
-def _boundary(content_type: str) -> bytes | None:
-    """The boundary of a `multipart/form-data` content type (None otherwise)."""
-    kind, options = parse_options_header(content_type)
-    if kind != b"multipart/form-data":
-        return None
-    return options.get(b"boundary") or None
-
-
-class _Handlers:
-    """The Files API endpoints, bound to one store."""
-
-    def __init__(self, state: EmulatorState) -> None:
-        self.state = state
-        self.store = file_store(state)
-
-    async def create(self, request: Request) -> Response:
-        """`POST /v1/files`."""
-        store = self.store
-        boundary = _boundary(request.headers.get("content-type", ""))
-        if boundary is None:
-            return problem(_bad_request("Expected a multipart/form-data body"))
-        upload = Upload(boundary, store.directory(), store.max_size)
-        async with aclosing(request.stream()) as stream:
-            refusal = await _receive(upload, stream)
-            if refusal is not None:
-                upload.discard()
-                if refusal["status"] == TOO_LARGE["status"]:
-                    store.rejected += 1
-                async for _ in stream:  # read the rest, so the client gets the answer cleanly
-                    pass
-                return problem(refusal)
-        stored = store.add(upload)
-        return json_response(stored.render(base_url(self.state, request.scope)), 201)
-
-    async def list(self, request: Request) -> Response:
-        """`GET /v1/files`: newest first, 100 per page."""
-        position: int | None = None
-        cursor = request.query_params.get("cursor")
-        if cursor is not None:
-            position = decode_cursor(cursor)
-            if position is None:
-                return problem(INVALID_CURSOR)
-        files = [f for f in self.store.newest_first() if position is None or f.seq < position]
-        page = files[:PAGE_SIZE]
-        base = base_url(self.state, request.scope)
-        next_url = None
-        if len(files) > PAGE_SIZE:
-            next_url = f"{base}/v1/files?cursor={encode_cursor(page[-1].seq)}"
-        results = [f.render(base) for f in page]
-        return json_response({"next": next_url, "previous": None, "results": results})
-
-    async def get(self, request: Request) -> Response:
-        """`GET /v1/files/{id}`."""
-        stored = self.store.get(request.path_params["id"])
-        if stored is None:
-            return problem(FILE_NOT_FOUND)
-        return json_response(stored.render(base_url(self.state, request.scope)))
-
-    async def delete(self, request: Request) -> Response:
-        """`DELETE /v1/files/{id}`: 204, empty, `text/plain` (as the real one)."""
-        self.store.get(request.path_params["id"])  # expire first
-        if not self.store.remove(request.path_params["id"]):
-            return problem(FILE_NOT_FOUND)
-        return Response(b"", 204, media_type="text/plain; charset=UTF-8")
-
-    async def download(self, request: Request) -> Response:
-        """`GET /v1/files/{id}/download?owner=&expiry=&signature=` (no auth)."""
-        file_id = request.path_params["id"]
-        refused = self.store.check_signature(file_id, request.query_params)
-        if refused is not None:
-            return problem(refused)
-        stored = self.store.get(file_id)
-        if stored is None:
-            return problem(FILE_NOT_FOUND)
-        self.store.downloads += 1
-        return FileResponse(
-            stored.path, media_type="application/octet-stream", filename=stored.name
-        )
-
-    async def signed_url(self, request: Request) -> Response:
-        """`GET /_emulator/files/{id}/download-url[?ttl=seconds]` (control, no auth)."""
-        file_id = request.path_params["id"]
-        if self.store.get(file_id) is None:
-            return problem(FILE_NOT_FOUND)
-        ttl_text = request.query_params.get("ttl", "3600")
-        ttl = float(ttl_text) if ttl_text.isdigit() else 3600.0
-        base = base_url(self.state, request.scope)
-        return json_response(
-            {"url": self.store.download_url(file_id, base, min(ttl, _MAX_SIGNED_TTL))}
-        )
-
-    async def settings(self, request: Request) -> Response:
-        """`POST /_emulator/files/settings` `{"max_size": N}` (control, no auth)."""
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except ValueError:
-            data = None
-        size = data.get("max_size") if isinstance(data, dict) else None
-        if (
-            not isinstance(data, dict)
-            or set(data) - {"max_size"}
-            or (
-                "max_size" in data
-                and (not isinstance(size, int) or isinstance(size, bool) or size < 1)
-            )
-        ):
-            return problem({"detail": 'expected {"max_size": N} with N >= 1', "status": 422})
-        if size is not None:
-            self.store.max_size = size
-        return json_response({"max_size": self.store.max_size})
-
-
-def routes(state: EmulatorState) -> list[BaseRoute]:
-    """The Files API routes and their control routes."""
-    h = _Handlers(state)
-    return [
-        api_route(state, "/v1/files", h.create, methods=["POST"]),
-        api_route(state, "/v1/files", h.list, methods=["GET"]),
-        api_route(state, "/v1/files/{id}", h.get, methods=["GET"]),
-        api_route(state, "/v1/files/{id}", h.delete, methods=["DELETE"]),
-        api_route(
-            state,
-            "/v1/files/{id}/download",
-            h.download,
-            methods=["GET"],
-            auth=False,
-            bucket=None,
-            file_route=True,
-        ),
-        api_route(
-            state,
-            "/_emulator/files/{id}/download-url",
-            h.signed_url,
-            methods=["GET"],
-            auth=False,
-            bucket=None,
-        ),
-        api_route(
-            state,
-            "/_emulator/files/settings",
-            h.settings,
-            methods=["POST"],
-            auth=False,
-            bucket=None,
-        ),
-    ]
-
-
-async def background(state: EmulatorState) -> None:
-    """Remove the store's directory when the app shuts down."""
-    try:
-        await anyio.sleep_forever()
-    finally:
-        file_store(state).close()
