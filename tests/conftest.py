@@ -14,7 +14,7 @@ import stamina
 from _client_support import API, TOKEN
 from fixtures.fileserver import FileServer
 from replicate_async import AsyncClient, _config
-from replicate_async._files import Downloader
+from replicate_async._downloads import Downloader
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from replicate_async import (
     ServerError,
     ValidationError,
 )
-from replicate_async._files import Downloader
+from replicate_async._downloads import Downloader
 
 if TYPE_CHECKING:
     import respx

@@ -20,24 +20,20 @@ from anyio.lowlevel import checkpoint
 
 from fixtures.fileserver import Reply
 from replicate_async._config import RetryPolicy
-from replicate_async._files import (
-    Downloader,
-    FileExpiredError,
-    FileOutput,
-    UnsupportedURLError,
-    is_file_url,
-    map_outputs,
-    safe_file_name,
-    to_file_outputs,
-)
+from replicate_async._downloads import Downloader
+from replicate_async._file_output import FileOutput, map_outputs, to_file_outputs
+from replicate_async._naming import safe_file_name
+from replicate_async._urls import is_file_url
 from replicate_async.exceptions import (
     ClientError,
     DecodeError,
+    FileExpiredError,
     NotFoundError,
     RateLimitError,
     RequestTimeout,
     ServerError,
     TransportError,
+    UnsupportedURLError,
     ValidationError,
 )
 

@@ -10,7 +10,7 @@ import pytest
 
 from fixtures.fileserver import Reply
 from replicate_async import AsyncClient, Client, FileExpiredError
-from replicate_async._files import FileOutput
+from replicate_async._file_output import FileOutput
 from replicate_async._saving import _numbered, save_all
 
 if TYPE_CHECKING:

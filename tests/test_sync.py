@@ -20,7 +20,7 @@ import respx
 
 from fixtures.fileserver import FileServer, Reply
 from replicate_async._client import AsyncClient
-from replicate_async._files import FileOutput
+from replicate_async._file_output import FileOutput
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._sync import (
     Client,

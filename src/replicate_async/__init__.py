@@ -29,7 +29,7 @@ from replicate_async._config import (
     UseClientDefault,
 )
 from replicate_async._fanout import Job, Progress, ProgressEvent
-from replicate_async._files import FileOutput
+from replicate_async._file_output import FileOutput
 from replicate_async._models import (
     Deployment,
     File,

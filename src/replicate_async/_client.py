@@ -65,8 +65,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
+    from replicate_async._downloads import Downloader
     from replicate_async._fanout import JobSpec, ProgressEvent
-    from replicate_async._files import Downloader
     from replicate_async._models import Deployment, Prediction
     from replicate_async._ratelimit import RateLimits
     from replicate_async._sansio import ModelRef, Request
@@ -336,7 +336,7 @@ class AsyncClient:
         .. versionadded:: 0.1.0
         """
         if self._downloader is None:
-            from replicate_async._files import Downloader  # noqa: PLC0415 - made on demand
+            from replicate_async._downloads import Downloader  # noqa: PLC0415 - made on demand
 
             self._downloader = Downloader(
                 timeouts=self._timeouts,
@@ -590,7 +590,7 @@ class AsyncClient:
                 ),
             )
         if use_file_output:
-            from replicate_async._files import to_file_outputs  # noqa: PLC0415
+            from replicate_async._file_output import to_file_outputs  # noqa: PLC0415
 
             return to_file_outputs(output, self.downloader)
         return output

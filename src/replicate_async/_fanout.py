@@ -474,7 +474,7 @@ class _Batch:
         output = _sansio.outcome(prediction).output
         self.emit("succeeded", run, prediction.id)
         if use_file_output:
-            from replicate_async._files import to_file_outputs  # noqa: PLC0415
+            from replicate_async._file_output import to_file_outputs  # noqa: PLC0415
 
             return to_file_outputs(output, self.client.downloader)
         return output

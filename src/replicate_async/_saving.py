@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from replicate_async._config import DEFAULT_SAVE_CONCURRENCY
-from replicate_async._files import FileOutput, _cap_name, map_outputs
+from replicate_async._file_output import FileOutput, map_outputs
+from replicate_async._naming import cap_name
 
 if TYPE_CHECKING:
     import os
@@ -27,7 +28,7 @@ __all__ = ["save_all"]
 
 def _numbered(name: str, number: int) -> str:
     """``out-0.webp`` -> ``out-0-2.webp``: the number before the extension, both kept within 255 bytes."""
-    return _cap_name(name, tag=f"-{number}")
+    return cap_name(name, tag=f"-{number}")
 
 
 class _Plan:

@@ -18,7 +18,6 @@ with the client's poll delays in between), and the whole stream by a deadline
 from __future__ import annotations
 
 import collections
-import ipaddress
 import json
 import logging
 import math
@@ -33,6 +32,7 @@ from replicate_async import _sansio
 from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction, PredictionStatus
 from replicate_async._sansio.sse import Comment, ServerSentEvent, SSEDecoder
+from replicate_async._urls import is_loopback
 from replicate_async.exceptions import (
     PredictionCanceled,
     PredictionFailed,
@@ -107,16 +107,6 @@ class StreamEvent:
     id: str | None = None
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether *host* is a loopback name or address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _stream_url_allowed(url: str, base_url: str) -> bool:
     """Whether *url* may be opened: https, or plain http on loopback or the API's own origin."""
     try:
@@ -131,7 +121,7 @@ def _stream_url_allowed(url: str, base_url: str) -> bool:
     if scheme == "https":
         return True
     same_origin = (scheme, parts.netloc) == (api.scheme, api.netloc)
-    return scheme == "http" and (_is_loopback(host) or same_origin)
+    return scheme == "http" and (is_loopback(host) or same_origin)
 
 
 def _check_stream_url(url: str, base_url: str) -> None:

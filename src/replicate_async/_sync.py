@@ -33,7 +33,7 @@ import anyio.from_thread
 
 from ._client import DEFAULT_MAX_CONCURRENCY, AsyncClient
 from ._config import DEFAULT_SAVE_CONCURRENCY, USE_CLIENT_DEFAULT
-from ._files import FileOutput, map_outputs
+from ._file_output import FileOutput, map_outputs
 from ._resources.files import AsyncFiles
 from ._resources.predictions import DEFAULT_WAIT_TIMEOUT, AsyncPredictions
 from ._resources.webhooks import AsyncWebhooks

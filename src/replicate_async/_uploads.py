@@ -48,7 +48,7 @@ import anyio.to_thread
 import attrs
 
 from ._config import USE_CLIENT_DEFAULT
-from ._files import FileOutput
+from ._file_output import FileOutputBase
 from .exceptions import APIError, InvalidField, ReplicateError, ValidationError
 
 if TYPE_CHECKING:
@@ -420,11 +420,7 @@ def _output_url(value: object) -> str | None:
     An output is already hosted: its URL goes as it is, never downloaded and uploaded again
     (a FileOutput also has an async ``read``, so it must be told apart from a file object).
     """
-    if isinstance(value, FileOutput):
-        return value.url
-    from ._sync import SyncFileOutput  # noqa: PLC0415 - _sync imports the client, which imports us
-
-    return value.url if isinstance(value, SyncFileOutput) else None
+    return value.url if isinstance(value, FileOutputBase) else None
 
 
 def _find(value: Any, path: str, found: list[tuple[str, Any]]) -> None:

@@ -28,15 +28,12 @@ import anyio
 import httpx
 
 from replicate_async import _sansio
-from replicate_async._files import (
-    _display_url,
-    _target_path,
-    _write_atomically,
-    safe_file_name,
-)
+from replicate_async._downloads import map_transport_error
 from replicate_async._models import File, Page
+from replicate_async._naming import safe_file_name, target_path, write_atomically
 from replicate_async._sansio import Request
 from replicate_async._uploads import CACHE_MIN_LIFETIME, multipart_envelope, open_source, read_error
+from replicate_async._urls import display_url
 from replicate_async.exceptions import DecodeError, UnsupportedURLError, ValidationError
 
 if TYPE_CHECKING:
@@ -266,8 +263,8 @@ class AsyncFiles:
                 name = safe_file_name("https://host/" + urllib.parse.quote(file.name))
             else:
                 name = safe_file_name(url)
-            target = _target_path(path, name)
-            await _write_atomically(chunks, target)
+            target = target_path(path, name)
+            await write_atomically(chunks, target)
             return target
 
     # -- private ------------------------------------------------------------------------
@@ -387,7 +384,7 @@ class AsyncFiles:
             raise UnsupportedURLError(
                 status_code=None,
                 message=(
-                    f"refusing to download {_display_url(file)} with the API token: only files "
+                    f"refusing to download {display_url(file)} with the API token: only files "
                     f"of the API at {base} are fetched with it (pass a signed download URL, "
                     "or use a FileOutput for other URLs)"
                 ),
@@ -402,7 +399,7 @@ class AsyncFiles:
         url, with_token = self._download_url(file)
         if not with_token:
             downloader = self._client.downloader()
-            async with downloader._stream(url) as download:  # noqa: SLF001 - same package
+            async with downloader.open_stream(url) as download:
                 yield url, download.chunks
             return
         response = await self._head(url)
@@ -444,10 +441,8 @@ class AsyncFiles:
 
 async def _body(response: httpx.Response, url: str) -> AsyncIterator[bytes]:
     """A download's body chunks, with httpx errors mapped to ours."""
-    from replicate_async._files import _mapped_transport_error  # noqa: PLC0415
-
     try:
         async for chunk in response.aiter_bytes():
             yield chunk
     except httpx.HTTPError as exc:
-        raise _mapped_transport_error(exc, url) from exc
+        raise map_transport_error(exc, url) from exc

@@ -1,0 +1,389 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The download client that fetches file outputs without the API token.
+
+A :class:`Downloader` owns its own ``httpx.AsyncClient``. That client is built fresh,
+never from the API client's settings, and a request hook removes any ``Authorization``
+header before a request leaves (promise 5: the token goes only to the API). It fetches
+only URLs that pass the URL policy (:mod:`._urls`), follows redirects only to such URLs,
+limits how many downloads run at once, and retries transient failures with stamina.
+
+Package API, besides the documented methods: :meth:`Downloader.open_stream`,
+:meth:`Downloader.read_with_type`, :meth:`Downloader.save_as` (used by FileOutput and the
+files resource, which also want the content type) and :func:`map_transport_error`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import urllib.parse
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import anyio
+import attrs
+import httpx
+
+from ._config import DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
+from ._naming import safe_file_name, target_path, write_atomically
+from ._urls import check_url, decode_data_url, display_url, is_loopback
+from .exceptions import (
+    ClientError,
+    DecodeError,
+    FileExpiredError,
+    RateLimitError,
+    ReplicateError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+    UnsupportedURLError,
+)
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import AsyncIterable, AsyncIterator
+    from contextlib import AbstractAsyncContextManager
+    from pathlib import Path
+
+    import stamina
+
+__all__ = ["MAX_REDIRECTS", "Download", "Downloader", "map_transport_error"]
+
+#: Most redirects followed for one download.
+MAX_REDIRECTS: Final = 10
+
+_REDIRECT_CODES: Final = frozenset({301, 302, 303, 307, 308})
+_GONE_CODES: Final = frozenset({404, 410})
+_TOO_MANY_REQUESTS: Final = 429
+_FIRST_SERVER_ERROR: Final = 500
+
+
+def _default_user_agent() -> str:
+    """``replicate-async/<version>``, as the API client sends it."""
+    try:
+        version = importlib.metadata.version("replicate-async")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - only in a bare checkout
+        version = "0"
+    return f"replicate-async/{version}"
+
+
+def map_transport_error(exc: httpx.HTTPError, url: str) -> ReplicateError:
+    """Our error for an httpx error raised while downloading *url*.
+
+    Args:
+        exc: The httpx error.
+        url: The URL being downloaded (shown without its query).
+    """
+    shown = display_url(url)
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.DecodingError):
+        return DecodeError(message=f"could not decode the download of {shown}: {reason}")
+    not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(
+            message=f"download of {shown} timed out ({type(exc).__name__})",
+            request_sent=not not_sent,
+        )
+    return TransportError(
+        message=f"download of {shown} failed: {reason}", request_sent=not not_sent
+    )
+
+
+def _status_error(response: httpx.Response, url: str) -> ReplicateError:
+    """Our error for a non-success reply from the file host."""
+    status = response.status_code
+    path = display_url(url)
+    common: dict[str, Any] = {"status_code": status, "request_method": "GET", "request_path": path}
+    if status in _GONE_CODES:
+        return FileExpiredError(
+            **common,
+            message=(
+                "the output file is gone; Replicate deletes output files an hour after the "
+                "prediction finishes, so download or save them sooner (or run it again)"
+            ),
+        )
+    text = f"the file host answered {status} {response.reason_phrase}".rstrip()
+    if status == _TOO_MANY_REQUESTS:
+        return RateLimitError(**common, retry_after=_retry_after(response), message=text)
+    if status >= _FIRST_SERVER_ERROR:
+        return ServerError(**common, message=text)
+    return ClientError(**common, message=text)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """A file host's ``Retry-After`` in seconds, when it is a plain number."""
+    try:
+        return float(response.headers["retry-after"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Whether a failed download is worth another try (downloads are idempotent GETs)."""
+    return isinstance(exc, TransportError | ServerError | RateLimitError)
+
+
+async def _strip_authorization(request: httpx.Request) -> None:
+    """Request hook: no download ever carries an Authorization header, whatever set it."""
+    request.headers.pop("Authorization", None)
+
+
+@attrs.frozen
+class Download:
+    """An open download: its content type and its body chunks.
+
+    Attributes:
+        content_type: The reply's ``Content-Type`` (or the ``data:`` URI's media type).
+        chunks: The body, read once.
+    """
+
+    content_type: str | None
+    chunks: AsyncIterator[bytes]
+
+
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    """The body of a decoded ``data:`` URI, as a single chunk."""
+    yield data
+
+
+class Downloader:
+    """Downloads file outputs over its own HTTP client, which never carries the API token.
+
+    The client is built here, never copied from the API client, and a request hook
+    removes any ``Authorization`` header. Only ``https://`` and ``data:`` URLs are
+    fetched (``data:`` URIs are decoded locally, without a request); plain ``http://``
+    is allowed only for loopback hosts (127.0.0.1, localhost, ::1) so local servers and
+    the emulator work. Redirects are followed only to URLs that pass the same check, and a
+    remote host may never redirect to a loopback ``http://`` URL. Anything else raises
+    :class:`UnsupportedURLError`. Connect errors, timeouts, 5xx and 429 replies are
+    retried with stamina; a 404 or 410 raises :class:`FileExpiredError`.
+
+    Args:
+        timeouts: Per-phase HTTP timeouts; the client defaults when None.
+        retry: How transient failures are retried; the client defaults when None.
+        max_concurrency: Most downloads in flight at once.
+        transport: An httpx transport to use instead of httpx's own (tests inject one).
+        user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 16,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise TypeError("max_concurrency must be an int")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        t = timeouts if timeouts is not None else DEFAULT_TIMEOUTS
+        self._retry = retry if retry is not None else DEFAULT_RETRY_POLICY
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": user_agent or _default_user_agent()},
+            timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+            follow_redirects=False,
+            transport=transport,
+            event_hooks={"request": [_strip_authorization]},
+        )
+
+    def __repr__(self) -> str:
+        return f"<Downloader max_concurrency={int(self._limiter.total_tokens)}>"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client; closing twice is fine.
+
+        .. versionadded:: 0.1.0
+        """
+        await self._client.aclose()
+
+    async def read(self, url: str) -> bytes:
+        """Download *url* whole and return its bytes.
+
+        A transient failure, even half-way through the body, starts the download again.
+
+        Args:
+            url: An ``https://`` or ``data:`` URL.
+
+        .. versionadded:: 0.1.0
+        """
+        return (await self.read_with_type(url))[0]
+
+    async def aiter_bytes(self, url: str) -> AsyncIterator[bytes]:
+        """Stream *url*'s bytes as they arrive.
+
+        Failures before the first byte are retried; a failure after it raises, because
+        the bytes already given out cannot be taken back.
+
+        Args:
+            url: An ``https://`` or ``data:`` URL.
+
+        .. versionadded:: 0.1.0
+        """
+        async with self.open_stream(url) as download:
+            async for chunk in download.chunks:
+                yield chunk
+
+    async def save(self, url: str, path: str | os.PathLike[str]) -> Path:
+        """Download *url* into *path* atomically and return the path written.
+
+        The bytes go to a temporary file in the target folder that is renamed into place
+        once complete, so a failed download leaves nothing behind. When *path* is an
+        existing folder (or ends with a separator) the file is saved in it under
+        :func:`safe_file_name`, which cannot escape the folder.
+
+        Args:
+            url: An ``https://`` or ``data:`` URL.
+            path: A file path, or a folder to save into.
+
+        .. versionadded:: 0.1.0
+        """
+        return (await self.save_as(url, path, name=None))[0]
+
+    # -- package API: FileOutput and the files resource also want the content type -------
+
+    def open_stream(self, url: str) -> AbstractAsyncContextManager[Download]:
+        """Open *url* for streaming; retries happen only until the reply's head arrives.
+
+        Package API: the concurrency slot is held until the context exits.
+
+        Args:
+            url: An ``https://`` or ``data:`` URL.
+        """
+        return self._open(url, retry_head=True)
+
+    async def read_with_type(self, url: str) -> tuple[bytes, str | None]:
+        """Download *url* whole, retrying the whole attempt; returns bytes and content type.
+
+        Package API.
+
+        Args:
+            url: An ``https://`` or ``data:`` URL.
+        """
+        check_url(url)
+        async for attempt in self._retrying():
+            with attempt:
+                async with self._open(url, retry_head=False) as download:
+                    data = b"".join([chunk async for chunk in download.chunks])
+                    return data, download.content_type
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    async def save_as(
+        self, url: str, path: str | os.PathLike[str], *, name: str | None
+    ) -> tuple[Path, str | None]:
+        """Save *url* under *path* atomically, retrying the whole attempt.
+
+        Package API: returns the path written and the content type.
+
+        Args:
+            url: An ``https://`` or ``data:`` URL.
+            path: A file path, or a folder to save into.
+            name: The file name inside a folder; from the URL and content type when None.
+        """
+        check_url(url)
+        async for attempt in self._retrying():
+            with attempt:
+                async with self._open(url, retry_head=False) as download:
+                    target = target_path(path, name or safe_file_name(url, download.content_type))
+                    await write_atomically(download.chunks, target)
+                    return target, download.content_type
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    def _retrying(self) -> AsyncIterable[stamina.Attempt]:
+        """A stamina retry context for one download, from the retry policy."""
+        return self._retry.retry_context(_is_transient)
+
+    @contextlib.asynccontextmanager
+    async def _open(self, url: str, *, retry_head: bool) -> AsyncIterator[Download]:
+        """Open a download, holding a concurrency slot until the body is done with."""
+        check_url(url)
+        if url[:5].lower() == "data:":
+            content_type, data = decode_data_url(url)
+            yield Download(content_type, _one_chunk(data))
+            return
+        # A borrower object, not the task, holds the slot: an async iterator may be
+        # resumed from several tasks (the sync Client's portal runs each call in its own).
+        borrower = object()
+        response = await (
+            self._head_with_retries(url, borrower) if retry_head else self._head(url, borrower)
+        )
+        try:
+            yield Download(response.headers.get("content-type"), self._body(response, url))
+        finally:
+            await response.aclose()
+            self._limiter.release_on_behalf_of(borrower)
+
+    async def _head_with_retries(self, url: str, borrower: object) -> httpx.Response:
+        """Get a successful reply's head, retrying transient failures."""
+        async for attempt in self._retrying():
+            with attempt:
+                return await self._head(url, borrower)
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    async def _head(self, url: str, borrower: object) -> httpx.Response:
+        """Send the GET (following safe redirects) and return a 2xx reply, slot held."""
+        await self._limiter.acquire_on_behalf_of(borrower)
+        try:
+            return await self._follow(url)
+        except BaseException:
+            self._limiter.release_on_behalf_of(borrower)
+            raise
+
+    async def _follow(self, url: str) -> httpx.Response:
+        """GET *url*, following redirects that pass the URL check, up to MAX_REDIRECTS."""
+        current = url
+        loopback_origin = is_loopback(urllib.parse.urlsplit(url).hostname or "")
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                request = self._client.build_request("GET", current)
+                response = await self._client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise map_transport_error(exc, current) from exc
+            except httpx.InvalidURL as exc:  # httpx parses a redirect's Location eagerly
+                raise UnsupportedURLError(
+                    status_code=None,
+                    message=f"refusing to follow a redirect from {display_url(current)}: {exc}",
+                ) from exc
+            if response.status_code not in _REDIRECT_CODES:
+                if response.is_success:
+                    return response
+                await response.aclose()
+                raise _status_error(response, current)
+            await response.aclose()
+            location = response.headers.get("location")
+            if not location:
+                raise _status_error(response, current)
+            current = urllib.parse.urljoin(current, location)
+            check_url(current)
+            target_host = urllib.parse.urlsplit(current).hostname or ""
+            if current[:5].lower() == "data:" or (is_loopback(target_host) and not loopback_origin):
+                raise UnsupportedURLError(
+                    status_code=None,
+                    message=f"refusing to follow a redirect from {display_url(url)} to {display_url(current)}",
+                )
+        raise TransportError(
+            message=f"download of {display_url(url)} was redirected more than {MAX_REDIRECTS} times",
+            request_sent=True,
+        )
+
+    async def _body(self, response: httpx.Response, url: str) -> AsyncIterator[bytes]:
+        """The reply's body chunks, with httpx errors mapped to ours."""
+        try:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise map_transport_error(exc, url) from exc
