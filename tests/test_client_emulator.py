@@ -22,7 +22,6 @@ from replicate_async import (
     TransportError,
 )
 from replicate_async._client import default_client
-from replicate_async._transport import LazyTransport
 from replicate_async.emulator import FaultRule, RateLimits
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ class SpyTransport(httpx.AsyncBaseTransport):
     """The real transport, with an event set when the first poll (a GET) goes out."""
 
     def __init__(self) -> None:
-        self.inner = LazyTransport(max_connections=8)
+        self.inner = httpx.AsyncHTTPTransport()
         self.polling = anyio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -270,7 +270,7 @@ async def test_no_httpx_exception_reaches_the_caller(
 async def test_invalid_url_becomes_transport_error(make_client, monkeypatch):
     """An httpx.InvalidURL (not an HTTPError) is mapped as well."""
     async with make_client() as client:
-        monkeypatch.setattr(client, "_base_url", "https://api\x00test")
+        monkeypatch.setattr(client._session, "base_url", "https://api\x00test")
         with pytest.raises(TransportError) as info:
             await client.predictions.get("p1")
     assert isinstance(info.value.__cause__, httpx.InvalidURL)
@@ -279,7 +279,7 @@ async def test_invalid_url_becomes_transport_error(make_client, monkeypatch):
 def test_retry_hook_decisions() -> None:
     """The retry hook: 429 always (with its capped delay), 5xx and transport only when allowed."""
     client = AsyncClient(api_token="r8_x", base_url="https://api.test")
-    create, other = client._retry_hook(create=True), client._retry_hook(create=False)
+    create, other = client._session.retry_on(create=True), client._session.retry_on(create=False)
     server = ServerError(status_code=500)
     sent = TransportError(message="x", request_sent=True)
     unsent = TransportError(message="x", request_sent=False)

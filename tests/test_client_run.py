@@ -20,7 +20,7 @@ from replicate_async import (
     PredictionStatus,
     PredictionTimeout,
 )
-from replicate_async._client import CANCEL_AFTER_SLACK
+from replicate_async._running import CANCEL_AFTER_SLACK
 
 if TYPE_CHECKING:
     import respx

@@ -25,7 +25,6 @@ from replicate_async import (
 )
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._sync import SyncPredictions, SyncPredictionStream
-from replicate_async._transport import LazyTransport
 from replicate_async.emulator import (
     EmulatorConfig,
     FakeModel,
@@ -61,7 +60,7 @@ class SpyTransport(httpx.AsyncBaseTransport):
     """The real transport, recording every request it sends."""
 
     def __init__(self) -> None:
-        self.inner = LazyTransport(max_connections=8)
+        self.inner = httpx.AsyncHTTPTransport()
         self.requests: list[httpx.Request] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -8,55 +8,33 @@ sends them. It uses only anyio APIs, so it runs on asyncio and on trio.
 
 from __future__ import annotations
 
-import functools
 import importlib.metadata
-import json
 import logging
-import math
 import os
-import time
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
-import anyio
 import httpx
 
 from replicate_async import _config
-from replicate_async._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, bucket_for
+from replicate_async._backend import current_loop, make_backend
+from replicate_async._downloads import Downloader
+from replicate_async._fanout import as_completed, run_many
+from replicate_async._ratelimit import DEFAULT_RATE_LIMITS
 from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._resources.webhooks import AsyncWebhooks
-from replicate_async._sansio import (
-    base_headers,
-    check_token,
-    decode_prediction,
-    error_for,
-    needs_confirmation,
-    outcome,
-    user_agent,
-)
-from replicate_async._transport import (
-    LazyTransport,
-    Outgoing,
-    Reply,
-    current_loop,
-    fetch_through,
-    request_not_sent,
-)
+from replicate_async._running import DEFAULT_RUN_TIMEOUT, Runner, RunOptions
+from replicate_async._sansio import check_token, user_agent
+from replicate_async._saving import save_all
+from replicate_async._session import Session
+from replicate_async._streaming import PredictionStream
+from replicate_async._uploader import Uploader
 from replicate_async._uploads import DEFAULT_MAX_DATA_URI_BYTES, check_file_encoding
-from replicate_async.exceptions import (
-    FileExpiredError,
-    RateLimitError,
-    ReplicateError,
-    RequestTimeout,
-    ServerError,
-    TransportError,
-)
 
 if TYPE_CHECKING:
     from collections.abc import (
         AsyncGenerator,
         AsyncIterator,
-        Awaitable,
         Callable,
         Iterable,
         Mapping,
@@ -65,12 +43,9 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
-    from replicate_async._downloads import Downloader
-    from replicate_async._fanout import JobSpec, ProgressEvent
+    from replicate_async._jobs import JobSpec, ProgressEvent
     from replicate_async._models import Deployment, Prediction
     from replicate_async._ratelimit import RateLimits
-    from replicate_async._sansio import ModelRef, Request
-    from replicate_async._streaming import PredictionStream
     from replicate_async._uploads import FileEncoding
 
 __all__ = [
@@ -97,25 +72,6 @@ Sized so that 1,000 concurrent predictions, each holding a create open for its
 raise the process's limit (``ulimit -n``) or lower this where that is small.
 """
 
-DEFAULT_RUN_TIMEOUT: Final = 3600.0
-"""Seconds `run` waits for a terminal status when given ``timeout=None`` (promise 2: every wait ends).
-
-An hour covers a cold boot plus the server's own 30-minute limit on a running prediction.
-"""
-
-CANCEL_GRACE: Final = 5.0
-"""Seconds a best-effort remote cancel may take when the caller's task was cancelled."""
-
-CANCEL_AFTER_SLACK: Final = 10
-"""Seconds added to `run`'s timeout for its ``Cancel-After``, so the local deadline fires first."""
-
-MIN_CANCEL_AFTER: Final = 5
-"""The server's minimum ``Cancel-After``."""
-
-
-# Transport failures that no retry can fix.
-_NEVER_RETRY: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
-
 
 def _package_version() -> str:
     """The installed distribution's version ("0" when not installed)."""
@@ -135,40 +91,6 @@ def _normalise_base_url(base_url: str) -> str:
             f"base_url must be an http(s) URL like {DEFAULT_BASE_URL!r}, got {base_url!r}"
         )
     return url
-
-
-def plan_run(
-    wait: int | Literal[False], timeout: float | None, *, cancel_on_timeout: bool
-) -> tuple[float, int | Literal[False], float | None]:
-    """The deadline, the create's wait and its ``Cancel-After`` for a run (and a batch job).
-
-    The wait is shortened to fit ``timeout``; ``Cancel-After`` is sent only when the caller
-    asked for cancellation on timeout (``timeout`` plus slack, so the local deadline fires first).
-    """
-    budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
-    if not budget > 0 or math.isinf(budget):
-        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-    create_wait: int | Literal[False] = wait
-    cancel_after: float | None = None
-    if timeout is not None:
-        if not isinstance(wait, bool):
-            create_wait = max(1, min(wait, math.floor(budget)))
-        if cancel_on_timeout:
-            cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
-    return budget, create_wait, cancel_after
-
-
-def _http_timeout(timeouts: Timeouts, read: float | None = None) -> httpx.Timeout:
-    """*timeouts* for httpx, with *read* overriding the read phase."""
-    t = timeouts
-    return httpx.Timeout(
-        connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
-    )
-
-
-def _is_retryable_transport(exc: TransportError) -> bool:
-    """Whether a transport failure may go away on a retry."""
-    return not isinstance(exc.__cause__, _NEVER_RETRY)
 
 
 class AsyncClient:
@@ -239,52 +161,36 @@ class AsyncClient:
         )
         self._timeouts = timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS
         self._retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
-        self._poll = poll if poll is not None else _config.DEFAULT_POLL_POLICY
         self._max_concurrency = max_concurrency
-        self._default_http_timeout = _http_timeout(self._timeouts)
-        self._user_agent = user_agent or _default_user_agent()
-        # Accept-Encoding as httpx.AsyncClient would send it: API calls skip its defaults.
-        self._headers = {
-            **base_headers(token, self._user_agent),
-            "Accept-Encoding": "gzip, deflate",
-        }
-        # A semaphore that takes a free slot without a checkpoint: on the hot path of every
-        # call, anyio's CapacityLimiter cost more CPU (two cancel-scope checkpoints) than
-        # its per-borrower bookkeeping, which nothing here uses, is worth.
-        self._limiter = anyio.Semaphore(max_concurrency, fast_acquire=True)
-        self._rate = RateLimiter(
-            rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
-            max_pause=self._retry.max_retry_after,
-        )
         self._transport = transport
-        self._owns_http = http_client is None
-        # API calls read whole replies, so they skip httpx.AsyncClient's per-request
-        # machinery (URL merging, cookies, auth and redirect flows, hooks), which costs more
-        # CPU than the rest of the client and which they do not use: our own transport
-        # fetches on aiohttp directly, another transport gets one httpx.Request. A user's
-        # http_client is used as it is, with everything it carries.
-        self._fetch: Callable[[Outgoing], Awaitable[Reply]] = self._fetch_with_client
-        if http_client is None:
-            direct = transport or LazyTransport(max_connections=max_concurrency)
-            if isinstance(direct, LazyTransport):
-                self._fetch = direct.fetch
-            else:
-                self._fetch = functools.partial(fetch_through, direct)
-            http_client = httpx.AsyncClient(
-                transport=direct,
-                timeout=self._httpx_timeout(),
-                follow_redirects=False,
-                trust_env=False,
-            )
-        self._http = http_client
-        self._retry_hooks = (self._retry_hook(create=False), self._retry_hook(create=True))
+        self._session = Session(
+            token=token,
+            base_url=self._base_url,
+            user_agent=user_agent or _default_user_agent(),
+            timeouts=self._timeouts,
+            retry=self._retry,
+            poll=poll if poll is not None else _config.DEFAULT_POLL_POLICY,
+            max_concurrency=max_concurrency,
+            rate_limits=rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
+            backend=make_backend(
+                max_connections=max_concurrency, transport=transport, http_client=http_client
+            ),
+        )
+        self._uploader = Uploader(self._session)
+        self._runner = Runner(
+            self._session,
+            upload=self._uploader.upload_cached,
+            downloader=self.downloader,
+            file_encoding=self._file_encoding,
+            max_data_uri_bytes=max_data_uri_bytes,
+        )
         self._downloader: Downloader | None = None
         self._closed = False
-        self.predictions = AsyncPredictions(self)
+        self.predictions = AsyncPredictions(self._runner)
         """Create, get, cancel, wait for and list predictions."""
-        self.files = AsyncFiles(self)
+        self.files = AsyncFiles(self._session, self._uploader, self.downloader)
         """Upload, get, list, delete and download files (the Files API)."""
-        self.webhooks = AsyncWebhooks(self)
+        self.webhooks = AsyncWebhooks(self._session)
         """The webhook signing secret (``default_secret()``)."""
 
     # ------------------------------------------------------------------ lifecycle
@@ -316,8 +222,7 @@ class AsyncClient:
             if downloader is not None:
                 await downloader.aclose()
         finally:
-            if self._owns_http:
-                await self._http.aclose()
+            await self._session.aclose()
 
     @property
     def base_url(self) -> str:
@@ -336,165 +241,13 @@ class AsyncClient:
         .. versionadded:: 0.1.0
         """
         if self._downloader is None:
-            from replicate_async._downloads import Downloader  # noqa: PLC0415 - made on demand
-
             self._downloader = Downloader(
                 timeouts=self._timeouts,
                 retry=self._retry,
                 transport=self._transport,
-                user_agent=self._user_agent,
+                user_agent=self._session.user_agent,
             )
         return self._downloader
-
-    # ------------------------------------------------------------------ sending
-
-    def _httpx_timeout(self, read: float | None = None) -> httpx.Timeout:
-        """The httpx timeout from the client's Timeouts, with *read* overriding the read phase."""
-        if read is None:
-            return self._default_http_timeout
-        return _http_timeout(self._timeouts, read)
-
-    def _url(self, path: str) -> str:
-        """An absolute URL for a path under the API root (absolute URLs pass through)."""
-        if path.startswith(("http://", "https://")):
-            return path
-        return self._base_url + path
-
-    def _retry_hook(self, *, create: bool) -> Callable[[Exception], bool | float]:
-        """stamina's `on` hook: whether to retry, and how long to wait when the server said so.
-
-        A create is retried only on 429 and on failures that prove it was never sent
-        (promise 1); other requests also on 5xx and any transport failure.
-        """
-        cap = self._retry.max_retry_after
-
-        def hook(exc: Exception) -> bool | float:
-            if isinstance(exc, RateLimitError):
-                if exc.retry_after is None:
-                    return True
-                return min(exc.retry_after, cap)
-            if isinstance(exc, TransportError):
-                if create and exc.request_sent:
-                    return False
-                return _is_retryable_transport(exc)
-            return isinstance(exc, ServerError) and not create
-
-        return hook
-
-    def _transport_error(self, exc: Exception, request: Request, *, create: bool) -> TransportError:
-        """Our error for an httpx failure; ``__cause__`` is set by the caller's ``raise ... from``."""
-        sent = not request_not_sent(exc)
-        what = f"{request.method} {request.path.split('?', 1)[0]}"
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if create and sent:
-            message = (
-                f"{what} failed after the request was sent ({reason}); the prediction may have "
-                "been created and billed, so it was not retried: check client.predictions.list() "
-                "before creating it again"
-            )
-        elif sent:
-            message = f"{what} failed ({reason})"
-        else:
-            message = f"{what} failed before the request was sent ({reason})"
-        cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else TransportError
-        return cls(message=message, request_sent=sent)
-
-    async def _fetch_with_client(self, outgoing: Outgoing) -> Reply:
-        """Send one request through the user's httpx client and read the whole reply."""
-        method, url, headers, content, timeouts = outgoing
-        response = await self._http.request(
-            method, url, content=content, headers=headers, timeout=timeouts
-        )
-        return Reply(response.status_code, response.headers, response.content)
-
-    async def _send_once(
-        self, request: Request, *, create: bool, http_timeout: httpx.Timeout
-    ) -> Reply:
-        """Send *request* once and read the reply; raise our errors for retryable replies."""
-        headers = {**self._headers, **request.headers}
-        content: bytes | None = None
-        if request.json is not None:
-            content = json.dumps(request.json, separators=(",", ":")).encode()
-            headers["Content-Type"] = "application/json"
-        bucket = bucket_for(request.method, request.path)
-        ticket = await self._rate.acquire(bucket)
-        try:
-            async with self._limiter:
-                reply = await self._fetch(
-                    Outgoing(
-                        request.method, self._url(request.path), headers, content, http_timeout
-                    )
-                )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request, create=create) from exc
-        status = reply.status_code
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s %s: %d", request.method, request.path.split("?", 1)[0], status)
-        self._rate.observe(bucket, ticket, status, reply.headers)
-        if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
-            raise error_for(
-                status, reply.headers, reply.content, method=request.method, path=request.path
-            )
-        return reply
-
-    async def _send(
-        self, request: Request, *, create: bool = False, read_timeout: float | None = None
-    ) -> Reply:
-        """Send *request* with retries (see `_retry_hook`) and return the reply, body read.
-
-        Error statuses that are not retried come back as replies for the caller to
-        decode; statuses retried until the attempts run out raise their error.
-        """
-        http_timeout = self._httpx_timeout(read_timeout)
-        hook = self._retry_hooks[create]
-        started = time.monotonic()  # stamina's (tenacity's) clock for its timeout
-        try:
-            return await self._send_once(request, create=create, http_timeout=http_timeout)
-        except Exception as exc:
-            elapsed = time.monotonic() - started
-            if hook(exc) is False or elapsed >= self._retry.timeout:
-                raise
-            failed: Exception | None = exc
-        # The first try failed in a way worth retrying: stamina takes over from that failure,
-        # which its first attempt raises again, so its attempts, backoff, Retry-After and
-        # instrumentation are as if it had sent the first try itself. (Entering the retry
-        # context costs more CPU than a request; most requests succeed at once.)
-        async for attempt in self._retry.retry_context(hook, elapsed=elapsed):
-            with attempt:
-                if failed is not None:
-                    first, failed = failed, None
-                    raise first
-                return await self._send_once(request, create=create, http_timeout=http_timeout)
-        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
-
-    async def _send_prediction(
-        self,
-        request: Request,
-        *,
-        create: bool = False,
-        read_timeout: float | None = None,
-        ref: str | Deployment | ModelRef | None = None,
-    ) -> Prediction:
-        """Send *request* and decode the prediction it returns (or raise its error)."""
-        response = await self._send(request, create=create, read_timeout=read_timeout)
-        return decode_prediction(
-            response.status_code,
-            response.headers,
-            response.content,
-            method=request.method,
-            path=request.path,
-            ref=ref,
-        )
-
-    async def _cancel_quietly(self, prediction_id: str) -> None:
-        """Best-effort remote cancel, shielded from the caller's cancellation, bounded in time."""
-        with anyio.move_on_after(CANCEL_GRACE, shield=True):
-            try:
-                await self.predictions.cancel(prediction_id)
-            except ReplicateError as exc:
-                logger.warning("could not cancel prediction %s: %s", prediction_id, exc)
-                return
-            logger.info("canceled prediction %s", prediction_id)
 
     # ------------------------------------------------------------------ run
 
@@ -557,43 +310,19 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
-        started = anyio.current_time()
-        budget, create_wait, cancel_after = plan_run(
-            wait, timeout, cancel_on_timeout=cancel_on_timeout
-        )
-        prediction = await self.predictions.create(
+        return await self._runner.run(
             ref,
             input,
-            wait=create_wait,
-            cancel_after=cancel_after,
-            file_encoding=file_encoding,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
-        )
-        if needs_confirmation(prediction):
-            remaining = budget - (anyio.current_time() - started)
-            prediction = await self.predictions._poll_until_terminal(  # noqa: SLF001 - same package
-                prediction,
-                within=remaining,
-                reported_timeout=budget,
+            RunOptions(
+                wait=wait,
+                timeout=timeout,
                 cancel_on_timeout=cancel_on_timeout,
-                cancel_on_cancellation=True,
-            )
-        output = outcome(prediction).output
-        if output is None and prediction.data_removed:
-            raise FileExpiredError(
-                status_code=None,
-                message=(
-                    f"prediction {prediction.id} succeeded but its output is gone: Replicate "
-                    "deletes an API prediction's output (and its files) an hour after it "
-                    "finishes; run it again and read or save the output within the hour"
-                ),
-            )
-        if use_file_output:
-            from replicate_async._file_output import to_file_outputs  # noqa: PLC0415
-
-            return to_file_outputs(output, self.downloader)
-        return output
+                use_file_output=use_file_output,
+                file_encoding=file_encoding,
+                webhook=webhook,
+                webhook_events_filter=webhook_events_filter,
+            ),
+        )
 
     # ------------------------------------------------------------------ stream
 
@@ -638,10 +367,8 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._streaming import PredictionStream  # noqa: PLC0415
-
         async def start() -> Prediction:
-            return await self.predictions.create(
+            return await self._runner.create(
                 ref,
                 input,
                 wait=False,
@@ -650,7 +377,7 @@ class AsyncClient:
             )
 
         return PredictionStream(
-            self, start=start, owned=True, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+            self._runner, start=start, owned=True, timeout=timeout, cancel_on_timeout=cancel_on_timeout
         )
 
     # ------------------------------------------------------------------ fan-out
@@ -712,19 +439,19 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._fanout import run_many  # noqa: PLC0415
-
         return await run_many(
-            self,
+            self._runner,
             jobs,
+            options=RunOptions(
+                wait=wait,
+                timeout=timeout,
+                cancel_on_timeout=cancel_on_timeout,
+                use_file_output=use_file_output,
+                webhook=webhook,
+                webhook_events_filter=webhook_events_filter,
+            ),
             concurrency=concurrency,
             return_exceptions=return_exceptions,
-            wait=wait,
-            timeout=timeout,
-            cancel_on_timeout=cancel_on_timeout,
-            use_file_output=use_file_output,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
             journal=journal,
             recreate_unknown=recreate_unknown,
             on_progress=on_progress,
@@ -768,18 +495,18 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._fanout import as_completed  # noqa: PLC0415
-
         return as_completed(
-            self,
+            self._runner,
             jobs,
+            options=RunOptions(
+                wait=wait,
+                timeout=timeout,
+                cancel_on_timeout=cancel_on_timeout,
+                use_file_output=use_file_output,
+                webhook=webhook,
+                webhook_events_filter=webhook_events_filter,
+            ),
             concurrency=concurrency,
-            wait=wait,
-            timeout=timeout,
-            cancel_on_timeout=cancel_on_timeout,
-            use_file_output=use_file_output,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
             journal=journal,
             recreate_unknown=recreate_unknown,
             on_progress=on_progress,
@@ -817,8 +544,6 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._saving import save_all  # noqa: PLC0415 - only when saving
-
         return await save_all(output, folder, concurrency=concurrency)
 
 

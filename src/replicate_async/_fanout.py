@@ -20,23 +20,29 @@ same batch again creates only what never got a prediction id.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
-import attrs
 
 from replicate_async import _sansio
-from replicate_async._cancellation import is_cancellation
-from replicate_async._config import USE_CLIENT_DEFAULT, OrClientDefault
+from replicate_async._jobs import (
+    Job,
+    JobSpec,
+    Progress,
+    ProgressEvent,
+    as_job,
+    job_options,
+    ref_text,
+)
 from replicate_async._journal import CREATED, CREATING, Journal, canonical_json, job_key
 from replicate_async._models import Deployment, Prediction, PredictionStatus
-from replicate_async._ratelimit import REQUEST_HOOKS, BucketName
+from replicate_async._running import RunOptions, plan_run
+from replicate_async._session import CANCEL_GRACE
 from replicate_async.exceptions import (
     APIError,
     ClientError,
     CreateOutcomeUnknown,
     PredictionError,
-    PredictionTimeout,
     ReplicateError,
     TransportError,
 )
@@ -49,173 +55,21 @@ if TYPE_CHECKING:
         Callable,
         Iterable,
         Iterator,
-        Mapping,
-        Sequence,
     )
 
-    from replicate_async._client import AsyncClient
+    from replicate_async._jobs import EventKind
+    from replicate_async._ratelimit import BucketName
+    from replicate_async._running import Runner
 
-__all__ = [
-    "CREATE_GRACE",
-    "CreateOutcomeUnknown",
-    "Job",
-    "JobSpec",
-    "Progress",
-    "ProgressEvent",
-    "as_completed",
-    "run_many",
-]
+__all__ = ["CREATE_GRACE", "as_completed", "run_many"]
 
 logger = logging.getLogger("replicate_async")
 
 CREATE_GRACE: Final = 5.0
 """Seconds a create already sent may still take, when its batch is cancelled, to learn its id."""
 
-CANCEL_GRACE: Final = 5.0
-"""Seconds the remote cancel of an abandoned prediction may take."""
-
 LOOKUP_SLACK: Final = 120.0
 """Seconds before a journal's oldest unknown create that the prediction list is searched from."""
-
-EventKind: TypeAlias = Literal["submitted", "running", "succeeded", "failed", "retried", "resumed"]
-
-
-def _input(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """A job's input: an empty mapping for None."""
-    return {} if value is None else value
-
-
-@attrs.frozen
-class Job:
-    """One job of a batch: a model reference, its input, and options for this job alone.
-
-    Options left at ``USE_CLIENT_DEFAULT`` take the value given to ``run_many`` /
-    ``as_completed``.
-
-    Args:
-        ref: ``"owner/name"``, ``"owner/name:<version>"``, a version id or a Deployment.
-        input: The model's input.
-        wait: Seconds for ``Prefer: wait`` (1 to 60), or False.
-        timeout: Seconds the job may take, or None for the client's longest wait.
-        cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes.
-        use_file_output: Turn file URLs in the output into FileOutput objects.
-        webhook: An https URL the server calls with this job's updates.
-        webhook_events_filter: Which events call the webhook (start, output, logs, completed).
-        key: The job's identity in a journal; by default a hash of ref, input and the
-            job's index. Give one when the order of the jobs may change between runs.
-
-    .. versionadded:: 0.1.0
-    """
-
-    ref: str | Deployment
-    input: Mapping[str, Any] = attrs.field(factory=dict, converter=_input)
-    wait: OrClientDefault[int | Literal[False]] = attrs.field(
-        default=USE_CLIENT_DEFAULT, kw_only=True
-    )
-    timeout: OrClientDefault[float | None] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
-    cancel_on_timeout: OrClientDefault[bool] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
-    use_file_output: OrClientDefault[bool] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
-    webhook: OrClientDefault[str | None] = attrs.field(default=USE_CLIENT_DEFAULT, kw_only=True)
-    webhook_events_filter: OrClientDefault[Sequence[str] | None] = attrs.field(
-        default=USE_CLIENT_DEFAULT, kw_only=True
-    )
-    key: str | None = attrs.field(default=None, kw_only=True)
-
-
-JobSpec: TypeAlias = "Job | tuple[str | Deployment, Mapping[str, Any] | None]"
-"""A job: a :class:`Job` or a ``(ref, input)`` pair."""
-
-
-@attrs.frozen(kw_only=True)
-class Progress:
-    """A batch's counters at one moment.
-
-    Args:
-        total: Jobs in the batch, when the jobs have a length; else None.
-        submitted: Creates sent (the first time for each job).
-        running: Jobs whose prediction exists and is not finished yet.
-        succeeded: Jobs that ended with an output.
-        failed: Jobs that ended with an error.
-        retried: Requests answered 429 and sent again.
-        resumed: Jobs taken up from a journal (finished or still running).
-        elapsed: Seconds since the batch started.
-
-    .. versionadded:: 0.1.0
-    """
-
-    total: int | None
-    submitted: int
-    running: int
-    succeeded: int
-    failed: int
-    retried: int
-    resumed: int
-    elapsed: float
-
-    @property
-    def done(self) -> int:
-        """Jobs finished either way.
-
-        .. versionadded:: 0.1.0
-        """
-        return self.succeeded + self.failed
-
-
-@attrs.frozen(kw_only=True)
-class ProgressEvent:
-    """Something happened to one job of a batch; passed to ``on_progress``.
-
-    Args:
-        kind: ``submitted`` (its create was sent), ``running`` (its prediction exists),
-            ``succeeded``, ``failed``, ``retried`` (a request of it got a 429 and is sent
-            again) or ``resumed`` (taken up from the journal).
-        index: The job's position in the batch.
-        prediction_id: Its prediction's id, once known.
-        error: For ``failed``, the error.
-        progress: The batch's counters after this event.
-
-    .. versionadded:: 0.1.0
-    """
-
-    kind: EventKind
-    index: int
-    prediction_id: str | None
-    error: BaseException | None
-    progress: Progress
-
-
-@attrs.frozen(kw_only=True)
-class _Options:
-    """The batch-wide defaults of the per-job options."""
-
-    wait: int | Literal[False]
-    timeout: float | None
-    cancel_on_timeout: bool
-    use_file_output: bool
-    webhook: str | None = None
-    webhook_events_filter: Sequence[str] | None = None
-
-
-T = TypeVar("T")
-
-
-def _or_batch(value: OrClientDefault[T], batch: T) -> T:
-    """A job's own option, or the batch's when the job left it at USE_CLIENT_DEFAULT."""
-    return batch if value is USE_CLIENT_DEFAULT else value
-
-
-def _as_job(spec: object) -> Job:
-    """A Job from a Job or a ``(ref, input)`` pair."""
-    if isinstance(spec, Job):
-        return spec
-    if isinstance(spec, tuple) and len(spec) == 2:  # noqa: PLR2004
-        return Job(spec[0], spec[1])
-    raise TypeError(f"a job is a Job or a (ref, input) pair, got {spec!r}")
-
-
-def _ref_text(ref: str | Deployment) -> str:
-    """A reference as text, for journals and keys."""
-    return f"deployment:{ref.name}" if isinstance(ref, Deployment) else ref
 
 
 def _matches(prediction: Prediction, job: Job, wanted_input: str) -> bool:
@@ -254,7 +108,7 @@ class _JobRun:
         if batch.interrupted:
             raise _Interrupted
         if batch.journal is not None and self.key is not None:
-            batch.journal.creating(self.key, _ref_text(self.job.ref), self.job.input)
+            batch.journal.creating(self.key, ref_text(self.job.ref), self.job.input)
         self.sent = True
         batch.emit("submitted", self, None)
 
@@ -272,25 +126,25 @@ class _Batch:
 
     def __init__(
         self,
-        client: AsyncClient,
+        runner: Runner,
         *,
         concurrency: int,
         return_exceptions: bool,
-        options: _Options,
+        options: RunOptions,
         journal: str | os.PathLike[str] | None,
         recreate_unknown: bool,
         on_progress: Callable[[ProgressEvent], object] | None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-        capacity = client._max_concurrency  # noqa: SLF001 - same package
+        capacity = runner.session.max_concurrency
         if concurrency > capacity:
             raise ValueError(
                 f"concurrency={concurrency} is more than this client's max_concurrency={capacity} "
                 "(its connection pool), so jobs would queue for connections: make the client with "
                 f"AsyncClient(max_concurrency={concurrency}) or lower concurrency"
             )
-        self.client = client
+        self.runner = runner
         self.concurrency = concurrency
         self.return_exceptions = return_exceptions
         self.options = options
@@ -414,7 +268,7 @@ class _Batch:
                 return
             run = _JobRun(self, index, spec)  # type: ignore[arg-type]  # checked below
             try:
-                run.job = _as_job(spec)
+                run.job = as_job(spec)
                 value = await self._run_job(run)
             except Exception as exc:  # noqa: BLE001 - the job's error, returned or raised
                 pid = exc.prediction.id if isinstance(exc, PredictionError) else None
@@ -427,60 +281,49 @@ class _Batch:
             if pending is not None:
                 await pending
 
-    def _options(self, job: Job) -> tuple[int | Literal[False], float | None, bool, bool]:
-        """The job's wait, timeout, cancel_on_timeout and use_file_output."""
-        o = self.options
-        return (
-            _or_batch(job.wait, o.wait),
-            _or_batch(job.timeout, o.timeout),
-            _or_batch(job.cancel_on_timeout, o.cancel_on_timeout),
-            _or_batch(job.use_file_output, o.use_file_output),
-        )
-
     async def _run_job(self, run: _JobRun) -> Any:
         """Run one job to its output (or raise its error)."""
-        from replicate_async._client import plan_run  # noqa: PLC0415 - a cycle at import time
-
         job = run.job
-        wait, timeout, cancel_on_timeout, use_file_output = self._options(job)
+        options = job_options(job, self.options)
         started = anyio.current_time()
         budget, create_wait, cancel_after = plan_run(
-            wait, timeout, cancel_on_timeout=cancel_on_timeout
+            options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
         )
         prediction: Prediction | None = None
         if self.journal is not None:
             run.key = (
-                job.key
-                if job.key is not None
-                else job_key(_ref_text(job.ref), job.input, run.index)
+                job.key if job.key is not None else job_key(ref_text(job.ref), job.input, run.index)
             )
             prediction = await self._resume(run)
-            if prediction is not None and not prediction.status.is_terminal:
-                prediction = await self._follow(
-                    run, prediction, budget, started, cancel_on_timeout=cancel_on_timeout
-                )
         if prediction is None:
-            prediction = await self._create(run, create_wait, cancel_after)
-            if not prediction.status.is_terminal:
-                prediction = await self._follow(
-                    run, prediction, budget, started, cancel_on_timeout=cancel_on_timeout
-                )
-        return self._finish(run, prediction, use_file_output=use_file_output)
+            prediction = await self._create(run, options, create_wait, cancel_after)
+        if not prediction.status.is_terminal:
+            held = anyio.current_time() - started
 
-    def _finish(self, run: _JobRun, prediction: Prediction, *, use_file_output: bool) -> Any:
-        """Journal a terminal prediction and turn it into the job's output or error."""
+            async def abandon(last: Prediction) -> None:
+                await self._abandon(run, last)
+
+            prediction = await self.runner.poll(
+                prediction,
+                within=budget - held,
+                reported_timeout=budget,
+                cancel_on_timeout=options.cancel_on_timeout,
+                abandon=abandon,
+                held=held,
+                hooks=run,
+            )
         if self.journal is not None and run.key is not None:
             self.journal.finished(run.key, prediction)
-        output = _sansio.outcome(prediction).output
+        output = self.runner.output(prediction, use_file_output=options.use_file_output)
         self.emit("succeeded", run, prediction.id)
-        if use_file_output:
-            from replicate_async._file_output import to_file_outputs  # noqa: PLC0415
-
-            return to_file_outputs(output, self.client.downloader)
         return output
 
     async def _create(
-        self, run: _JobRun, wait: int | Literal[False], cancel_after: float | None
+        self,
+        run: _JobRun,
+        options: RunOptions,
+        wait: int | Literal[False],
+        cancel_after: float | None,
     ) -> Prediction:
         """Create the job's prediction; shielded for a grace once sent (see the module doc)."""
         job = run.job
@@ -489,19 +332,18 @@ class _Batch:
         if self.interrupted:
             scope.deadline = anyio.current_time()
         self._active.add(run)
-        token = REQUEST_HOOKS.set(run)
         prediction: Prediction | None = None
         try:
             with scope:
-                prediction = await self.client.predictions.create(
+                prediction = await self.runner.create(
                     job.ref,
                     job.input,
                     wait=wait,
                     cancel_after=cancel_after,
-                    webhook=_or_batch(job.webhook, self.options.webhook),
-                    webhook_events_filter=_or_batch(
-                        job.webhook_events_filter, self.options.webhook_events_filter
-                    ),
+                    webhook=options.webhook,
+                    webhook_events_filter=options.webhook_events_filter,
+                    file_encoding=options.file_encoding,
+                    hooks=run,
                 )
         except _Interrupted:
             prediction = None
@@ -520,7 +362,6 @@ class _Batch:
             self._forget(run)
             raise
         finally:
-            REQUEST_HOOKS.reset(token)
             self._active.discard(run)
             run.create_scope = None
         if prediction is None:
@@ -540,53 +381,11 @@ class _Batch:
         if self.journal is not None and run.key is not None:
             self.journal.forget(run.key)
 
-    async def _follow(
-        self,
-        run: _JobRun,
-        prediction: Prediction,
-        budget: float,
-        started: float,
-        *,
-        cancel_on_timeout: bool,
-    ) -> Prediction:
-        """Poll until terminal; cancel it remotely when the batch is cancelled."""
-        client = self.client
-        policy = client._poll  # noqa: SLF001 - same package
-        delays = _sansio.poll_delays(policy)
-        held = anyio.current_time() - started
-        if prediction.output is None:
-            # The wait ran out (no output yet): it is a long prediction, so poll as if we
-            # had been polling all along instead of starting over at the shortest delay.
-            spent = 0.0
-            while spent < held and policy.initial < policy.maximum:
-                delay = next(delays)
-                if delay >= policy.maximum * (1 - policy.jitter):
-                    break
-                spent += delay
-        last = prediction
-        token = REQUEST_HOOKS.set(run)
-        try:
-            with anyio.move_on_after(budget - held):
-                while not last.status.is_terminal:
-                    await anyio.sleep(next(delays))
-                    last = await client.predictions.get(last.id)
-        except BaseException as exc:
-            if is_cancellation(exc):
-                await self._abandon(run, last)
-            raise
-        finally:
-            REQUEST_HOOKS.reset(token)
-        if not last.status.is_terminal:
-            if cancel_on_timeout:
-                await client._cancel_quietly(last.id)  # noqa: SLF001 - same package
-            raise PredictionTimeout(prediction=last, timeout=budget)
-        return last
-
     async def _abandon(self, run: _JobRun, prediction: Prediction) -> None:
         """Cancel an abandoned prediction remotely (shielded, bounded) and journal the result."""
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
             try:
-                final = await self.client.predictions.cancel(prediction.id)
+                final = await self.runner.cancel(prediction.id)
             except ReplicateError as exc:
                 logger.warning("could not cancel prediction %s: %s", prediction.id, exc)
                 return
@@ -625,7 +424,7 @@ class _Batch:
             prediction: Prediction = found
         elif row.state == CREATED:
             assert row.prediction_id is not None  # noqa: S101 - written with the state
-            prediction = await self.client.predictions.get(row.prediction_id)
+            prediction = await self.runner.get(row.prediction_id)
         else:
             prediction = row.final()
         run.sent = True
@@ -656,7 +455,7 @@ class _Batch:
         known = {row.prediction_id for row in rows if row.prediction_id is not None}
         oldest = min(row.started_at for row in rows if row.state == CREATING)
         found: list[Prediction] = []
-        async for prediction in self.client.predictions.list():
+        async for prediction in self.runner.list():
             created = prediction.created_at
             if created is not None and created.timestamp() < oldest - LOOKUP_SLACK:
                 break
@@ -673,26 +472,21 @@ def _surely_not_created(exc: APIError | TransportError) -> bool:
     return isinstance(exc, ClientError)
 
 
-# ---------------------------------------------------------------------- public functions
+# ---------------------------------------------------------------------- the entry points
 
 
 async def run_many(
-    client: AsyncClient,
+    runner: Runner,
     jobs: Iterable[JobSpec],
     *,
+    options: RunOptions,
     concurrency: int = 64,
     return_exceptions: bool = False,
-    wait: int | Literal[False] = 60,
-    timeout: float | None = None,  # noqa: ASYNC109 - per-job budgets, not the call's
-    cancel_on_timeout: bool = False,
-    use_file_output: bool = True,
-    webhook: str | None = None,
-    webhook_events_filter: Sequence[str] | None = None,
     journal: str | os.PathLike[str] | None = None,
     recreate_unknown: bool = False,
     on_progress: Callable[[ProgressEvent], object] | None = None,
 ) -> list[Any]:
-    """The engine of :meth:`AsyncClient.run_many` (see there)."""
+    """The engine of :meth:`AsyncClient.run_many` (see there); *options* are every job's defaults."""
     results: list[Any] = []
 
     def deliver(index: int, value: Any) -> None:
@@ -702,17 +496,10 @@ async def run_many(
         results[index] = value
 
     batch = _Batch(
-        client,
+        runner,
         concurrency=concurrency,
         return_exceptions=return_exceptions,
-        options=_Options(
-            wait=wait,
-            timeout=timeout,
-            cancel_on_timeout=cancel_on_timeout,
-            use_file_output=use_file_output,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
-        ),
+        options=options,
         journal=journal,
         recreate_unknown=recreate_unknown,
         on_progress=on_progress,
@@ -722,33 +509,21 @@ async def run_many(
 
 
 async def as_completed(
-    client: AsyncClient,
+    runner: Runner,
     jobs: Iterable[JobSpec],
     *,
+    options: RunOptions,
     concurrency: int = 64,
-    wait: int | Literal[False] = 60,
-    timeout: float | None = None,  # noqa: ASYNC109 - per-job budgets, not the call's
-    cancel_on_timeout: bool = False,
-    use_file_output: bool = True,
-    webhook: str | None = None,
-    webhook_events_filter: Sequence[str] | None = None,
     journal: str | os.PathLike[str] | None = None,
     recreate_unknown: bool = False,
     on_progress: Callable[[ProgressEvent], object] | None = None,
 ) -> AsyncIterator[tuple[int, Any]]:
     """The engine of :meth:`AsyncClient.as_completed` (see there)."""
     batch = _Batch(
-        client,
+        runner,
         concurrency=concurrency,
         return_exceptions=True,
-        options=_Options(
-            wait=wait,
-            timeout=timeout,
-            cancel_on_timeout=cancel_on_timeout,
-            use_file_output=use_file_output,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
-        ),
+        options=options,
         journal=journal,
         recreate_unknown=recreate_unknown,
         on_progress=on_progress,

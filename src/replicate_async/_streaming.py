@@ -18,6 +18,7 @@ with the client's poll delays in between), and the whole stream by a deadline
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import math
@@ -26,11 +27,11 @@ from typing import TYPE_CHECKING, Final, Self
 
 import anyio
 import attrs
-import httpx
 
 from replicate_async import _sansio
 from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction, PredictionStatus
+from replicate_async._running import DEFAULT_RUN_TIMEOUT
 from replicate_async._sansio.sse import Comment, ServerSentEvent, SSEDecoder
 from replicate_async._urls import is_loopback
 from replicate_async.exceptions import (
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
     from types import TracebackType
 
-    from replicate_async._client import AsyncClient
+    from replicate_async._running import Runner
 
 __all__ = [
     "IDLE_TIMEOUT",
@@ -136,6 +137,14 @@ def _check_stream_url(url: str, base_url: str) -> None:
         )
 
 
+def _reason(exc: TransportError) -> str:
+    """Why a connection failed, from the HTTP library's own error when there is one."""
+    cause = exc.__cause__
+    if cause is None:
+        return str(exc)
+    return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+
+
 def _error_text(data: str) -> str:
     """The message of an ``error`` event: its JSON ``detail``, else its raw text."""
     try:
@@ -160,7 +169,7 @@ def _done_reason(data: str) -> str:
 async def _unwind(chunks: AsyncIterator[bytes]) -> None:
     """Finish a response's body iterator without reading it to its end.
 
-    httpx's body iterator is a chain of async generators, and closing the outer one leaves
+    A body iterator may be a chain of async generators, and closing the outer one leaves
     the inner ones suspended (trio warns when they are collected). An exception raised in
     the innermost read unwinds, and so finishes, all of them: cancel a read. Bytes already
     buffered are read (and dropped) until a read has to wait.
@@ -170,7 +179,7 @@ async def _unwind(chunks: AsyncIterator[bytes]) -> None:
         try:
             while True:
                 await anext(chunks)
-        except (StopAsyncIteration, httpx.HTTPError, httpx.StreamError, OSError):
+        except (StopAsyncIteration, TransportError, OSError):
             pass
 
 
@@ -229,7 +238,7 @@ class PredictionStream:
 
     def __init__(
         self,
-        client: AsyncClient,
+        runner: Runner,
         *,
         prediction: Prediction | None = None,
         start: Callable[[], Awaitable[Prediction]] | None = None,
@@ -241,7 +250,7 @@ class PredictionStream:
         """Prepare a stream (nothing is sent until the first iteration).
 
         Args:
-            client: The client whose connection pool, poll policy and cancel are used.
+            runner: The client's run engine (its session's connections and poll policy).
             prediction: The prediction to stream, when already known.
             start: Makes (or fetches) the prediction on the first iteration, otherwise.
             owned: Whether this stream created the prediction (and so cancels it when
@@ -250,14 +259,13 @@ class PredictionStream:
             cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes.
             last_event_id: Resume after this event id.
         """
-        from replicate_async._client import DEFAULT_RUN_TIMEOUT  # noqa: PLC0415
-
         budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
         if not budget > 0 or math.isinf(budget):
             raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
         if prediction is None and start is None:
             raise TypeError("pass prediction= or start=")
-        self._client = client
+        self._runner = runner
+        self._session = runner.session
         self._prediction = prediction
         self._start = start
         self._owned = owned
@@ -268,7 +276,7 @@ class PredictionStream:
             comments=True, last_event_id=last_event_id or None
         )
         self._pending: collections.deque[ServerSentEvent | Comment] = collections.deque()
-        self._response: httpx.Response | None = None
+        self._response: contextlib.AsyncExitStack | None = None
         self._chunks: AsyncIterator[bytes] | None = None
         self._opened_at = 0.0
         self._progressed = False
@@ -359,7 +367,7 @@ class PredictionStream:
         self._finished = True
         await self._close_response()
         if unfinished and self._owned and self._prediction is not None:
-            await self._client._cancel_quietly(self._prediction.id)  # noqa: SLF001 - same package
+            await self._session.cancel_quietly(self._prediction.id)
 
     async def _close_response(self) -> None:
         """Close the current connection, if any, ignoring errors."""
@@ -370,7 +378,7 @@ class PredictionStream:
         if response is not None:
             try:
                 await response.aclose()
-            except (httpx.HTTPError, OSError) as exc:
+            except (TransportError, OSError) as exc:
                 logger.debug("closing a stream failed: %s", exc)
 
     async def _ensure_prediction(self) -> Prediction:
@@ -388,7 +396,7 @@ class PredictionStream:
         url = prediction.urls.stream
         if not url:
             raise StreamingNotSupportedError(prediction=prediction)
-        _check_stream_url(url, self._client.base_url)
+        _check_stream_url(url, self._session.base_url)
         assert self._deadline is not None  # noqa: S101 - set by _ensure_prediction
         ending: tuple[PredictionStatus, str | None] | None = None
         with anyio.move_on_after(self._deadline - anyio.current_time()):
@@ -426,52 +434,50 @@ class PredictionStream:
             except StopAsyncIteration:
                 await self._reopen("the connection closed before the done event")
                 continue
-            except (httpx.TransportError, httpx.StreamError) as exc:
-                await self._reopen(f"{type(exc).__name__}: {exc}")
+            except TransportError as exc:
+                await self._reopen(_reason(exc))
                 continue
             self._pending.extend(self._decoder.feed(chunk))
         return self._pending.popleft()
 
     async def _open(self, url: str) -> None:
         """Open a connection to *url*, resuming after the last event id; count failures."""
-        client = self._client
-        http = client._http  # noqa: SLF001 - the client's pool, with our own headers
+        # Stream servers need no token and must never see it (promise 5): the request
+        # carries exactly these headers.
         headers = {
             "Accept": "text/event-stream",
             "Cache-Control": "no-store",
-            "User-Agent": client._user_agent,  # noqa: SLF001
+            "User-Agent": self._session.user_agent,
         }
         if self._decoder.last_event_id:
             headers["Last-Event-ID"] = self._decoder.last_event_id
-        request = http.build_request(
-            "GET",
-            url,
-            headers=headers,
-            timeout=client._httpx_timeout(IDLE_TIMEOUT),  # noqa: SLF001
-        )
-        # Stream servers need no token and must never see it (promise 5), whatever
-        # defaults an injected http_client carries.
-        request.headers.pop("Authorization", None)
         self._opened_at = anyio.current_time()
         self._progressed = False
+        stack = contextlib.AsyncExitStack()
         try:
-            response = await http.send(request, stream=True)
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            await self._failed(f"{type(exc).__name__}: {exc}")
+            reply = await stack.enter_async_context(
+                self._session.open(url, headers=headers, read_timeout=IDLE_TIMEOUT)
+            )
+        except TransportError as exc:
+            await stack.aclose()
+            await self._failed(_reason(exc))
             return
-        if response.status_code == 200:  # noqa: PLR2004
-            self._response = response
-            self._chunks = aiter(response.aiter_bytes())
+        except BaseException:
+            await stack.aclose()
+            raise
+        if reply.status_code == 200:  # noqa: PLR2004
+            self._response = stack
+            self._chunks = aiter(reply.chunks())
             return
         try:
-            body = await response.aread()
-        except httpx.HTTPError:  # pragma: no cover - a body that breaks after an error status
+            body = b"".join([chunk async for chunk in reply.chunks()])
+        except TransportError:  # pragma: no cover - a body that breaks after an error status
             body = b""
         finally:
-            await response.aclose()
-        status = response.status_code
+            await stack.aclose()
+        status = reply.status_code
         error = _sansio.error_for(
-            status, response.headers, body, method="GET", path=urllib.parse.urlsplit(url).path
+            status, reply.headers, body, method="GET", path=urllib.parse.urlsplit(url).path
         )
         if status == 429 or status >= 500:  # noqa: PLR2004
             await self._failed(str(error))
@@ -509,7 +515,7 @@ class PredictionStream:
                 request_sent=True,
             )
         if self._delays is None:
-            self._delays = _sansio.poll_delays(self._client._poll)  # noqa: SLF001
+            self._delays = _sansio.poll_delays(self._session.poll)
         delay = next(self._delays)
         retry = self._decoder.retry
         if retry is not None:
@@ -528,7 +534,7 @@ class PredictionStream:
         assert prediction is not None  # noqa: S101 - streams start from a prediction
         with anyio.move_on_after(SETTLE_TIMEOUT):
             try:
-                prediction = await self._client.predictions.get(prediction.id)
+                prediction = await self._runner.get(prediction.id)
             except ReplicateError as exc:
                 logger.debug("could not fetch prediction %s: %s", prediction.id, exc)
         if prediction.status is not status:
@@ -551,9 +557,9 @@ class PredictionStream:
         last = prediction
         with anyio.move_on_after(SETTLE_TIMEOUT):
             try:
-                last = await self._client.predictions.get(prediction.id)
+                last = await self._runner.get(prediction.id)
             except ReplicateError as exc:
                 logger.debug("could not fetch prediction %s: %s", prediction.id, exc)
         if self._cancel_on_timeout and not last.status.is_terminal:
-            await self._client._cancel_quietly(prediction.id)  # noqa: SLF001 - same package
+            await self._session.cancel_quietly(prediction.id)
         raise PredictionTimeout(prediction=last, timeout=self._budget)

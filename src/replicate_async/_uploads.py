@@ -47,16 +47,13 @@ import anyio
 import anyio.to_thread
 import attrs
 
-from ._config import USE_CLIENT_DEFAULT
 from ._file_output import FileOutputBase
 from .exceptions import APIError, InvalidField, ReplicateError, ValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from contextlib import AbstractAsyncContextManager
 
-    from ._client import AsyncClient
-    from ._config import UseClientDefault
-    from ._resources.files import AsyncFiles
     from ._sansio import Request
 
 __all__ = [
@@ -447,7 +444,7 @@ def _replace(value: Any, path: str, urls: Mapping[str, str]) -> Any:
 
 
 async def encode_input(
-    files: AsyncFiles,
+    upload: Callable[[Source], Awaitable[str]],
     input: Mapping[str, Any],  # noqa: A002  (the API's field name)
     *,
     encoding: FileEncoding,
@@ -459,7 +456,7 @@ async def encode_input(
     naming its input. An input without files is returned as a plain dict, unchanged.
 
     Args:
-        files: The client's Files API resource (uploads and their cache).
+        upload: Uploads one file and returns its URL (the client's uploader, cached).
         input: The prediction's input.
         encoding: ``"auto"``, ``"upload"`` or ``"data_uri"``.
         max_data_uri_bytes: Largest content sent as a data URI under ``"auto"``.
@@ -474,7 +471,7 @@ async def encode_input(
 
     async def encode_one(path: str, value: Any, scope: anyio.CancelScope) -> None:
         try:
-            urls[path] = await _encode_one(files, path, value, encoding, max_data_uri_bytes)
+            urls[path] = await _encode_one(upload, path, value, encoding, max_data_uri_bytes)
         except (ReplicateError, OSError, TypeError) as exc:
             failure.append(exc)
             scope.cancel()
@@ -488,7 +485,11 @@ async def encode_input(
 
 
 async def _encode_one(
-    files: AsyncFiles, field: str, value: Any, encoding: FileEncoding, limit: int
+    upload: Callable[[Source], Awaitable[str]],
+    field: str,
+    value: Any,
+    encoding: FileEncoding,
+    limit: int,
 ) -> str:
     """One file input as a data URI or an uploaded file's URL; errors name *field*."""
     url = _output_url(value)
@@ -498,7 +499,7 @@ async def _encode_one(
         async with open_source(value, memory_limit=limit) as source:
             if encoding == "data_uri" or (encoding == "auto" and source.size <= limit):
                 return await source.data_uri()
-            return await files._upload_cached(source)  # noqa: SLF001  (the client's own uploader)
+            return await upload(source)
     except ReplicateError as exc:
         raise upload_error(exc, field, value) from exc
     except (OSError, TypeError) as exc:
@@ -506,27 +507,24 @@ async def _encode_one(
 
 
 async def encode_request(
-    client: AsyncClient, request: Request, file_encoding: FileEncoding | UseClientDefault
+    request: Request,
+    *,
+    encoding: FileEncoding,
+    max_data_uri_bytes: int,
+    upload: Callable[[Source], Awaitable[str]],
 ) -> Request:
     """A create *request* whose input has every file input replaced by a URL (see encode_input).
 
     Args:
-        client: The client whose Files API, encoding and data-URI limit are used.
         request: A create request from ``_sansio.build_create``.
-        file_encoding: The call's encoding, or ``USE_CLIENT_DEFAULT`` for the client's.
+        encoding: ``"auto"``, ``"upload"`` or ``"data_uri"``.
+        max_data_uri_bytes: Largest content sent as a data URI under ``"auto"``.
+        upload: Uploads one file and returns its URL.
     """
     body = request.json
     if not isinstance(body, Mapping) or not body.get("input"):
         return request
-    encoding = (
-        client._file_encoding  # noqa: SLF001  (the client's own setting)
-        if file_encoding is USE_CLIENT_DEFAULT
-        else check_file_encoding(file_encoding)
-    )
     encoded = await encode_input(
-        client.files,
-        body["input"],
-        encoding=encoding,
-        max_data_uri_bytes=client._max_data_uri_bytes,  # noqa: SLF001
+        upload, body["input"], encoding=encoding, max_data_uri_bytes=max_data_uri_bytes
     )
     return attrs.evolve(request, json={**body, "input": encoded})

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
-    from ._fanout import Job
+    from ._jobs import Job
     from ._models import Prediction
 
 __all__ = [

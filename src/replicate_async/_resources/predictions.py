@@ -6,22 +6,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-import anyio
-
-from replicate_async import _config, _sansio
-from replicate_async._cancellation import is_cancellation
+from replicate_async import _config
 from replicate_async._models import Prediction
-from replicate_async._uploads import encode_request
-from replicate_async.exceptions import DecodeError, PredictionTimeout
+from replicate_async._running import DEFAULT_RUN_TIMEOUT
+from replicate_async._streaming import PredictionStream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
     from datetime import timedelta
 
-    from replicate_async._client import AsyncClient
     from replicate_async._config import UseClientDefault
     from replicate_async._models import Deployment
-    from replicate_async._streaming import PredictionStream
+    from replicate_async._running import Runner
     from replicate_async._uploads import FileEncoding
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncPredictions"]
@@ -34,16 +30,17 @@ class AsyncPredictions:
     """The predictions API: ``client.predictions``.
 
     Args:
-        client: The client whose connection pool, retries and poll policy are used.
+        runner: The run engine of the client (its session: connection pool, retries,
+            poll policy).
 
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
 
     def __repr__(self) -> str:
-        return f"<AsyncPredictions of {self._client!r}>"
+        return f"<AsyncPredictions of {self._runner.session.base_url!r}>"
 
     async def create(
         self,
@@ -84,20 +81,14 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        request = _sansio.build_create(
+        return await self._runner.create(
             ref,
-            input if input is not None else {},
+            input,
             wait=wait,
             cancel_after=cancel_after,
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
-        )
-        request = await encode_request(self._client, request, file_encoding)
-        return await self._client._send_prediction(  # noqa: SLF001 - the client's internals
-            request,
-            create=True,
-            read_timeout=_sansio.create_read_timeout(wait, self._client._timeouts),  # noqa: SLF001
-            ref=ref,
+            file_encoding=file_encoding,
         )
 
     async def get(self, prediction_id: str) -> Prediction:
@@ -108,7 +99,7 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        return await self._client._send_prediction(_sansio.build_get(prediction_id))  # noqa: SLF001 - the client's internals
+        return await self._runner.get(prediction_id)
 
     async def cancel(self, prediction_id: str) -> Prediction:
         """Cancel a prediction and return it; cancelling a finished one changes nothing.
@@ -118,7 +109,7 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        return await self._client._send_prediction(_sansio.build_cancel(prediction_id))  # noqa: SLF001 - the client's internals
+        return await self._runner.cancel(prediction_id)
 
     async def list(self) -> AsyncIterator[Prediction]:
         """Iterate over your predictions, newest first, fetching pages as they are needed.
@@ -128,26 +119,8 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        client = self._client
-        url: str | None = None
-        while True:
-            request = _sansio.build_list(url)
-            response = await client._send(request)  # noqa: SLF001 - the client's internals
-            page = _sansio.decode_page(
-                response.status_code,
-                response.headers,
-                response.content,
-                method=request.method,
-                path=request.path,
-            )
-            for prediction in page.results:
-                yield prediction
-            if not page.next:
-                return
-            following = _sansio.resolve_next_url(page.next, client.base_url)
-            if following == url:
-                raise DecodeError(message=f"the page at {url} names itself as the next page")
-            url = following
+        async for prediction in self._runner.list():
+            yield prediction
 
     async def wait(
         self,
@@ -179,17 +152,15 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._client import DEFAULT_RUN_TIMEOUT  # noqa: PLC0415
-
         budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
         if not isinstance(prediction, Prediction):
             prediction = await self.get(prediction)
-        return await self._poll_until_terminal(
+        return await self._runner.poll(
             prediction,
             within=budget,
             reported_timeout=budget,
             cancel_on_timeout=cancel_on_timeout,
-            cancel_on_cancellation=cancel_on_cancellation,
+            abandon=self._runner.abandon if cancel_on_cancellation else None,
         )
 
     def stream(
@@ -219,11 +190,9 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._streaming import PredictionStream  # noqa: PLC0415
-
         if isinstance(prediction, Prediction):
             return PredictionStream(
-                self._client,
+                self._runner,
                 prediction=prediction,
                 owned=cancel_on_cancellation,
                 last_event_id=last_event_id,
@@ -235,37 +204,9 @@ class AsyncPredictions:
             return await self.get(prediction_id)
 
         return PredictionStream(
-            self._client,
+            self._runner,
             start=fetch,
             owned=cancel_on_cancellation,
             last_event_id=last_event_id,
             timeout=timeout,
         )
-
-    async def _poll_until_terminal(
-        self,
-        prediction: Prediction,
-        *,
-        within: float,
-        reported_timeout: float,
-        cancel_on_timeout: bool,
-        cancel_on_cancellation: bool,
-    ) -> Prediction:
-        """Poll *prediction* until terminal within *within* seconds (the engine of wait and run)."""
-        client = self._client
-        last = prediction
-        delays = _sansio.poll_delays(client._poll)  # noqa: SLF001
-        try:
-            with anyio.move_on_after(within):
-                while _sansio.needs_confirmation(last):
-                    await anyio.sleep(next(delays))
-                    last = await self.get(last.id)
-        except BaseException as exc:
-            if is_cancellation(exc) and cancel_on_cancellation and _sansio.needs_confirmation(last):
-                await client._cancel_quietly(last.id)  # noqa: SLF001 - the client's internals
-            raise
-        if _sansio.needs_confirmation(last):
-            if cancel_on_timeout:
-                await client._cancel_quietly(last.id)  # noqa: SLF001 - the client's internals
-            raise PredictionTimeout(prediction=last, timeout=reported_timeout)
-        return last

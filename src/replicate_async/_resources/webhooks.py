@@ -22,7 +22,10 @@ import attrs
 from replicate_async import _sansio
 from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction
+from replicate_async._running import DEFAULT_RUN_TIMEOUT
+from replicate_async._sansio.deliveries import parse, verify
 from replicate_async._sansio.requests import Request
+from replicate_async._session import cancel_quietly
 from replicate_async.exceptions import PredictionTimeout, ReplicateError
 
 if TYPE_CHECKING:
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
 
     from replicate_async._client import AsyncClient
     from replicate_async._models import Deployment
-    from replicate_async.webhooks import HeadersLike
+    from replicate_async._sansio.deliveries import HeadersLike
+    from replicate_async._session import Session
 
 __all__ = [
     "DEFAULT_FALLBACK_AFTER",
@@ -70,18 +74,18 @@ class AsyncWebhooks:
     """The webhooks API: ``client.webhooks``.
 
     Args:
-        client: The client whose connection pool and retries are used.
+        session: The client's session (connection pool, token, retries).
 
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+    def __init__(self, session: Session) -> None:
+        self._session = session
         self._secret: str | None = None
         self._lock = anyio.Lock()
 
     def __repr__(self) -> str:
-        return f"<AsyncWebhooks of {self._client!r}>"
+        return f"<AsyncWebhooks of {self._session.base_url!r}>"
 
     async def default_secret(self) -> str:
         """Your account's webhook signing secret (``whsec_...``), fetched once and cached.
@@ -95,7 +99,7 @@ class AsyncWebhooks:
         async with self._lock:
             if self._secret is None:
                 request = Request(method="GET", path=SECRET_PATH)
-                response = await self._client._send(request)  # noqa: SLF001 - the client's internals
+                response = await self._session.send(request)
                 reply = _sansio.decode(
                     response.status_code,
                     response.headers,
@@ -226,12 +230,11 @@ class WebhookWaiter:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async import webhooks  # noqa: PLC0415 - the public module imports this one
 
         if self._secret is None:
             self._secret = await self._client.webhooks.default_secret()
-        webhooks.verify(headers, body, self._secret, self._tolerance)
-        prediction = webhooks.parse(body)
+        verify(headers, body, self._secret, self._tolerance)
+        prediction = parse(body)
         if prediction.status.is_terminal:
             self._resolve(prediction)
         return prediction
@@ -320,8 +323,6 @@ class WebhookWaiter:
 
         .. versionadded:: 0.1.0
         """
-        from replicate_async._client import DEFAULT_RUN_TIMEOUT  # noqa: PLC0415
-
         budget = _check_seconds("timeout", DEFAULT_RUN_TIMEOUT if timeout is None else timeout)
         last: Prediction | None = prediction if isinstance(prediction, Prediction) else None
         pid = prediction.id if isinstance(prediction, Prediction) else prediction
@@ -342,7 +343,7 @@ class WebhookWaiter:
                 return await self._until_terminal(pid, slot)
         except BaseException as exc:
             if is_cancellation(exc) and cancel_on_cancellation and slot.prediction is None:
-                await self._client._cancel_quietly(pid)  # noqa: SLF001 - the client's internals
+                await cancel_quietly(self._client.predictions.cancel, pid)
             raise
         finally:
             slot.waiters -= 1

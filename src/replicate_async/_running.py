@@ -1,0 +1,327 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The run engine: plan, create with ``Prefer: wait``, confirm, poll, cancel on abandon, outputs.
+
+One prediction's whole life is written here once; ``client.run``, ``predictions.create`` and
+``predictions.wait``, ``run_many``/``as_completed`` (each job), ``stream``'s create and the
+webhook waiter all call it:
+
+1. :func:`plan_run` turns the caller's ``wait``/``timeout``/``cancel_on_timeout`` into a
+   deadline, the create's wait (shortened to fit) and its ``Cancel-After``.
+2. :meth:`Runner.create` encodes file inputs and sends the create (never re-sent once it may
+   have landed: promise 1).
+3. :meth:`Runner.poll` confirms any non-terminal reply, ``processing`` with output included
+   (promise 3), polling with capped backoff under one deadline, and cancels the prediction
+   remotely when the caller abandons it (promise 4) or its timeout passes when asked.
+4. :meth:`Runner.output` turns a terminal prediction into its output (or error), file URLs
+   into FileOutput objects, ``data_removed`` into FileExpiredError.
+
+Hooks a batch needs (journal rows, progress events, its own abandon step) are passed in
+explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import anyio
+import attrs
+
+from replicate_async import _sansio
+from replicate_async._cancellation import is_cancellation
+from replicate_async._config import USE_CLIENT_DEFAULT
+from replicate_async._file_output import to_file_outputs
+from replicate_async._uploads import check_file_encoding, encode_request
+from replicate_async.exceptions import DecodeError, FileExpiredError, PredictionTimeout
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+    from datetime import timedelta
+
+    from replicate_async._config import UseClientDefault
+    from replicate_async._downloads import Downloader
+    from replicate_async._models import Deployment, Prediction
+    from replicate_async._ratelimit import RequestHooks
+    from replicate_async._session import Session
+    from replicate_async._uploads import FileEncoding, Source
+
+__all__ = [
+    "CANCEL_AFTER_SLACK",
+    "DEFAULT_RUN_TIMEOUT",
+    "MIN_CANCEL_AFTER",
+    "RunOptions",
+    "Runner",
+    "plan_run",
+]
+
+DEFAULT_RUN_TIMEOUT: Final = 3600.0
+"""Seconds a run waits for a terminal status when given ``timeout=None`` (promise 2: every wait ends).
+
+An hour covers a cold boot plus the server's own 30-minute limit on a running prediction.
+"""
+
+CANCEL_AFTER_SLACK: Final = 10
+"""Seconds added to a run's timeout for its ``Cancel-After``, so the local deadline fires first."""
+
+MIN_CANCEL_AFTER: Final = 5
+"""The server's minimum ``Cancel-After``."""
+
+
+@attrs.frozen(kw_only=True)
+class RunOptions:
+    """How one prediction is run: the options of ``run`` and of every batch job.
+
+    Args:
+        wait: Seconds (1 to 60) the server may hold the create open, or False.
+        timeout: Seconds to wait for a terminal status; None for :data:`DEFAULT_RUN_TIMEOUT`.
+        cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes (the
+            create also carries ``Cancel-After``).
+        use_file_output: Turn file URLs in the output into FileOutput objects.
+        file_encoding: How file inputs are sent; the client's setting by default.
+        webhook: An https URL the server also calls with updates.
+        webhook_events_filter: Which events call the webhook.
+    """
+
+    wait: int | Literal[False] = 60
+    timeout: float | None = None
+    cancel_on_timeout: bool = False
+    use_file_output: bool = True
+    file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT
+    webhook: str | None = None
+    webhook_events_filter: Sequence[str] | None = None
+
+
+def plan_run(
+    wait: int | Literal[False], timeout: float | None, *, cancel_on_timeout: bool
+) -> tuple[float, int | Literal[False], float | None]:
+    """The deadline, the create's wait and its ``Cancel-After`` for a run (and a batch job).
+
+    The wait is shortened to fit ``timeout``; ``Cancel-After`` is sent only when the caller
+    asked for cancellation on timeout (``timeout`` plus slack, so the local deadline fires first).
+    """
+    budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
+    if not budget > 0 or math.isinf(budget):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    create_wait: int | Literal[False] = wait
+    cancel_after: float | None = None
+    if timeout is not None:
+        if not isinstance(wait, bool):
+            create_wait = max(1, min(wait, math.floor(budget)))
+        if cancel_on_timeout:
+            cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
+    return budget, create_wait, cancel_after
+
+
+class Runner:
+    """Runs predictions over one session.
+
+    Args:
+        session: Sends the requests.
+        upload: Uploads one file input and returns its URL (the Files API, cached).
+        downloader: Gives the token-free download client behind FileOutput objects.
+        file_encoding: The client's default for file inputs.
+        max_data_uri_bytes: The largest file sent as a data URI under ``"auto"``.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        upload: Callable[[Source], Awaitable[str]],
+        downloader: Callable[[], Downloader],
+        file_encoding: FileEncoding,
+        max_data_uri_bytes: int,
+    ) -> None:
+        self.session: Final = session
+        self._upload = upload
+        self._downloader = downloader
+        self._file_encoding = file_encoding
+        self._max_data_uri_bytes = max_data_uri_bytes
+
+    def __repr__(self) -> str:
+        return f"<Runner over {self.session!r}>"
+
+    async def create(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None,  # noqa: A002 - the API's name
+        *,
+        wait: int | Literal[False] = 60,
+        cancel_after: float | str | timedelta | None = None,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
+        file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT,
+        hooks: RequestHooks | None = None,
+    ) -> Prediction:
+        """Encode file inputs, then send the create once (retried only when surely unsent)."""
+        request = _sansio.build_create(
+            ref,
+            input if input is not None else {},
+            wait=wait,
+            cancel_after=cancel_after,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+        )
+        encoding = (
+            self._file_encoding
+            if file_encoding is USE_CLIENT_DEFAULT
+            else check_file_encoding(file_encoding)
+        )
+        request = await encode_request(
+            request,
+            encoding=encoding,
+            max_data_uri_bytes=self._max_data_uri_bytes,
+            upload=self._upload,
+        )
+        return await self.session.send_prediction(
+            request,
+            create=True,
+            read_timeout=_sansio.create_read_timeout(wait, self.session.timeouts),
+            ref=ref,
+            hooks=hooks,
+        )
+
+    async def get(self, prediction_id: str, *, hooks: RequestHooks | None = None) -> Prediction:
+        """Fetch a prediction by id."""
+        return await self.session.send_prediction(_sansio.build_get(prediction_id), hooks=hooks)
+
+    async def cancel(self, prediction_id: str) -> Prediction:
+        """Cancel a prediction and return it."""
+        return await self.session.send_prediction(_sansio.build_cancel(prediction_id))
+
+    async def list(self) -> AsyncIterator[Prediction]:
+        """Every prediction of the account, newest first, fetching pages as they are needed.
+
+        Each page's ``next`` link is followed only when it points at the API's own host
+        (the token goes nowhere else); a link elsewhere raises DecodeError.
+        """
+        url: str | None = None
+        while True:
+            request = _sansio.build_list(url)
+            reply = await self.session.send(request)
+            page = _sansio.decode_page(
+                reply.status_code,
+                reply.headers,
+                reply.content,
+                method=request.method,
+                path=request.path,
+            )
+            for prediction in page.results:
+                yield prediction
+            if not page.next:
+                return
+            following = _sansio.resolve_next_url(page.next, self.session.base_url)
+            if following == url:
+                raise DecodeError(message=f"the page at {url} names itself as the next page")
+            url = following
+
+    async def poll(
+        self,
+        prediction: Prediction,
+        *,
+        within: float,
+        reported_timeout: float,
+        cancel_on_timeout: bool,
+        abandon: Callable[[Prediction], Awaitable[None]] | None,
+        held: float = 0.0,
+        hooks: RequestHooks | None = None,
+    ) -> Prediction:
+        """Poll *prediction* until terminal, within *within* seconds: the one poll loop.
+
+        Args:
+            prediction: The prediction as last seen; returned at once when terminal.
+            within: Seconds left to poll.
+            reported_timeout: The caller's timeout, for PredictionTimeout.
+            cancel_on_timeout: Cancel remotely when *within* passes.
+            abandon: Called (shielded by the caller's choice) with the last prediction seen
+                when the polling task is cancelled before it is terminal; None leaves it
+                running.
+            held: Seconds the create was held open by ``Prefer: wait``. A reply without output
+                after a long hold is a long prediction: polling starts at the delay it would
+                have reached by then, not the shortest one.
+            hooks: Told of the polls' rate-limit tokens and 429s.
+
+        Raises:
+            PredictionTimeout: *within* passed first (with the last prediction seen).
+        """
+        policy = self.session.poll
+        delays = _sansio.poll_delays(policy)
+        if held > 0 and prediction.output is None:
+            spent = 0.0
+            while spent < held and policy.initial < policy.maximum:
+                delay = next(delays)
+                if delay >= policy.maximum * (1 - policy.jitter):
+                    break
+                spent += delay
+        last = prediction
+        try:
+            with anyio.move_on_after(within):
+                while _sansio.needs_confirmation(last):
+                    await anyio.sleep(next(delays))
+                    last = await self.get(last.id, hooks=hooks)
+        except BaseException as exc:
+            if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
+                await abandon(last)
+            raise
+        if _sansio.needs_confirmation(last):
+            if cancel_on_timeout:
+                await self.session.cancel_quietly(last.id)
+            raise PredictionTimeout(prediction=last, timeout=reported_timeout)
+        return last
+
+    async def abandon(self, prediction: Prediction) -> None:
+        """The default abandon step: cancel the prediction remotely, shielded and bounded."""
+        await self.session.cancel_quietly(prediction.id)
+
+    def output(self, prediction: Prediction, *, use_file_output: bool) -> Any:
+        """A terminal prediction's output, or its error (PredictionFailed, PredictionCanceled).
+
+        Raises:
+            FileExpiredError: It succeeded but its output was already deleted.
+        """
+        output = _sansio.outcome(prediction).output
+        if output is None and prediction.data_removed:
+            raise FileExpiredError(
+                status_code=None,
+                message=(
+                    f"prediction {prediction.id} succeeded but its output is gone: Replicate "
+                    "deletes an API prediction's output (and its files) an hour after it "
+                    "finishes; run it again and read or save the output within the hour"
+                ),
+            )
+        if use_file_output:
+            return to_file_outputs(output, self._downloader)
+        return output
+
+    async def run(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | None,  # noqa: A002 - the API's name
+        options: RunOptions,
+    ) -> Any:
+        """Run one prediction to its output: create, confirm, poll, cancel on abandon."""
+        started = anyio.current_time()
+        budget, create_wait, cancel_after = plan_run(
+            options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
+        )
+        prediction = await self.create(
+            ref,
+            input,
+            wait=create_wait,
+            cancel_after=cancel_after,
+            file_encoding=options.file_encoding,
+            webhook=options.webhook,
+            webhook_events_filter=options.webhook_events_filter,
+        )
+        if _sansio.needs_confirmation(prediction):
+            held = anyio.current_time() - started
+            prediction = await self.poll(
+                prediction,
+                within=budget - held,
+                reported_timeout=budget,
+                cancel_on_timeout=options.cancel_on_timeout,
+                abandon=self.abandon,
+                held=held,
+            )
+        return self.output(prediction, use_file_output=options.use_file_output)

@@ -1,0 +1,307 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The session under every resource: settings, auth, the concurrency slot, the rate limiter.
+
+One :class:`Session` per client. It owns what every request needs (the API root, the auth
+header, the timeouts and retry policy, the concurrency slot, the rate limiter and the
+:class:`~replicate_async._backend.Backend`) and offers package-level methods: send one API
+request with retries and get the whole reply, send it once (for callers with their own
+retry loop, like uploads), open a reply as a stream, cancel a prediction quietly.
+Resources, uploads, streaming, files, the run engine and fan-out are given the session,
+never the client, so requests travel strictly downward: resource -> session -> backend.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Final
+
+import anyio
+
+from replicate_async import _sansio
+from replicate_async._backend import Outgoing, Phases, is_retryable
+from replicate_async._ratelimit import RateLimiter, bucket_for
+from replicate_async.exceptions import (
+    RateLimitError,
+    ReplicateError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+    from contextlib import AbstractAsyncContextManager
+
+    from replicate_async._backend import Backend, Reply, Streamed
+    from replicate_async._config import PollPolicy, RetryPolicy, Timeouts
+    from replicate_async._models import Deployment, Prediction
+    from replicate_async._ratelimit import RateLimits, RequestHooks
+    from replicate_async._sansio import ModelRef, Request
+
+__all__ = ["CANCEL_GRACE", "Session", "cancel_quietly"]
+
+logger = logging.getLogger("replicate_async")
+
+CANCEL_GRACE: Final = 5.0
+"""Seconds a best-effort remote cancel may take when the caller's task was cancelled."""
+
+
+class Session:
+    """What every request of one client needs, and the methods that send it.
+
+    Args:
+        token: The API token (already checked).
+        base_url: The API root, normalised (no trailing slash or ``/v1``).
+        user_agent: The ``User-Agent`` header.
+        timeouts: Per-phase HTTP timeouts.
+        retry: How requests are retried.
+        poll: The delays between polls of a prediction.
+        max_concurrency: Most requests in flight at once.
+        rate_limits: The account's rate limits.
+        backend: Sends the requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str,
+        user_agent: str,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+        poll: PollPolicy,
+        max_concurrency: int,
+        rate_limits: RateLimits,
+        backend: Backend,
+    ) -> None:
+        self.base_url: Final = base_url
+        self.user_agent: Final = user_agent
+        self.timeouts: Final = timeouts
+        self.retry: Final = retry
+        self.poll: Final = poll
+        self.max_concurrency: Final = max_concurrency
+        self.backend: Final = backend
+        # Accept-Encoding as httpx.AsyncClient would send it: replies may come compressed.
+        self.headers: Final[Mapping[str, str]] = {
+            **_sansio.base_headers(token, user_agent),
+            "Accept-Encoding": "gzip, deflate",
+        }
+        # A semaphore that takes a free slot without a checkpoint: on the hot path of every
+        # call, anyio's CapacityLimiter cost more CPU (two cancel-scope checkpoints) than
+        # its per-borrower bookkeeping, which nothing here uses, is worth.
+        self.slot: Final = anyio.Semaphore(max_concurrency, fast_acquire=True)
+        self.rate: Final = RateLimiter(rate_limits, max_pause=retry.max_retry_after)
+        self._default_phases = _phases(timeouts, None)
+        self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
+
+    def __repr__(self) -> str:
+        return f"<Session base_url={self.base_url!r}>"
+
+    # ------------------------------------------------------------------ building
+
+    def phases(self, read: float | None = None) -> Phases:
+        """The per-phase timeouts, with *read* overriding the read phase."""
+        return self._default_phases if read is None else _phases(self.timeouts, read)
+
+    def url(self, path: str) -> str:
+        """An absolute URL for a path under the API root (absolute URLs pass through)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + path
+
+    def retry_on(self, *, create: bool) -> Callable[[Exception], bool | float]:
+        """stamina's `on` hook: whether to retry, and how long to wait when the server said so.
+
+        A create is retried only on 429 and on failures that prove it was never sent
+        (promise 1); other requests also on 5xx and any transport failure worth a retry.
+        """
+        cap = self.retry.max_retry_after
+
+        def hook(exc: Exception) -> bool | float:
+            if isinstance(exc, RateLimitError):
+                if exc.retry_after is None:
+                    return True
+                return min(exc.retry_after, cap)
+            if isinstance(exc, TransportError):
+                if create and exc.request_sent:
+                    return False
+                return is_retryable(exc)
+            return isinstance(exc, ServerError) and not create
+
+        return hook
+
+    # ------------------------------------------------------------------ sending
+
+    async def send_once(
+        self,
+        request: Request,
+        *,
+        create: bool = False,
+        read_timeout: float | None = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
+        hooks: RequestHooks | None = None,
+    ) -> Reply:
+        """Send *request* once and read the reply; raise our errors for retryable replies.
+
+        Args:
+            request: What to send; its JSON body, if any, is encoded here.
+            create: The request creates a prediction (never re-sent once it may have landed).
+            read_timeout: The read phase's timeout, when not the client's.
+            content: A body to send instead of the request's JSON (uploads).
+            hooks: Told when the request takes its rate-limit token and when it meets a 429.
+        """
+        headers = {**self.headers, **request.headers}
+        if request.json is not None:
+            content = json.dumps(request.json, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        bucket = bucket_for(request.method, request.path)
+        ticket = await self.rate.acquire(bucket, hooks)
+        phases = self.phases(read_timeout)
+        try:
+            async with self.slot:
+                reply = await self.backend.fetch(
+                    Outgoing(request.method, self.url(request.path), headers, content, phases)
+                )
+        except TransportError as exc:
+            raise _reworded(exc, request, create=create) from exc.__cause__
+        status = reply.status_code
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s: %d", request.method, request.path.split("?", 1)[0], status)
+        self.rate.observe(bucket, ticket, status, reply.headers, hooks=hooks)
+        if status == 429 or (status >= 500 and not create):  # noqa: PLR2004
+            raise _sansio.error_for(
+                status, reply.headers, reply.content, method=request.method, path=request.path
+            )
+        return reply
+
+    async def send(
+        self,
+        request: Request,
+        *,
+        create: bool = False,
+        read_timeout: float | None = None,
+        hooks: RequestHooks | None = None,
+    ) -> Reply:
+        """Send *request* with retries (see :meth:`retry_on`) and return the whole reply.
+
+        Error statuses that are not retried come back as replies for the caller to
+        decode; statuses retried until the attempts run out raise their error.
+        """
+        hook = self._hooks[create]
+        started = time.monotonic()  # stamina's (tenacity's) clock for its timeout
+        try:
+            return await self.send_once(
+                request, create=create, read_timeout=read_timeout, hooks=hooks
+            )
+        except Exception as exc:
+            elapsed = time.monotonic() - started
+            if hook(exc) is False or elapsed >= self.retry.timeout:
+                raise
+            failed: Exception | None = exc
+        # The first try failed in a way worth retrying: stamina takes over from that failure,
+        # which its first attempt raises again, so its attempts, backoff, Retry-After and
+        # instrumentation are as if it had sent the first try itself. (Entering the retry
+        # context costs more CPU than a request; most requests succeed at once.)
+        async for attempt in self.retry.retry_context(hook, elapsed=elapsed):
+            with attempt:
+                if failed is not None:
+                    first, failed = failed, None
+                    raise first
+                return await self.send_once(
+                    request, create=create, read_timeout=read_timeout, hooks=hooks
+                )
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def send_prediction(
+        self,
+        request: Request,
+        *,
+        create: bool = False,
+        read_timeout: float | None = None,
+        ref: str | Deployment | ModelRef | None = None,
+        hooks: RequestHooks | None = None,
+    ) -> Prediction:
+        """Send *request* and decode the prediction it returns (or raise its error)."""
+        reply = await self.send(request, create=create, read_timeout=read_timeout, hooks=hooks)
+        return _sansio.decode_prediction(
+            reply.status_code,
+            reply.headers,
+            reply.content,
+            method=request.method,
+            path=request.path,
+            ref=ref,
+        )
+
+    def open(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        read_timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[Streamed]:
+        """Open a GET of *url* as a stream, with exactly *headers* (no token unless given).
+
+        For replies read as they arrive: event streams (which must never see the token)
+        and downloads of the API's own files (which need it: pass :attr:`headers`). Takes
+        no concurrency slot (a stream may stay open for minutes).
+        """
+        return self.backend.open(Outgoing("GET", url, headers, None, self.phases(read_timeout)))
+
+    async def cancel_quietly(self, prediction_id: str) -> None:
+        """Best-effort remote cancel, shielded from the caller's cancellation, bounded in time."""
+        await cancel_quietly(self._cancel, prediction_id)
+
+    async def _cancel(self, prediction_id: str) -> Prediction:
+        """Cancel a prediction (one API call, with retries)."""
+        return await self.send_prediction(_sansio.build_cancel(prediction_id))
+
+    async def aclose(self) -> None:
+        """Close the backend's connections."""
+        await self.backend.aclose()
+
+
+async def cancel_quietly(
+    cancel: Callable[[str], Awaitable[object]], prediction_id: str
+) -> None:
+    """Call *cancel* for *prediction_id*, shielded from the caller's cancellation, bounded in
+    time (:data:`CANCEL_GRACE`); a failure is logged, never raised (the caller is leaving)."""
+    with anyio.move_on_after(CANCEL_GRACE, shield=True):
+        try:
+            await cancel(prediction_id)
+        except ReplicateError as exc:
+            logger.warning("could not cancel prediction %s: %s", prediction_id, exc)
+            return
+        logger.info("canceled prediction %s", prediction_id)
+
+
+def _phases(timeouts: Timeouts, read: float | None) -> Phases:
+    """*timeouts* per phase, with *read* overriding the read phase."""
+    t = timeouts
+    return Phases(
+        connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
+    )
+
+
+def _reworded(exc: TransportError, request: Request, *, create: bool) -> TransportError:
+    """*exc* again, its message naming the API call and, for a create, what may have happened."""
+    what = f"{request.method} {request.path.split('?', 1)[0]}"
+    cause = exc.__cause__
+    reason = f"{type(cause).__name__}: {cause}" if cause is not None and str(cause) else None
+    if reason is None:
+        reason = type(cause).__name__ if cause is not None else str(exc)
+    sent = exc.request_sent
+    if create and sent:
+        message = (
+            f"{what} failed after the request was sent ({reason}); the prediction may have "
+            "been created and billed, so it was not retried: check client.predictions.list() "
+            "before creating it again"
+        )
+    elif sent:
+        message = f"{what} failed ({reason})"
+    else:
+        message = f"{what} failed before the request was sent ({reason})"
+    cls = RequestTimeout if isinstance(exc, RequestTimeout) else TransportError
+    return cls(message=message, request_sent=sent)
