@@ -3,13 +3,16 @@
 Modelled on httpx's ``_config.py``: a setting is a small immutable value that a
 client holds and a call may override. ``USE_CLIENT_DEFAULT`` (not None) means
 "the client's value", so None can keep its own meaning (e.g. "no timeout").
+
+:class:`RateLimits` is shared: the client paces itself by it and the emulator enforces
+it, so this module stays pure data (no anyio, no HTTP library).
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, Union
 
 import attrs
 import stamina
@@ -19,11 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_POLL_POLICY",
+    "DEFAULT_RATE_LIMITS",
     "DEFAULT_RETRY_POLICY",
     "DEFAULT_TIMEOUTS",
     "USE_CLIENT_DEFAULT",
+    "BucketName",
     "OrClientDefault",
     "PollPolicy",
+    "RateLimit",
+    "RateLimits",
     "RetryPolicy",
     "Timeouts",
     "UseClientDefault",
@@ -218,12 +225,82 @@ class PollPolicy:
             raise ValueError(f"{attribute.name} must be < 1, got {value!r}")
 
 
+BucketName = Literal["create", "get_prediction", "other"]
+"""The API's rate-limit buckets, as the fields of :class:`RateLimits` name them."""
+
+
+@attrs.frozen(kw_only=True)
+class RateLimit:
+    """One bucket of the account's rate limits.
+
+    Args:
+        per_minute: Requests per minute the bucket refills. 0 only with a ``burst``: a bucket
+            that never refills (the emulator's fixed allowance; a client refuses it).
+        burst: How many requests may go at once (the bucket's size, at least 1);
+            ``per_minute`` when None, as the real API does (its first reply says
+            ``ratelimit-remaining: 599``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    per_minute: float = attrs.field(validator=_finite_non_negative)
+    burst: float | None = attrs.field(default=None, validator=_optional_positive)
+
+    @per_minute.validator
+    def _check_refill(self, attribute: attrs.Attribute[Any], value: float) -> None:
+        """A bucket without refill needs a size of its own."""
+        if value == 0 and self.burst is None:
+            raise ValueError(f"{attribute.name} must be > 0 unless a burst is given, got 0")
+
+    @property
+    def capacity(self) -> float:
+        """The bucket's size: ``burst`` (at least 1), else ``per_minute``.
+
+        .. versionadded:: 0.1.0
+        """
+        return self.per_minute if self.burst is None else max(1.0, self.burst)
+
+
+@attrs.frozen(kw_only=True)
+class RateLimits:
+    """The account's rate limits: the API's three token buckets per token.
+
+    The client paces its requests by them (``AsyncClient(rate_limits=...)``); the
+    emulator enforces them (``EmulatorConfig(rate_limits=...)``). The defaults are the
+    API's documented limits: 600/min for creates (all three create routes), a separate
+    60,000/min bucket for ``GET /v1/predictions/{id}`` (polling) and 3,000/min for
+    everything else. None switches a bucket off; :meth:`unlimited` switches all off (a
+    client against a server without limits, an emulator in a benchmark).
+
+    Args:
+        create: The three prediction-create routes.
+        get_prediction: ``GET /v1/predictions/{id}`` (polling).
+        other: Every other API call (cancel, list, models, ...).
+
+    .. versionadded:: 0.1.0
+    """
+
+    create: RateLimit | None = RateLimit(per_minute=600)
+    get_prediction: RateLimit | None = RateLimit(per_minute=60_000)
+    other: RateLimit | None = RateLimit(per_minute=3_000)
+
+    @classmethod
+    def unlimited(cls) -> RateLimits:
+        """No limit at all.
+
+        .. versionadded:: 0.1.0
+        """
+        return cls(create=None, get_prediction=None, other=None)
+
+
 DEFAULT_TIMEOUTS: Final = Timeouts()
 """The default :class:`Timeouts`."""
 DEFAULT_RETRY_POLICY: Final = RetryPolicy()
 """The default :class:`RetryPolicy`."""
 DEFAULT_POLL_POLICY: Final = PollPolicy()
 """The default :class:`PollPolicy`."""
+DEFAULT_RATE_LIMITS: Final = RateLimits()
+"""The API's documented limits."""
 
 DEFAULT_SAVE_CONCURRENCY: Final = 8
 """Downloads ``save_all`` runs at once by default."""

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import contextvars
 import math
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import anyio
-import attrs
 import stamina
+
+from replicate_async._config import DEFAULT_RATE_LIMITS, BucketName, RateLimit, RateLimits
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -46,8 +47,6 @@ __all__ = [
     "TokenBucket",
     "bucket_for",
 ]
-
-BucketName = Literal["create", "get_prediction", "other"]
 
 #: Factor applied to a bucket's rate on a 429.
 TIGHTEN: Final = 0.8
@@ -83,72 +82,6 @@ class RequestHooks(Protocol):
 REQUEST_HOOKS: contextvars.ContextVar[RequestHooks | None] = contextvars.ContextVar(
     "replicate_async_request_hooks", default=None
 )
-
-
-def _check_limit(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Validator: a finite number > 0 (or None for the burst)."""
-    if value is None and attribute.name == "burst":
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{attribute.name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
-
-
-@attrs.frozen(kw_only=True)
-class RateLimit:
-    """One bucket of the account's rate limits.
-
-    Args:
-        per_minute: Requests per minute the bucket refills.
-        burst: How many requests may go at once (the bucket's size); ``per_minute`` when
-            None, as the real API does (its first reply says ``ratelimit-remaining: 599``).
-
-    .. versionadded:: 0.1.0
-    """
-
-    per_minute: float = attrs.field(validator=_check_limit)
-    burst: float | None = attrs.field(default=None, validator=_check_limit)
-
-    @property
-    def capacity(self) -> float:
-        """The bucket's size: ``burst``, else ``per_minute``.
-
-        .. versionadded:: 0.1.0
-        """
-        return self.per_minute if self.burst is None else max(1.0, self.burst)
-
-
-@attrs.frozen(kw_only=True)
-class RateLimits:
-    """The account's rate limits, enforced on the client side (``AsyncClient(rate_limits=...)``).
-
-    The defaults are the API's documented limits. None switches a bucket off; use
-    :meth:`unlimited` against a server without limits (the emulator in a benchmark).
-
-    Args:
-        create: The three prediction-create routes.
-        get_prediction: ``GET /v1/predictions/{id}`` (polling).
-        other: Every other API call (cancel, list, models, ...).
-
-    .. versionadded:: 0.1.0
-    """
-
-    create: RateLimit | None = RateLimit(per_minute=600)
-    get_prediction: RateLimit | None = RateLimit(per_minute=60_000)
-    other: RateLimit | None = RateLimit(per_minute=3_000)
-
-    @classmethod
-    def unlimited(cls) -> RateLimits:
-        """No client-side limit at all.
-
-        .. versionadded:: 0.1.0
-        """
-        return cls(create=None, get_prediction=None, other=None)
-
-
-DEFAULT_RATE_LIMITS: Final = RateLimits()
-"""The API's documented limits."""
 
 
 def bucket_for(method: str, path: str) -> BucketName:
@@ -293,6 +226,11 @@ class RateLimiter:
         *,
         max_pause: float = MAX_PAUSE,
     ) -> None:
+        for name in ("create", "get_prediction", "other"):
+            limit: RateLimit | None = getattr(limits, name)
+            if limit is not None and limit.per_minute == 0:
+                # Pacing by a bucket that never refills would stall the client for good.
+                raise ValueError(f"a client cannot pace {name} at per_minute=0")
         self.limits = limits
         self._max_pause = max_pause
         self._clock = clock

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+import replicate_async
+from replicate_async._ratelimit import RateLimiter
 from replicate_async.emulator import RateLimit, RateLimits
 from replicate_async.emulator._limits import Bucket
 
@@ -70,3 +72,17 @@ def test_zero_rate_bucket_never_refills():
     bucket = Bucket(RateLimit(per_minute=0, burst=1), now=0.0)
     assert bucket.take(0.0) == (True, 0, 1)
     assert bucket.take(100.0) == (False, 0, 60)
+
+
+def test_the_emulator_shares_the_clients_rate_limits():
+    """One definition of the API's buckets: the emulator's names are the client's classes."""
+    assert (RateLimit, RateLimits) == (replicate_async.RateLimit, replicate_async.RateLimits)
+
+
+def test_a_bucket_without_refill_needs_a_burst_and_no_client_paces_by_it():
+    """`per_minute=0` is a fixed allowance: the emulator enforces it, a client refuses it."""
+    with pytest.raises(ValueError, match="per_minute"):
+        RateLimit(per_minute=0)
+    fixed = RateLimits(create=RateLimit(per_minute=0, burst=2))
+    with pytest.raises(ValueError, match="per_minute=0"):
+        RateLimiter(fixed)

@@ -1,6 +1,10 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""Configuration of the emulator: frozen attrs classes, read once by `create_app`."""
+"""Configuration of the emulator: frozen attrs classes, read once by `create_app`.
+
+`RateLimit` and `RateLimits` are the client's own (`replicate_async._config`), re-exported here:
+one definition of the API's buckets for the side that paces and the side that enforces.
+"""
 
 from __future__ import annotations
 
@@ -8,62 +12,26 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from replicate_async._config import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from replicate_async.emulator._fake_models import FakeModel
 
+__all__ = [
+    "DEFAULT_TOKEN",
+    "DeploymentConfig",
+    "EmulatorConfig",
+    "FaultAction",
+    "FaultRule",
+    "RateLimit",
+    "RateLimits",
+    "WaitTimeoutStatus",
+]
+
 #: The token the emulator accepts unless configured otherwise (40 chars, like a real `r8_` token).
 DEFAULT_TOKEN = "r8_emulator0000000000000000000000000000"  # noqa: S105 - a public test token
-
-
-@attrs.frozen(kw_only=True)
-class RateLimit:
-    """One token bucket: `per_minute` refill rate and a `burst` capacity.
-
-    Args:
-        per_minute: Requests per minute the bucket refills.
-        burst: Bucket capacity (how many requests may come at once); defaults to `per_minute`.
-
-    .. versionadded:: 0.1.0
-    """
-
-    per_minute: float
-    burst: float | None = None
-
-    @property
-    def capacity(self) -> float:
-        """The bucket's capacity: `burst` or, without one, `per_minute`."""
-        return self.per_minute if self.burst is None else self.burst
-
-
-@attrs.frozen(kw_only=True)
-class RateLimits:
-    """The three token buckets of the real API (per token).
-
-    The defaults are the real limits: 600/min for creates (all three create routes), a separate
-    60,000/min bucket for `GET /v1/predictions/{id}` (polling) and 3,000/min for everything else.
-    `None` switches a bucket off.
-
-    Args:
-        create: Bucket for the three prediction-create routes.
-        get_prediction: Bucket for `GET /v1/predictions/{id}`.
-        other: Bucket for every other authenticated API call.
-
-    .. versionadded:: 0.1.0
-    """
-
-    create: RateLimit | None = RateLimit(per_minute=600)
-    get_prediction: RateLimit | None = RateLimit(per_minute=60_000)
-    other: RateLimit | None = RateLimit(per_minute=3_000)
-
-    @classmethod
-    def unlimited(cls) -> RateLimits:
-        """No throttling at all (benchmarks, demos).
-
-        .. versionadded:: 0.1.0
-        """
-        return cls(create=None, get_prediction=None, other=None)
 
 
 FaultAction = Literal["error", "accept_then_error", "delay", "drop", "drop_stream"]
@@ -177,7 +145,7 @@ class EmulatorConfig:
     retention: float = 3600.0
     grace: float = 600.0
     max_predictions: int = 50_000
-    rate_limits: RateLimits = RateLimits()
+    rate_limits: RateLimits = DEFAULT_RATE_LIMITS
     faults: tuple[FaultRule, ...] = ()
     wait_returns_terminal: bool = False
     wait_timeout_status: WaitTimeoutStatus = "starting"

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import attrs
 
-from replicate_async.emulator._config import FaultAction, FaultRule, RateLimit, RateLimits
+from replicate_async._config import RateLimit, RateLimits
+from replicate_async.emulator._config import FaultAction, FaultRule
 from replicate_async.emulator._http import api_route, json_response, problem
 
 if TYPE_CHECKING:

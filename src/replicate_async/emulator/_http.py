@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
@@ -19,11 +19,11 @@ from replicate_async.emulator._util import UNAUTHENTICATED, dumps
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
+    from replicate_async._config import BucketName
     from replicate_async.emulator._config import FaultRule
     from replicate_async.emulator._state import EmulatorState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-BucketName = Literal["create", "get_prediction", "other"]
 
 #: Scope key under which `EmulatorApp` stores the server's own `send` (to drop connections).
 RAW_SEND = "replicate_async.emulator.send"

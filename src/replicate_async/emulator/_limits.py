@@ -1,6 +1,11 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""The emulator's rate limits: one token bucket per API token and bucket name, as the real API."""
+"""The emulator's rate limits: one token bucket per API token and bucket name, as the real API.
+
+The limits themselves are the client's `RateLimits` (`replicate_async._config`); the buckets here
+enforce them the server's way (full at start, 429 with `Retry-After` when empty), where the
+client's `_ratelimit` paces below them.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from replicate_async.emulator._config import RateLimit, RateLimits
-    from replicate_async.emulator._http import BucketName
+    from replicate_async._config import BucketName, RateLimit, RateLimits
 
 
 class Bucket:

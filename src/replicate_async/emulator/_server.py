@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import uvicorn
 
 from replicate_async.emulator._app import create_app
-from replicate_async.emulator._config import DEFAULT_TOKEN, EmulatorConfig, FaultRule, RateLimits
+from replicate_async.emulator._config import DEFAULT_TOKEN, EmulatorConfig, FaultRule
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
 
+    from replicate_async._config import RateLimits
     from replicate_async.emulator._state import EmulatorState
 
 T = TypeVar("T")

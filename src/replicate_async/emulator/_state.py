@@ -34,12 +34,8 @@ from replicate_async.emulator._validation import InputValidator
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
-    from replicate_async.emulator._config import (
-        EmulatorConfig,
-        FaultRule,
-        RateLimits,
-    )
-    from replicate_async.emulator._http import BucketName
+    from replicate_async._config import BucketName, RateLimits
+    from replicate_async.emulator._config import EmulatorConfig, FaultRule
 
 Listener = Callable[[PredictionRecord, str], None]
 
