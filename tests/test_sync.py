@@ -21,8 +21,8 @@ import respx
 from fixtures.fileserver import FileServer, Reply
 from replicate_async._client import AsyncClient
 from replicate_async._file_output import FileOutput
-from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._portal import _Call, _Pump, _running_event_loop
+from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._sync import Client, SyncFileOutput, SyncPredictions
 from replicate_async.exceptions import (
     AuthenticationError,

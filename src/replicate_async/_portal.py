@@ -339,8 +339,8 @@ def forward_iter(
     def method(self: SyncTwin[_A], /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[_R]:
         return self._bridge.iterate(lambda: func(self._async, *args, **kwargs))
 
-    # "AsyncIterator[File]" -> "Iterator[File]" (annotations are strings here), for help()
-    # and the docs; nothing reads it at run time.
+    # "AsyncIterator[File]" -> "Iterator[File]" (annotations are strings here): only
+    # inspect.signature, help() and the docs read it, and they should not say async.
     returns = inspect.signature(func).return_annotation
     if isinstance(returns, str) and returns.startswith("AsyncIterator["):
         returns = returns.removeprefix("Async")
