@@ -126,8 +126,8 @@ async def test_aclose_closes_pool_and_downloader_once(make_client):
     assert client.downloader() is downloader
     await client.aclose()
     await client.aclose()
-    assert client._http.is_closed
-    assert downloader._client.is_closed
+    assert client._session.backend._closed
+    assert downloader._backend._closed
 
 
 # ------------------------------------------------------------------ error messages

@@ -224,7 +224,7 @@ async def test_no_download_carries_authorization(file_server, downloader, tmp_pa
 @pytest.mark.anyio
 async def test_an_authorization_header_set_on_the_client_is_stripped(file_server, downloader):
     """Even a header put on the download client by mistake never leaves: a hook removes it."""
-    downloader._client.headers["Authorization"] = "Bearer r8_secretsecretsecret"
+    downloader._headers["Authorization"] = "Bearer r8_secretsecretsecret"
     url = file_server.add("/a.bin", Reply(b"a"))
     await downloader.read(url)
     assert "authorization" not in file_server.seen[0].headers

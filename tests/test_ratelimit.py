@@ -11,7 +11,6 @@ import stamina
 
 from replicate_async import AsyncClient, RateLimit, RateLimits
 from replicate_async._ratelimit import (
-    REQUEST_HOOKS,
     RateLimiter,
     TokenBucket,
     bucket_for,
@@ -346,15 +345,11 @@ class Hooks:
 
 @pytest.mark.anyio
 async def test_the_job_hears_its_requests_and_429s():
-    """The current task's hooks hear each request and each 429, even without a bucket."""
+    """The request's hooks hear it being sent and its 429, even without a bucket."""
     limiter = RateLimiter(RateLimits.unlimited())
     hooks = Hooks()
-    token = REQUEST_HOOKS.set(hooks)
-    try:
-        ticket = await limiter.acquire("create")
-        limiter.observe("create", ticket, 429, {})
-    finally:
-        REQUEST_HOOKS.reset(token)
+    ticket = await limiter.acquire("create", hooks)
+    limiter.observe("create", ticket, 429, {}, hooks=hooks)
     assert hooks.seen == [("sending", "create"), ("throttled", "create")]
 
 
@@ -380,6 +375,6 @@ async def test_the_client_meters_its_requests(anyio_backend):
         transport=httpx.MockTransport(handler),
     ) as client:
         await client.predictions.create("a/b", {})
-        bucket = client._rate.bucket("create")
+        bucket = client._session.rate.bucket("create")
         assert bucket.taken == 1
         assert bucket.tokens < 2  # lowered to the server count (plus a little refill)

@@ -28,7 +28,7 @@ from replicate_async import (
     ValidationError,
     _uploads,
 )
-from replicate_async._resources import files as files_module
+from replicate_async import _uploader as files_module
 from replicate_async._uploads import (
     DEFAULT_MAX_DATA_URI_BYTES,
     check_file_encoding,

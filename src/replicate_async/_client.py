@@ -196,7 +196,7 @@ class AsyncClient:
     # ------------------------------------------------------------------ lifecycle
 
     def __repr__(self) -> str:
-        return f"<AsyncClient base_url={self._base_url!r} max_concurrency={self._max_concurrency}>"
+        return repr(self._session)
 
     async def __aenter__(self) -> Self:
         return self
@@ -367,6 +367,7 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
+
         async def start() -> Prediction:
             return await self._runner.create(
                 ref,
@@ -377,7 +378,11 @@ class AsyncClient:
             )
 
         return PredictionStream(
-            self._runner, start=start, owned=True, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+            self._runner,
+            start=start,
+            owned=True,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
         )
 
     # ------------------------------------------------------------------ fan-out

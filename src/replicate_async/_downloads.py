@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """The download client that fetches file outputs without the API token.
 
-A :class:`Downloader` owns its own ``httpx.AsyncClient``. That client is built fresh,
-never from the API client's settings, and a request hook removes any ``Authorization``
-header before a request leaves (promise 5: the token goes only to the API). It fetches
+A :class:`Downloader` owns its own :class:`~replicate_async._backend.Backend` (aiohttp on
+asyncio, httpx's pools on trio, or the httpx transport it is given), never the API client's,
+and every request carries exactly the download headers, never an ``Authorization`` header
+(promise 5: the token goes only to the API). It fetches
 only URLs that pass the URL policy (:mod:`._urls`), follows redirects only to such URLs,
 limits how many downloads run at once, and retries transient failures with stamina.
 
@@ -16,14 +17,15 @@ files resource, which also want the content type) and :func:`map_transport_error
 from __future__ import annotations
 
 import contextlib
+import http
 import importlib.metadata
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Final, Self
 
 import anyio
 import attrs
-import httpx
 
+from ._backend import Outgoing, Phases, is_decoding_error, is_retryable, make_backend
 from ._config import DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
 from ._naming import safe_file_name, target_path, write_atomically
 from ._urls import check_url, decode_data_url, display_url, is_loopback
@@ -45,7 +47,10 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
     from pathlib import Path
 
+    import httpx
     import stamina
+
+    from ._backend import Streamed
 
 __all__ = ["MAX_REDIRECTS", "Download", "Downloader", "map_transport_error"]
 
@@ -67,29 +72,29 @@ def _default_user_agent() -> str:
     return f"replicate-async/{version}"
 
 
-def map_transport_error(exc: httpx.HTTPError, url: str) -> ReplicateError:
-    """Our error for an httpx error raised while downloading *url*.
+def map_transport_error(exc: TransportError, url: str) -> ReplicateError:
+    """Our error for a failed download of *url*, naming the download (without its query).
 
     Args:
-        exc: The httpx error.
-        url: The URL being downloaded (shown without its query).
+        exc: The backend's error (its ``__cause__`` is the HTTP library's).
+        url: The URL being downloaded.
     """
     shown = display_url(url)
-    reason = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.DecodingError):
+    cause = exc.__cause__
+    reason = (str(cause) or type(cause).__name__) if cause is not None else str(exc)
+    if is_decoding_error(exc):
         return DecodeError(message=f"could not decode the download of {shown}: {reason}")
-    not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, RequestTimeout):
+        kind = type(cause).__name__ if cause is not None else "timeout"
         return RequestTimeout(
-            message=f"download of {shown} timed out ({type(exc).__name__})",
-            request_sent=not not_sent,
+            message=f"download of {shown} timed out ({kind})", request_sent=exc.request_sent
         )
     return TransportError(
-        message=f"download of {shown} failed: {reason}", request_sent=not not_sent
+        message=f"download of {shown} failed: {reason}", request_sent=exc.request_sent
     )
 
 
-def _status_error(response: httpx.Response, url: str) -> ReplicateError:
+def _status_error(response: Streamed, url: str) -> ReplicateError:
     """Our error for a non-success reply from the file host."""
     status = response.status_code
     path = display_url(url)
@@ -102,7 +107,7 @@ def _status_error(response: httpx.Response, url: str) -> ReplicateError:
                 "prediction finishes, so download or save them sooner (or run it again)"
             ),
         )
-    text = f"the file host answered {status} {response.reason_phrase}".rstrip()
+    text = f"the file host answered {status} {_reason_phrase(status)}".rstrip()
     if status == _TOO_MANY_REQUESTS:
         return RateLimitError(**common, retry_after=_retry_after(response), message=text)
     if status >= _FIRST_SERVER_ERROR:
@@ -110,7 +115,15 @@ def _status_error(response: httpx.Response, url: str) -> ReplicateError:
     return ClientError(**common, message=text)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _reason_phrase(status: int) -> str:
+    """The standard reason phrase of *status* ("" when unknown)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _retry_after(response: Streamed) -> float | None:
     """A file host's ``Retry-After`` in seconds, when it is a plain number."""
     try:
         return float(response.headers["retry-after"])
@@ -120,12 +133,9 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _is_transient(exc: Exception) -> bool:
     """Whether a failed download is worth another try (downloads are idempotent GETs)."""
-    return isinstance(exc, TransportError | ServerError | RateLimitError)
-
-
-async def _strip_authorization(request: httpx.Request) -> None:
-    """Request hook: no download ever carries an Authorization header, whatever set it."""
-    request.headers.pop("Authorization", None)
+    if isinstance(exc, TransportError):
+        return is_retryable(exc)
+    return isinstance(exc, ServerError | RateLimitError)
 
 
 @attrs.frozen
@@ -149,8 +159,8 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
 class Downloader:
     """Downloads file outputs over its own HTTP client, which never carries the API token.
 
-    The client is built here, never copied from the API client, and a request hook
-    removes any ``Authorization`` header. Only ``https://`` and ``data:`` URLs are
+    Its connections are its own, never the API client's, and its requests carry no
+    ``Authorization`` header. Only ``https://`` and ``data:`` URLs are
     fetched (``data:`` URIs are decoded locally, without a request); plain ``http://``
     is allowed only for loopback hosts (127.0.0.1, localhost, ::1) so local servers and
     the emulator work. Redirects are followed only to URLs that pass the same check, and a
@@ -184,16 +194,9 @@ class Downloader:
         t = timeouts if timeouts is not None else DEFAULT_TIMEOUTS
         self._retry = retry if retry is not None else DEFAULT_RETRY_POLICY
         self._limiter = anyio.CapacityLimiter(max_concurrency)
-        self._client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent or _default_user_agent()},
-            timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-            limits=httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
-            follow_redirects=False,
-            transport=transport,
-            event_hooks={"request": [_strip_authorization]},
-        )
+        self._phases = Phases(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
+        self._headers = {"User-Agent": user_agent or _default_user_agent()}
+        self._backend = make_backend(max_connections=max_concurrency, transport=transport)
 
     def __repr__(self) -> str:
         return f"<Downloader max_concurrency={int(self._limiter.total_tokens)}>"
@@ -209,7 +212,7 @@ class Downloader:
 
         .. versionadded:: 0.1.0
         """
-        await self._client.aclose()
+        await self._backend.aclose()
 
     async def read(self, url: str) -> bytes:
         """Download *url* whole and return its bytes.
@@ -318,52 +321,51 @@ class Downloader:
         # A borrower object, not the task, holds the slot: an async iterator may be
         # resumed from several tasks (the sync Client's portal runs each call in its own).
         borrower = object()
-        response = await (
-            self._head_with_retries(url, borrower) if retry_head else self._head(url, borrower)
-        )
-        try:
-            yield Download(response.headers.get("content-type"), self._body(response, url))
-        finally:
-            await response.aclose()
-            self._limiter.release_on_behalf_of(borrower)
+        async with contextlib.AsyncExitStack() as stack:
+            head = self._head_with_retries if retry_head else self._head
+            response, final = await head(url, borrower, stack)
+            stack.callback(self._limiter.release_on_behalf_of, borrower)
+            yield Download(response.headers.get("content-type"), self._body(response, final))
 
-    async def _head_with_retries(self, url: str, borrower: object) -> httpx.Response:
+    async def _head_with_retries(
+        self, url: str, borrower: object, stack: contextlib.AsyncExitStack
+    ) -> tuple[Streamed, str]:
         """Get a successful reply's head, retrying transient failures."""
         async for attempt in self._retrying():
             with attempt:
-                return await self._head(url, borrower)
+                return await self._head(url, borrower, stack)
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
 
-    async def _head(self, url: str, borrower: object) -> httpx.Response:
-        """Send the GET (following safe redirects) and return a 2xx reply, slot held."""
+    async def _head(
+        self, url: str, borrower: object, stack: contextlib.AsyncExitStack
+    ) -> tuple[Streamed, str]:
+        """Send the GET (following safe redirects): a 2xx reply held open on *stack*, slot held."""
         await self._limiter.acquire_on_behalf_of(borrower)
         try:
-            return await self._follow(url)
+            return await self._follow(url, stack)
         except BaseException:
             self._limiter.release_on_behalf_of(borrower)
             raise
 
-    async def _follow(self, url: str) -> httpx.Response:
+    async def _follow(self, url: str, stack: contextlib.AsyncExitStack) -> tuple[Streamed, str]:
         """GET *url*, following redirects that pass the URL check, up to MAX_REDIRECTS."""
         current = url
         loopback_origin = is_loopback(urllib.parse.urlsplit(url).hostname or "")
+        headers = {k: v for k, v in self._headers.items() if k.lower() != "authorization"}
         for _ in range(MAX_REDIRECTS + 1):
-            try:
-                request = self._client.build_request("GET", current)
-                response = await self._client.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                raise map_transport_error(exc, current) from exc
-            except httpx.InvalidURL as exc:  # httpx parses a redirect's Location eagerly
-                raise UnsupportedURLError(
-                    status_code=None,
-                    message=f"refusing to follow a redirect from {display_url(current)}: {exc}",
-                ) from exc
-            if response.status_code not in _REDIRECT_CODES:
-                if response.is_success:
-                    return response
-                await response.aclose()
-                raise _status_error(response, current)
-            await response.aclose()
+            attempt = contextlib.AsyncExitStack()
+            async with attempt:
+                try:
+                    response = await attempt.enter_async_context(
+                        self._backend.open(Outgoing("GET", current, headers, None, self._phases))
+                    )
+                except TransportError as exc:
+                    raise map_transport_error(exc, current) from exc.__cause__
+                if response.status_code not in _REDIRECT_CODES:
+                    if 200 <= response.status_code < 300:  # noqa: PLR2004
+                        stack.push_async_exit(attempt.pop_all())
+                        return response, current
+                    raise _status_error(response, current)
             location = response.headers.get("location")
             if not location:
                 raise _status_error(response, current)
@@ -380,10 +382,10 @@ class Downloader:
             request_sent=True,
         )
 
-    async def _body(self, response: httpx.Response, url: str) -> AsyncIterator[bytes]:
-        """The reply's body chunks, with httpx errors mapped to ours."""
+    async def _body(self, response: Streamed, url: str) -> AsyncIterator[bytes]:
+        """The reply's body chunks, with failures named for the download."""
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.chunks():
                 yield chunk
-        except httpx.HTTPError as exc:
-            raise map_transport_error(exc, url) from exc
+        except TransportError as exc:
+            raise map_transport_error(exc, url) from exc.__cause__

@@ -25,7 +25,6 @@ Steering from the server:
 
 from __future__ import annotations
 
-import contextvars
 import math
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -69,19 +68,13 @@ MAX_PAUSE: Final = 60.0
 
 
 class RequestHooks(Protocol):
-    """What a fan-out job hears about its own requests (set in its task via :data:`REQUEST_HOOKS`)."""
+    """What a fan-out job hears about its own requests (passed along with each request)."""
 
     def sending(self, bucket: BucketName) -> None:
         """A request of *bucket* got its token and is about to be sent (may raise to stop it)."""
 
     def throttled(self, bucket: BucketName) -> None:
         """A request of *bucket* was answered 429 (it is retried)."""
-
-
-#: The hooks of the job running in the current task, if any (fan-out sets them per job).
-REQUEST_HOOKS: contextvars.ContextVar[RequestHooks | None] = contextvars.ContextVar(
-    "replicate_async_request_hooks", default=None
-)
 
 
 def bucket_for(method: str, path: str) -> BucketName:
@@ -255,8 +248,13 @@ class RateLimiter:
         """How many 429 replies this limiter has seen, over all buckets."""
         return sum(b.throttled for b in self._buckets.values())
 
-    async def acquire(self, name: BucketName) -> tuple[int, float] | None:
-        """Wait for a token of bucket *name*; returns the ticket to pass to :meth:`observe`."""
+    async def acquire(
+        self, name: BucketName, hooks: RequestHooks | None = None
+    ) -> tuple[int, float] | None:
+        """Wait for a token of bucket *name*; returns the ticket to pass to :meth:`observe`.
+
+        *hooks*, when given, hear that the request is about to be sent.
+        """
         bucket = self.bucket(name)
         ticket: tuple[int, float] | None = None
         if bucket is not None:
@@ -270,7 +268,6 @@ class RateLimiter:
                     while (delay := bucket.take(self._clock())) > 0.0:  # noqa: ASYNC110
                         await anyio.sleep(delay)
             ticket = bucket.taken, self._clock()
-        hooks = REQUEST_HOOKS.get()
         if hooks is not None:
             hooks.sending(name)
         return ticket
@@ -282,6 +279,8 @@ class RateLimiter:
         status: int,
         headers: Mapping[str, str],
         retry_after: float | None = None,
+        *,
+        hooks: RequestHooks | None = None,
     ) -> None:
         """Learn from the reply to a request that took *ticket*.
 
@@ -291,11 +290,10 @@ class RateLimiter:
             status: The reply's status code.
             headers: The reply's headers (``ratelimit-remaining``, ``ratelimit-reset``).
             retry_after: For a 429, the seconds the server asked to wait, if it said.
+            hooks: The request's hooks, told of a 429.
         """
-        if status == 429:  # noqa: PLR2004
-            hooks = REQUEST_HOOKS.get()
-            if hooks is not None:
-                hooks.throttled(name)
+        if status == 429 and hooks is not None:  # noqa: PLR2004
+            hooks.throttled(name)
         bucket = self._buckets.get(name)
         if bucket is None or ticket is None:
             return

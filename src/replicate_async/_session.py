@@ -98,7 +98,8 @@ class Session:
         self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
 
     def __repr__(self) -> str:
-        return f"<Session base_url={self.base_url!r}>"
+        # The client this session is the inside of: resources show it as their owner.
+        return f"<AsyncClient base_url={self.base_url!r} max_concurrency={self.max_concurrency}>"
 
     # ------------------------------------------------------------------ building
 
@@ -263,9 +264,7 @@ class Session:
         await self.backend.aclose()
 
 
-async def cancel_quietly(
-    cancel: Callable[[str], Awaitable[object]], prediction_id: str
-) -> None:
+async def cancel_quietly(cancel: Callable[[str], Awaitable[object]], prediction_id: str) -> None:
     """Call *cancel* for *prediction_id*, shielded from the caller's cancellation, bounded in
     time (:data:`CANCEL_GRACE`); a failure is logged, never raised (the caller is leaving)."""
     with anyio.move_on_after(CANCEL_GRACE, shield=True):

@@ -193,7 +193,7 @@ class APIError(ReplicateError):
         self.body = body
         self.request_method = request_method
         self.request_path = request_path
-        text = message if message is not None else _problem_text(title, detail)
+        text = message if message is not None else problem_text(title, detail)
         super().__init__(message=_with_location(text, status_code, request_method, request_path))
         self._kwargs = {
             "status_code": status_code,
@@ -208,8 +208,12 @@ class APIError(ReplicateError):
         }
 
 
-def _problem_text(title: str | None, detail: str | None) -> str:
-    """Join a problem's title and detail into one phrase."""
+def problem_text(title: str | None, detail: str | None) -> str:
+    """Join a problem's title and detail into one phrase (each collapsed to one line, tokens
+    redacted), as an :class:`APIError` says them; the sans-I/O decoder builds messages with it.
+
+    .. versionadded:: 0.1.0
+    """
     parts = [_one_line(p) for p in (title, detail) if p and p.strip()]
     return ": ".join(parts) or "the API returned an error"
 

@@ -76,7 +76,7 @@ class AsyncFiles:
         self._downloader = downloader
 
     def __repr__(self) -> str:
-        return f"<AsyncFiles of {self._session.base_url!r}>"
+        return f"<AsyncFiles of {self._session!r}>"
 
     async def create(
         self,

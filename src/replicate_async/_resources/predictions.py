@@ -40,7 +40,7 @@ class AsyncPredictions:
         self._runner = runner
 
     def __repr__(self) -> str:
-        return f"<AsyncPredictions of {self._runner.session.base_url!r}>"
+        return f"<AsyncPredictions of {self._runner.session!r}>"
 
     async def create(
         self,

@@ -85,7 +85,7 @@ class AsyncWebhooks:
         self._lock = anyio.Lock()
 
     def __repr__(self) -> str:
-        return f"<AsyncWebhooks of {self._session.base_url!r}>"
+        return f"<AsyncWebhooks of {self._session!r}>"
 
     async def default_secret(self) -> str:
         """Your account's webhook signing secret (``whsec_...``), fetched once and cached.

@@ -27,7 +27,7 @@ from replicate_async.exceptions import (
     RateLimitError,
     ServerError,
     ValidationError,
-    _one_line,
+    problem_text,
 )
 
 __all__ = [
@@ -214,12 +214,6 @@ def _invalid_fields(value: object) -> tuple[InvalidField, ...]:
     )
 
 
-def _join(*parts: str | None) -> str:
-    """Join the non-empty parts of a problem with ': '."""
-    # Each part is collapsed on its own, so a bulleted 422 detail reads "a: x; b: y".
-    return ": ".join(_one_line(p) for p in parts if p and p.strip())
-
-
 def _not_found_text(ref: str | Deployment | ModelRef, problem: str) -> str:
     """The 404 line for a create: which reference was not found, and how refs are written."""
     try:
@@ -286,7 +280,7 @@ def error_for(
     if title is None and detail is None:
         title = _phrase(status_code)
     cls = _error_class(status_code)
-    text = _join(title, detail) or "the API returned an error"
+    text = problem_text(title, detail)
     extra: dict[str, Any] = {}
     if cls is AuthenticationError:
         text = f"the API token was refused ({text}); {_TOKEN_HINT}"
