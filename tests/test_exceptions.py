@@ -324,3 +324,20 @@ def test_webhook_verification_error_reason():
 def test_invalid_field_defaults():
     """InvalidField fields default to empty strings."""
     assert InvalidField() == InvalidField(type="", field="", description="")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ServerError(status_code=503, title="busy", request_method="GET", request_path="/v1/x"),
+        TransportError(message="broken", request_sent=True),
+        WebhookVerificationError(reason="signature mismatch"),
+    ],
+)
+def test_with_message_keeps_the_class_and_fields(error):
+    """with_message gives an error of the same class, with the same fields, saying the new text."""
+    changed = error.with_message("could not upload input.a")
+    assert type(changed) is type(error)
+    assert "could not upload input.a" in str(changed)
+    for name in ("status_code", "request_sent", "request_method"):
+        assert getattr(changed, name, None) == getattr(error, name, None)

@@ -344,16 +344,13 @@ def read_error(exc: BaseException, field: str, value: object) -> ValidationError
 
 def upload_error(exc: ReplicateError, field: str, value: object) -> ReplicateError:
     """*exc* again, of the same class, with a message naming the input that failed and why."""
-    kwargs = dict(exc._kwargs)  # noqa: SLF001  (the errors' own constructor arguments)
     if isinstance(exc, APIError):
         reason = exc.detail or exc.title or (exc.message.split(": ", 1)[-1])
         hint = ""
         if exc.status_code == 413:  # noqa: PLR2004
             hint = "; pass an https URL to the file instead"
-        kwargs["message"] = f"could not upload {field} ({_describe(value)}): {reason}{hint}"
-    else:
-        kwargs["message"] = f"could not upload {field} ({_describe(value)}): {exc.message}"
-    return type(exc)(**kwargs)
+        return exc.with_message(f"could not upload {field} ({_describe(value)}): {reason}{hint}")
+    return exc.with_message(f"could not upload {field} ({_describe(value)}): {exc.message}")
 
 
 # -- the multipart body -------------------------------------------------------------------

@@ -35,7 +35,7 @@ The tree::
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -126,6 +126,16 @@ class ReplicateError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructors do not survive Exception's default pickling.
         return (_restore, (type(self), self._kwargs))
+
+    def with_message(self, message: str) -> Self:
+        """A new error of the same class and fields, saying *message* instead.
+
+        Args:
+            message: The new message, in one sentence.
+
+        .. versionadded:: 0.1.0
+        """
+        return type(self)(**{**self._kwargs, "message": message})
 
 
 @attrs.frozen(kw_only=True)
@@ -467,6 +477,16 @@ class WebhookVerificationError(ReplicateError):
         self.reason = reason
         super().__init__(message=f"webhook verification failed: {reason}")
         self._kwargs = {"reason": reason}
+
+    def with_message(self, message: str) -> Self:
+        """A new WebhookVerificationError whose reason is *message*.
+
+        Args:
+            message: The new reason.
+
+        .. versionadded:: 0.1.0
+        """
+        return type(self)(reason=message)
 
 
 def _logs_tail(logs: str | None, *, lines: int = 3, limit: int = 300) -> str:
