@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Client-side CPU per 1,000 predictions through each HTTP stack (prints, never asserts).
 
-    python benchmarks/transport.py [-n 1000] [-c 500] [--repeat 1] [--only NAME ...]
+    python benchmarks/transport.py [-n 1000] [-c 500] [--repeat 1] [--only NAME ...] [--json OUT]
 
 The script starts a loopback server in a subprocess (the emulator with a zero-latency
 model when the emulator can serve one, else a minimal Starlette app that answers every
@@ -12,8 +12,15 @@ of its own and reads the CPU time that process spent on the predictions alone
 is never counted. Each variant sends N creates (`Prefer: wait`) at concurrency C.
 
 Variants: our AsyncClient and bare httpx over our transport; a bare httpx.AsyncClient;
-bare aiohttp; httpx over 32-connection pools used round-robin; and under trio, httpx with
-one pool, httpx sharded, and our AsyncClient (which picks the sharded pools there).
+bare aiohttp; httpx over 32-connection pools used round-robin (the library's
+`httpx_pools`, and `httpx-sharded-local`, the same sharding built here from
+`httpx.AsyncHTTPTransport` alone, so it does not depend on the library's transport
+module); and under trio, httpx with one pool, httpx sharded, and our AsyncClient (which
+picks the sharded pools there).
+
+With ``--repeat R`` the variants run in R interleaved rounds (every variant once per
+round), so that a slow spell on a shared machine hits every variant alike; the table
+shows the median of the rounds, ``--json`` also keeps every round and its ratios.
 """
 
 from __future__ import annotations
@@ -29,9 +36,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from starlette.requests import Request
 
 # The emulator's zero-latency model; the Starlette fallback answers any model path alike.
@@ -39,7 +51,14 @@ MODEL = "emulator/echo"
 CREATE_PATH = f"/v1/models/{MODEL}/predictions"
 TOKEN = "r8_benchmark_token"  # noqa: S105 - a dummy for the loopback server
 
-ASYNCIO_VARIANTS = ["ours", "ours-transport", "httpx", "aiohttp", "httpx-sharded"]
+ASYNCIO_VARIANTS = [
+    "ours",
+    "ours-transport",
+    "httpx",
+    "aiohttp",
+    "httpx-sharded",
+    "httpx-sharded-local",
+]
 TRIO_VARIANTS = ["trio-httpx", "trio-httpx-sharded", "trio-ours"]
 ALL_VARIANTS = ASYNCIO_VARIANTS + TRIO_VARIANTS
 
@@ -49,6 +68,7 @@ LABELS = {
     "httpx": "bare httpx.AsyncClient",
     "aiohttp": "bare aiohttp.ClientSession",
     "httpx-sharded": "httpx, 32-connection pools, round-robin",
+    "httpx-sharded-local": "httpx, 32-conn pools, round-robin (local shards)",
     "trio-httpx": "trio: bare httpx.AsyncClient",
     "trio-httpx-sharded": "trio: httpx, 32-connection pools, round-robin",
     "trio-ours": "trio: replicate_async.AsyncClient.run",
@@ -270,27 +290,109 @@ async def _run_aiohttp(base: str, n: int, c: int) -> float:
 
 
 def _limits(size: int) -> Any:
-    import httpx
-
     return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
+#: Connections per shard in `httpx-sharded-local` (the library's trio shard size).
+SHARD_SIZE = 32
+
+#: Seconds an idle connection is kept (the library's keep-alive expiry).
+KEEPALIVE_EXPIRY = 15.0
+
+
+class _ReleasingStream(httpx.AsyncByteStream):
+    """A response body that gives its shard's slot back when closed."""
+
+    def __init__(self, inner: Any, in_flight: list[int], index: int) -> None:
+        self._inner = inner
+        self._in_flight = in_flight
+        self._index = index
+        self._open = True
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self._open:
+            self._open = False
+            self._in_flight[self._index] -= 1
+        await self._inner.aclose()
+
+
+class LocalShards(httpx.AsyncBaseTransport):
+    """httpx's own transport, sharded into small pools used round-robin.
+
+    The same scheme as the library's trio transport, written out here from
+    `httpx.AsyncHTTPTransport` alone so that `httpx-sharded-local` keeps working whatever
+    the library's transport module becomes: the next shard (round-robin) with a free
+    connection takes the request, and its slot is given back when the body is closed.
+    """
+
+    def __init__(self, max_connections: int, shard_size: int = SHARD_SIZE) -> None:
+        count = max(1, -(-max_connections // shard_size))
+        self._per_shard = -(-max_connections // count)
+        verify = httpx.create_ssl_context()  # one TLS context for all shards (unused on http://)
+        limits = httpx.Limits(
+            max_connections=self._per_shard,
+            max_keepalive_connections=self._per_shard,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+        )
+        self._shards = [
+            httpx.AsyncHTTPTransport(verify=verify, trust_env=False, limits=limits)
+            for _ in range(count)
+        ]
+        self._in_flight = [0] * count
+        self._next = 0
+
+    def _pick(self) -> int:
+        count = len(self._shards)
+        start = self._next
+        self._next = (start + 1) % count
+        for offset in range(count):
+            index = (start + offset) % count
+            if self._in_flight[index] < self._per_shard:
+                return index
+        return start
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        index = self._pick()
+        self._in_flight[index] += 1
+        try:
+            response = await self._shards[index].handle_async_request(request)
+        except BaseException:
+            self._in_flight[index] -= 1
+            raise
+        if response.is_closed:  # a body read in advance holds no connection
+            self._in_flight[index] -= 1
+            return response
+        response.stream = _ReleasingStream(response.stream, self._in_flight, index)
+        return response
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose()
 
 
 async def _variant(name: str, base: str, n: int, c: int) -> float:
     """Run variant *name* and return the CPU seconds it spent."""
-    import httpx
-
-    from replicate_async._transport import LazyTransport, httpx_pools
-
     fanout = _trio_fanout if name.startswith("trio-") else _asyncio_fanout
     if name in {"ours", "trio-ours"}:
         return await _run_ours(base, n, c, fanout)
     if name == "aiohttp":
         return await _run_aiohttp(base, n, c)
     transport: httpx.AsyncBaseTransport | None = None
+    # The library's transport module is imported only by the variants that use it.
     if name == "ours-transport":
+        from replicate_async._transport import LazyTransport
+
         transport = LazyTransport(max_connections=1000)
     elif name in {"httpx-sharded", "trio-httpx-sharded"}:
+        from replicate_async._transport import httpx_pools
+
         transport = httpx_pools(1000, shard_size=32)
+    elif name == "httpx-sharded-local":
+        transport = LocalShards(1000)
     async with httpx.AsyncClient(transport=transport, limits=_limits(1000), timeout=120) as client:
         return await _run_httpx(client, base, n, c, fanout)
 
@@ -330,8 +432,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000, help="predictions per variant")
     parser.add_argument("-c", type=int, default=500, help="concurrency")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per variant (median kept)")
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds (median kept)")
     parser.add_argument("--only", nargs="*", choices=ALL_VARIANTS, help="variants to run")
+    parser.add_argument("--json", help="also write every round, medians and ratios here")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-emulator", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=ALL_VARIANTS, help=argparse.SUPPRESS)
@@ -348,13 +451,18 @@ def main() -> None:
         run_client(args.client, args.url, args.n, args.c)
         return
 
+    names = args.only or ALL_VARIANTS
     proc, base, kind = start_server()
     try:
         print(f"{args.n} predictions at concurrency {args.c} against {kind} at {base}")
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeat {args.repeat}")
+        rounds: list[dict[str, dict[str, float] | str]] = [
+            {name: measure(name, base, args.n, args.c) for name in names}
+            for _ in range(args.repeat)
+        ]
         results: dict[str, dict[str, float] | str] = {}
-        for name in args.only or ALL_VARIANTS:
-            runs = [measure(name, base, args.n, args.c) for _ in range(args.repeat)]
+        for name in names:
+            runs = [one[name] for one in rounds]
             ok = [r for r in runs if isinstance(r, dict)]
             if ok:
                 results[name] = {
@@ -379,6 +487,52 @@ def main() -> None:
         cpu = result["cpu"] * scale
         ratio = f"{result['cpu'] / reference:.2f}" if reference else "-"
         print(f"{LABELS[name]:48} {cpu:12.2f} {ratio:>10} {result['wall']:8.2f}")
+    if args.json:
+        write_json(args, kind, names, rounds, results)
+
+
+def _ratios(cpus: dict[str, dict[str, float] | str]) -> dict[str, dict[str, float]]:
+    """Each variant's CPU over that of `aiohttp` and of `ours-transport` (same round)."""
+    out: dict[str, dict[str, float]] = {}
+    for ref in ("aiohttp", "ours-transport"):
+        base = cpus.get(ref)
+        if not isinstance(base, dict):
+            continue
+        out[ref] = {
+            name: round(r["cpu"] / base["cpu"], 3)
+            for name, r in cpus.items()
+            if isinstance(r, dict)
+        }
+    return out
+
+
+def write_json(
+    args: argparse.Namespace,
+    kind: str,
+    names: list[str],
+    rounds: list[dict[str, dict[str, float] | str]],
+    results: dict[str, dict[str, float] | str],
+) -> None:
+    """Write the rounds, the medians and the CPU ratios (per round and of the medians)."""
+    scale = 1000 / args.n
+    per_1000 = {
+        name: round(r["cpu"] * scale, 4) for name, r in results.items() if isinstance(r, dict)
+    }
+    data = {
+        "n": args.n,
+        "c": args.c,
+        "repeat": args.repeat,
+        "server": kind,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "labels": {name: LABELS[name] for name in names},
+        "rounds": rounds,
+        "round_ratios": [_ratios(one) for one in rounds],
+        "median": results,
+        "median_cpu_s_per_1000": per_1000,
+        "median_ratios": _ratios(results),
+    }
+    Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
