@@ -4,83 +4,212 @@
 
 Everything that goes on the wire (API calls, SSE streams, uploads, downloads) goes through
 a :class:`Backend`: send this whole request and give me status, headers and body, or open
-it as a stream. Every failure of the HTTP library underneath is mapped here, once, to
+it as a stream. Every failure of the HTTP library underneath is mapped, once, to
 :class:`~replicate_async.TransportError` (or its :class:`~replicate_async.RequestTimeout`
 child) carrying ``request_sent``: False only when the request surely never left this
 process, which is what decides whether a create may be retried (promise 1). The library's
 own exception stays the ``__cause__``.
 
-Implementations (INTERFACE ONLY IN THIS COMMIT; see issue 10):
+Import everything from here. The pieces live in:
 
-- ``AiohttpBackend``: the asyncio default, for API calls, streams, uploads and downloads.
-- ``HttpxBackend``: trio (httpx's own pools, sharded), any ``transport=`` or ``http_client=``
-  a user passes (respx and ``httpx.ASGITransport`` in tests).
-- ``LazyBackend``: picks one of the two for the event loop that first uses it.
+- ``_backend_base``: the types (:class:`Phases`, :class:`Outgoing`, :class:`Reply`,
+  :class:`Streamed`, :class:`Backend`) and the wording of a failure;
+- ``_backend_aiohttp``: :class:`AiohttpBackend`, the asyncio default, and
+  :func:`from_aiohttp`;
+- ``_backend_httpx``: :class:`HttpxBackend` (trio, any ``transport=`` or ``http_client=``
+  a user passes) with httpx's sharded pools, and :func:`from_httpx`;
+- here: :class:`LazyBackend`, which picks one of the two for the event loop that first
+  uses it, :func:`make_backend` and :func:`is_retryable`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+import asyncio
+from typing import TYPE_CHECKING
+
+import aiohttp
+import aiohttp.http_exceptions
+import httpx
+
+from replicate_async._backend_aiohttp import AIOHTTP_PERMANENT, AiohttpBackend, from_aiohttp
+from replicate_async._backend_base import (
+    KEEPALIVE_EXPIRY,
+    Backend,
+    Outgoing,
+    Phases,
+    Reply,
+    Streamed,
+    bare_url,
+)
+from replicate_async._backend_httpx import (
+    HTTPX_PERMANENT,
+    TRIO_SHARD_SIZE,
+    HttpxBackend,
+    ShardedTransport,
+    from_httpx,
+    httpx_pools,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Mapping
+    import ssl
     from contextlib import AbstractAsyncContextManager
 
+    from replicate_async.exceptions import TransportError
 
-class Phases(NamedTuple):
-    """Timeouts in seconds per phase of one request."""
+__all__ = [
+    "KEEPALIVE_EXPIRY",
+    "TRIO_SHARD_SIZE",
+    "AiohttpBackend",
+    "Backend",
+    "HttpxBackend",
+    "LazyBackend",
+    "Outgoing",
+    "Phases",
+    "Reply",
+    "ShardedTransport",
+    "Streamed",
+    "bare_url",
+    "current_loop",
+    "from_aiohttp",
+    "from_httpx",
+    "httpx_pools",
+    "is_decoding_error",
+    "is_retryable",
+    "make_backend",
+    "running_backend",
+]
 
-    connect: float
-    read: float
-    """Between two chunks of the reply (and for its head)."""
-    write: float
-    pool: float | None
-    """Waiting for a free pooled connection; None for no limit."""
-
-
-class Outgoing(NamedTuple):
-    """One request, whole: what a backend sends."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    content: bytes | AsyncIterable[bytes] | None
-    """The body: bytes, an async iterable of chunks (uploads), or None."""
-    timeouts: Phases
-
-
-class Reply(NamedTuple):
-    """A whole reply, body read (and decompressed): what the sans-I/O core decodes."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    """Case-insensitive."""
-    content: bytes
+_PERMANENT = AIOHTTP_PERMANENT + HTTPX_PERMANENT
 
 
-class Streamed(Protocol):
-    """An open reply whose body is read chunk by chunk."""
+def is_retryable(exc: TransportError) -> bool:
+    """Whether a transport failure may go away on a retry (not a malformed URL or request)."""
+    return not isinstance(exc.__cause__, _PERMANENT)
+
+
+def is_decoding_error(exc: TransportError) -> bool:
+    """Whether the reply arrived but its ``Content-Encoding`` could not be decoded."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.DecodingError):
+        return True
+    return isinstance(cause, aiohttp.ClientPayloadError) and isinstance(
+        cause.__cause__, aiohttp.http_exceptions.ContentEncodingError
+    )
+
+
+def running_backend() -> str:
+    """Name the async library running the current task ("asyncio" or "trio")."""
+    try:
+        import sniffio  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - trio needs sniffio, so this is asyncio
+        return "asyncio"
+    return sniffio.current_async_library()
+
+
+def current_loop() -> object:
+    """An object identifying the running event loop (the asyncio loop, or trio's run token).
+
+    Called on every request, so it asks asyncio first (one C call) instead of sniffio.
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio
+        pass
+    import trio  # noqa: PLC0415 - only a trio run gets here
+
+    return trio.lowlevel.current_trio_token()
+
+
+class LazyBackend:
+    """Builds the backend that suits the running event loop on the first request.
+
+    aiohttp on asyncio, httpx's own sharded pools on trio (where aiohttp cannot run). It
+    stays bound to that loop: aiohttp sessions and httpx pools cannot move between loops,
+    so using it from another loop raises RuntimeError.
+    """
+
+    def __init__(self, *, max_connections: int, verify: ssl.SSLContext | bool = True) -> None:
+        """Prepare for at most *max_connections* connections.
+
+        Args:
+            max_connections: The pool size; the client never runs more requests at once.
+            verify: TLS verification, as for httpx.
+        """
+        self._max_connections = max_connections
+        self._verify = verify
+        self._inner: AiohttpBackend | HttpxBackend | None = None
+        self._loop: object = None
+
+    def __repr__(self) -> str:
+        return f"<LazyBackend max_connections={self._max_connections} backend={self.backend}>"
 
     @property
-    def status_code(self) -> int:
-        """The reply's status."""
+    def backend(self) -> str | None:
+        """The event loop the backend was built for ("asyncio" or "trio"), None before use."""
+        if self._inner is None:
+            return None
+        return "asyncio" if isinstance(self._inner, AiohttpBackend) else "trio"
 
     @property
-    def headers(self) -> Mapping[str, str]:
-        """The reply's headers, case-insensitive."""
+    def inner(self) -> AiohttpBackend | HttpxBackend | None:
+        """The backend built for the running loop, None before the first request."""
+        return self._inner
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        """The body's (decompressed) chunks; failures raise TransportError."""
+    def build(self, backend: str) -> AiohttpBackend | HttpxBackend:
+        """Make the real backend for the async library named *backend*."""
+        if backend == "asyncio":
+            return AiohttpBackend(max_connections=self._max_connections, verify=self._verify)
+        if backend == "trio":
+            return HttpxBackend(max_connections=self._max_connections, verify=self._verify)
+        raise RuntimeError(f"replicate_async runs on asyncio or trio, not on {backend!r}")
 
-
-class Backend(Protocol):
-    """Sends requests. Adds no header of its own: auth and user agent come with the request."""
+    def _current(self) -> AiohttpBackend | HttpxBackend:
+        """The real backend, built on first use; RuntimeError from another event loop."""
+        loop = current_loop()
+        inner = self._inner
+        if inner is None:
+            inner = self._inner = self.build(running_backend())
+            self._loop = loop
+        elif loop is not self._loop:
+            raise RuntimeError(
+                "this client's connections belong to the event loop that first used it; "
+                "make one AsyncClient per event loop (the sync Client does this for you)"
+            )
+        return inner
 
     async def fetch(self, outgoing: Outgoing) -> Reply:
         """Send *outgoing* and read the whole reply; failures raise TransportError."""
+        return await self._current().fetch(outgoing)
 
     def open(self, outgoing: Outgoing) -> AbstractAsyncContextManager[Streamed]:
         """Send *outgoing* and hold its reply open until the context exits."""
+        return self._current().open(outgoing)
 
     async def aclose(self) -> None:
-        """Close every connection; closing twice is fine."""
+        """Close the real backend, if one was built, and forget it; closing twice is fine."""
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            await inner.aclose()
+
+
+def make_backend(
+    *,
+    max_connections: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    verify: ssl.SSLContext | bool = True,
+) -> Backend:
+    """The backend for a client: the user's *http_client* or *transport*, else one per loop.
+
+    Args:
+        max_connections: The pool size of the backend made here (not of a user's).
+        transport: An httpx transport to send each request straight through.
+        http_client: A user's httpx client, used as it is and never closed.
+        verify: TLS verification of the pools made here.
+
+    Raises:
+        ValueError: Both *transport* and *http_client* were given.
+    """
+    if transport is None and http_client is None:
+        return LazyBackend(max_connections=max_connections, verify=verify)
+    return HttpxBackend(transport, http_client=http_client, max_connections=max_connections)

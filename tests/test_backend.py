@@ -1,0 +1,930 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The backends: whole replies, streams, uploads, timeouts per phase, and errors mapped once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx
+import pytest
+import respx
+from aiohttp.client_reqrep import ConnectionKey, RequestInfo
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from replicate_async import RequestTimeout, TransportError
+from replicate_async._backend import (
+    AiohttpBackend,
+    HttpxBackend,
+    LazyBackend,
+    Outgoing,
+    Phases,
+    ShardedTransport,
+    Streamed,
+    from_aiohttp,
+    from_httpx,
+    httpx_pools,
+    is_decoding_error,
+    is_retryable,
+    make_backend,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+OK_BODY = b'{"ok": true}'
+FIVE = Phases(connect=5.0, read=5.0, write=5.0, pool=5.0)
+
+
+class RawServer:
+    """A loopback HTTP/1.1 server on raw sockets, answering in one of several (mis)behaviours.
+
+    Modes: ``ok`` answers 200; ``gzip`` the same body gzipped; ``badgzip`` a body that
+    claims gzip and is not; ``echo`` answers with the
+    request's body (plain or chunked) and records it; ``stream`` sends a chunked body in two
+    chunks and waits for `proceed` between them; ``close`` reads the request and hangs up;
+    ``hang`` reads it and never answers; ``truncate`` promises 100 bytes, sends 10 and
+    closes; ``stall`` promises 100 bytes, sends 10 and hangs.
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.requests = 0
+        self.bodies: list[bytes] = []
+        self.heads: list[bytes] = []
+        self.proceed = threading.Event()
+        self.proceeded_in_time: bool | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.05)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1/predictions"
+        self._threads: list[threading.Thread] = []
+        self._accepter = threading.Thread(target=self._accept, daemon=True)
+        self._accepter.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    @staticmethod
+    def _recv_until(conn: socket.socket, data: bytes, marker: bytes) -> bytes:
+        while marker not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                raise ConnectionError
+            data += chunk
+        return data
+
+    @classmethod
+    def _recv_exactly(cls, conn: socket.socket, data: bytes, size: int) -> bytes:
+        while len(data) < size:
+            chunk = conn.recv(65536)
+            if not chunk:
+                raise ConnectionError
+            data += chunk
+        return data
+
+    def _read_request(self, conn: socket.socket) -> bool:
+        try:
+            data = self._recv_until(conn, b"", b"\r\n\r\n")
+            head, _, rest = data.partition(b"\r\n\r\n")
+            fields = {}
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                fields[name.strip().lower()] = value.strip().lower()
+            if fields.get(b"transfer-encoding") == b"chunked":
+                body = b""
+                while True:
+                    rest = self._recv_until(conn, rest, b"\r\n")
+                    size_line, _, rest = rest.partition(b"\r\n")
+                    size = int(size_line.split(b";")[0], 16)
+                    rest = self._recv_exactly(conn, rest, size + 2)
+                    body, rest = body + rest[:size], rest[size + 2 :]
+                    if size == 0:
+                        break
+            else:
+                length = int(fields.get(b"content-length", b"0"))
+                body = self._recv_exactly(conn, rest, length)
+        except ConnectionError:
+            return False
+        with self._lock:
+            self.requests += 1
+            self.heads.append(head)
+            self.bodies.append(body)
+        return True
+
+    def _reply(self, conn: socket.socket, body: bytes, extra: bytes = b"") -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            b"%sContent-Length: %d\r\n\r\n%s" % (extra, len(body), body)
+        )
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            if not self._read_request(conn):
+                return
+            if self.mode == "ok":
+                self._reply(conn, OK_BODY)
+            elif self.mode == "gzip":
+                self._reply(conn, gzip.compress(OK_BODY), b"Content-Encoding: gzip\r\n")
+            elif self.mode == "badgzip":
+                self._reply(conn, b"not gzip at all", b"Content-Encoding: gzip\r\n")
+            elif self.mode == "echo":
+                self._reply(conn, self.bodies[-1])
+            elif self.mode == "stream":
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    b"5\r\nfirst\r\n"
+                )
+                self.proceeded_in_time = self.proceed.wait(5)
+                conn.sendall(b"6\r\nsecond\r\n0\r\n\r\n")
+            elif self.mode in {"hang", "stall"}:
+                if self.mode == "stall":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+                self._stop.wait()
+            elif self.mode == "truncate":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+            # "close": fall through and close without a reply
+
+    def close(self) -> None:
+        self._stop.set()
+        self.proceed.set()
+        self._accepter.join(5)
+        self._sock.close()
+        for thread in self._threads:
+            thread.join(5)
+
+
+@pytest.fixture
+def raw_server(request: pytest.FixtureRequest) -> Iterator[RawServer]:
+    """A RawServer in the mode given by indirect parametrisation."""
+    server = RawServer(request.param)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A loopback URL where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1/predictions"
+
+
+@pytest.fixture
+def unanswered_url() -> Iterator[str]:
+    """A loopback URL whose listener's backlog is full, so a connect waits until it times out."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    yield f"http://127.0.0.1:{port}/v1/predictions"
+    for filler in fillers:
+        filler.close()
+    server.close()
+
+
+def _make(kind: str, max_connections: int = 4) -> AiohttpBackend | HttpxBackend:
+    """A backend of *kind*: aiohttp itself, or httpx's own pools."""
+    if kind == "aiohttp":
+        return AiohttpBackend(max_connections=max_connections)
+    return HttpxBackend(max_connections=max_connections)
+
+
+# aiohttp runs on asyncio only; httpx on both.
+EVERY_BACKEND = pytest.mark.parametrize(
+    ("anyio_backend", "kind"),
+    [("asyncio", "aiohttp"), ("asyncio", "httpx"), ("trio", "httpx")],
+    ids=["aiohttp", "httpx-asyncio", "httpx-trio"],
+)
+
+
+async def _fetch_error(
+    kind: str, url: str, phases: Phases = FIVE, method: str = "POST"
+) -> TransportError:
+    """The error a request to *url* raises through a fresh backend of *kind*."""
+    backend = _make(kind)
+    try:
+        with pytest.raises(TransportError) as info:
+            await backend.fetch(Outgoing(method, url, {}, b'{"input":{}}', phases))
+    finally:
+        await backend.aclose()
+    return info.value
+
+
+# --------------------------------------------------------------- whole replies
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["ok", "gzip"], indirect=True)
+async def test_fetch_returns_the_whole_decompressed_reply(raw_server: RawServer, kind: str) -> None:
+    """fetch() returns status, case-insensitive headers and the decompressed body."""
+    backend = _make(kind)
+    try:
+        reply = await backend.fetch(Outgoing("GET", raw_server.url, {}, None, FIVE))
+    finally:
+        await backend.aclose()
+    assert reply.status_code == 200
+    assert reply.headers.get("CONTENT-TYPE") == "application/json"
+    assert reply.content == OK_BODY
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["echo"], indirect=True)
+async def test_async_iterable_upload_arrives_byte_exact(raw_server: RawServer, kind: str) -> None:
+    """A body given as an async iterable of chunks reaches the server byte for byte."""
+    data = bytes(range(256)) * 4096  # 1 MiB
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 100_000):
+            yield data[start : start + 100_000]
+
+    backend = _make(kind)
+    try:
+        reply = await backend.fetch(
+            Outgoing("PUT", raw_server.url, {"X-Test": "upload"}, chunks(), FIVE)
+        )
+    finally:
+        await backend.aclose()
+    assert raw_server.bodies == [data]
+    assert b"x-test: upload" in raw_server.heads[0].lower()
+    assert reply.content == data
+
+
+# --------------------------------------------------------------- streams
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["stream"], indirect=True)
+async def test_open_yields_chunks_as_they_arrive(raw_server: RawServer, kind: str) -> None:
+    """open() gives the head at once and each chunk before the server sends the next one."""
+    backend = _make(kind)
+    received = b""
+    try:
+        async with backend.open(Outgoing("GET", raw_server.url, {}, None, FIVE)) as streamed:
+            assert streamed.status_code == 200
+            assert streamed.headers.get("TRANSFER-ENCODING") == "chunked"
+            async for chunk in streamed.chunks():
+                received += chunk
+                if received == b"first":
+                    raw_server.proceed.set()
+    finally:
+        await backend.aclose()
+    assert received == b"firstsecond"
+    assert raw_server.proceeded_in_time is True
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["gzip"], indirect=True)
+async def test_open_decompresses_the_body(raw_server: RawServer, kind: str) -> None:
+    """A gzipped body comes out of chunks() decompressed."""
+    backend = _make(kind)
+    try:
+        async with backend.open(Outgoing("GET", raw_server.url, {}, None, FIVE)) as streamed:
+            body = b"".join([chunk async for chunk in streamed.chunks()])
+    finally:
+        await backend.aclose()
+    assert body == OK_BODY
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["truncate"], indirect=True)
+async def test_body_cut_short_mid_stream_is_sent(raw_server: RawServer, kind: str) -> None:
+    """A body cut short while streaming raises TransportError with request_sent=True."""
+    backend = _make(kind)
+    received = bytearray()
+
+    async def read(streamed: Streamed) -> None:
+        async for chunk in streamed.chunks():
+            received.extend(chunk)
+
+    try:
+        async with backend.open(Outgoing("GET", raw_server.url, {}, None, FIVE)) as streamed:
+            with pytest.raises(TransportError) as info:
+                await read(streamed)
+    finally:
+        await backend.aclose()
+    assert received == b"0123456789"
+    assert info.value.request_sent is True
+    assert not isinstance(info.value, RequestTimeout)
+    assert isinstance(info.value.__cause__, aiohttp.ClientError | httpx.HTTPError)
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["stall"], indirect=True)
+async def test_body_stalling_mid_stream_times_out(raw_server: RawServer, kind: str) -> None:
+    """A body that stops arriving raises RequestTimeout (sent) after the read timeout."""
+    backend = _make(kind)
+    phases = FIVE._replace(read=0.2)
+    try:
+        async with backend.open(Outgoing("GET", raw_server.url, {}, None, phases)) as streamed:
+            with pytest.raises(RequestTimeout) as info:
+                async for _ in streamed.chunks():
+                    pass
+    finally:
+        await backend.aclose()
+    assert info.value.request_sent is True
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+async def test_open_head_failure_is_mapped(refused_url: str, kind: str) -> None:
+    """A failure before the reply's head, on open(), is mapped like one on fetch()."""
+    backend = _make(kind)
+    try:
+        with pytest.raises(TransportError) as info:
+            async with backend.open(Outgoing("GET", refused_url, {}, None, FIVE)):
+                pass
+    finally:
+        await backend.aclose()
+    assert info.value.request_sent is False
+
+
+# --------------------------------------------------------------- failures on the wire
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+async def test_refused_connection_is_not_sent(refused_url: str, kind: str) -> None:
+    """A refused connection is a TransportError (not a timeout) that was surely not sent."""
+    error = await _fetch_error(kind, refused_url + "?sig=very-secret-signature")
+    assert type(error) is TransportError
+    assert error.request_sent is False
+    assert str(error).startswith(f"POST {refused_url} failed before the request was sent (")
+    assert "secret" not in str(error)
+    assert "\n" not in str(error)
+    assert isinstance(error.__cause__, aiohttp.ClientConnectorError | httpx.ConnectError)
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["close"], indirect=True)
+async def test_disconnect_after_request_may_have_been_sent(
+    raw_server: RawServer, kind: str
+) -> None:
+    """A server that reads the request and hangs up yields request_sent=True."""
+    error = await _fetch_error(kind, raw_server.url)
+    assert raw_server.requests == 1
+    assert error.request_sent is True
+    assert str(error).startswith(f"POST {raw_server.url} failed (")
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["truncate"], indirect=True)
+async def test_truncated_body_on_fetch_may_have_been_sent(raw_server: RawServer, kind: str) -> None:
+    """A whole-reply read cut short is a TransportError with request_sent=True."""
+    error = await _fetch_error(kind, raw_server.url)
+    assert type(error) is TransportError
+    assert error.request_sent is True
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+async def test_non_http_url_is_not_sent_and_not_retryable(kind: str) -> None:
+    """A URL of another scheme fails before sending, and no retry can fix it."""
+    error = await _fetch_error(kind, "ftp://127.0.0.1/file")
+    assert error.request_sent is False
+    assert not is_retryable(error)
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["badgzip"], indirect=True)
+async def test_undecodable_body_is_a_decoding_error(raw_server: RawServer, kind: str) -> None:
+    """A body that fails its Content-Encoding is a sent TransportError that says it is one."""
+    error = await _fetch_error(kind, raw_server.url, method="GET")
+    assert error.request_sent is True
+    assert is_decoding_error(error)
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["truncate"], indirect=True)
+async def test_cut_body_is_not_a_decoding_error(raw_server: RawServer, kind: str) -> None:
+    """A body cut short is not taken for an undecodable one."""
+    error = await _fetch_error(kind, raw_server.url, method="GET")
+    assert not is_decoding_error(error)
+
+
+# --------------------------------------------------------------- timeouts per phase
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+async def test_connect_timeout_is_not_sent(unanswered_url: str, kind: str) -> None:
+    """A connect that outlasts the connect timeout is a RequestTimeout, surely not sent."""
+    error = await _fetch_error(kind, unanswered_url, FIVE._replace(connect=0.2))
+    assert isinstance(error, RequestTimeout)
+    assert isinstance(error, TimeoutError)
+    assert error.request_sent is False
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["hang"], indirect=True)
+async def test_read_timeout_may_have_been_sent(raw_server: RawServer, kind: str) -> None:
+    """A reply that does not come within the read timeout is a RequestTimeout, maybe sent."""
+    error = await _fetch_error(kind, raw_server.url, FIVE._replace(read=0.2))
+    assert isinstance(error, RequestTimeout)
+    assert error.request_sent is True
+    assert raw_server.requests == 1
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["stall"], indirect=True)
+async def test_pool_timeout_is_not_sent(raw_server: RawServer, kind: str) -> None:
+    """Waiting too long for the only pooled connection is a RequestTimeout, surely not sent."""
+    backend = _make(kind, max_connections=1)
+    try:
+        async with backend.open(Outgoing("GET", raw_server.url, {}, None, FIVE)):
+            with pytest.raises(RequestTimeout) as info:
+                await backend.fetch(
+                    Outgoing("GET", raw_server.url, {}, None, FIVE._replace(pool=0.2))
+                )
+    finally:
+        await backend.aclose()
+    assert info.value.request_sent is False
+    assert raw_server.requests == 1
+
+
+# --------------------------------------------------------------- mapping tables
+
+_KEY = ConnectionKey("example.com", 443, True, True, None, None, None)
+_INFO = RequestInfo(URL("https://example.com"), "POST", CIMultiDictProxy(CIMultiDict()))
+_OUT = Outgoing("POST", "https://example.com/v1/files?X-Amz-Signature=abcdef0123", {}, None, FIVE)
+_NOT_SENT = "POST https://example.com/v1/files failed before the request was sent"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "sent"),
+    [
+        (aiohttp.ClientConnectorError(_KEY, OSError(111, "refused")), TransportError, False),
+        (aiohttp.ClientConnectorDNSError(_KEY, OSError(-2, "no name")), TransportError, False),
+        (aiohttp.ClientProxyConnectionError(_KEY, OSError(111, "x")), TransportError, False),
+        (aiohttp.ClientHttpProxyError(_INFO, ()), TransportError, True),
+        (aiohttp.ConnectionTimeoutError("slow connect"), RequestTimeout, False),
+        (aiohttp.ServerFingerprintMismatch(b"a", b"b", "h", 1), TransportError, False),
+        (aiohttp.InvalidUrlClientError("nope"), TransportError, False),
+        (aiohttp.NonHttpUrlClientError("ftp://x"), TransportError, False),
+        (aiohttp.SocketTimeoutError("slow read"), RequestTimeout, True),
+        (aiohttp.ServerDisconnectedError(), TransportError, True),
+        (aiohttp.ClientPayloadError("cut"), TransportError, True),
+        (aiohttp.ClientOSError(104, "reset"), TransportError, True),
+        (aiohttp.ClientConnectionResetError("reset"), TransportError, True),
+        (TimeoutError(), RequestTimeout, True),
+    ],
+)
+def test_aiohttp_errors_map_to_ours(
+    error: Exception, expected: type[Exception], sent: bool
+) -> None:
+    """Each aiohttp failure becomes our error of the right class and request_sent, chained."""
+    mapped = from_aiohttp(error, _OUT)
+    assert type(mapped) is expected
+    assert mapped.request_sent is sent
+    assert mapped.__cause__ is error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "sent"),
+    [
+        (httpx.ConnectError("x"), TransportError, False),
+        (httpx.ConnectTimeout("x"), RequestTimeout, False),
+        (httpx.PoolTimeout("x"), RequestTimeout, False),
+        (httpx.UnsupportedProtocol("x"), TransportError, False),
+        (httpx.InvalidURL("x"), TransportError, False),
+        (httpx.ReadTimeout("x"), RequestTimeout, True),
+        (httpx.WriteTimeout("x"), RequestTimeout, True),
+        (httpx.WriteError("x"), TransportError, True),
+        (httpx.ReadError("x"), TransportError, True),
+        (httpx.RemoteProtocolError("x"), TransportError, True),
+        (httpx.LocalProtocolError("x"), TransportError, True),
+        (httpx.ProxyError("x"), TransportError, True),
+        (httpx.DecodingError("x"), TransportError, True),
+    ],
+)
+def test_httpx_errors_map_to_ours(error: Exception, expected: type[Exception], sent: bool) -> None:
+    """Each httpx failure becomes our error of the right class and request_sent, chained."""
+    mapped = from_httpx(error, _OUT)
+    assert type(mapped) is expected
+    assert mapped.request_sent is sent
+    assert mapped.__cause__ is error
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            httpx.ConnectError("All connection attempts failed"),
+            f"{_NOT_SENT} (ConnectError: All connection attempts failed)",
+        ),
+        (httpx.ReadTimeout(""), "POST https://example.com/v1/files failed (ReadTimeout)"),
+        (
+            aiohttp.InvalidUrlClientError(
+                "https://example.com/v1/files?X-Amz-Signature=abcdef0123"
+            ),
+            f"{_NOT_SENT} (InvalidUrlClientError: https://example.com/v1/files)",
+        ),
+        (
+            httpx.RemoteProtocolError("line one\nline two X-Amz-Signature=abcdef0123"),
+            "POST https://example.com/v1/files failed (RemoteProtocolError: line one line two)",
+        ),
+    ],
+)
+def test_message_is_one_line_without_the_query(error: Exception, message: str) -> None:
+    """The message names method, bare URL and reason, on one line, never the query string."""
+    mapper = from_aiohttp if isinstance(error, aiohttp.ClientError) else from_httpx
+    assert str(mapper(error, _OUT)) == message
+
+
+def test_message_drops_credentials_in_the_url() -> None:
+    """User and password in the URL are not shown."""
+    outgoing = _OUT._replace(url="https://user:pw@example.com/x?token=1")
+    assert str(from_httpx(httpx.ReadError("r"), outgoing)) == (
+        "POST https://example.com/x failed (ReadError: r)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (httpx.UnsupportedProtocol("x"), False),
+        (httpx.LocalProtocolError("x"), False),
+        (httpx.InvalidURL("x"), False),
+        (aiohttp.InvalidUrlClientError("x"), False),
+        (aiohttp.NonHttpUrlClientError("x"), False),
+        (httpx.ConnectError("x"), True),
+        (httpx.ReadTimeout("x"), True),
+        (aiohttp.ServerDisconnectedError(), True),
+        (aiohttp.ClientConnectorError(_KEY, OSError(111, "refused")), True),
+    ],
+)
+def test_is_retryable_inspects_the_cause(error: Exception, retryable: bool) -> None:
+    """Only a malformed URL or request is not worth a retry."""
+    mapper = from_aiohttp if isinstance(error, aiohttp.ClientError) else from_httpx
+    assert is_retryable(mapper(error, _OUT)) is retryable
+
+
+# --------------------------------------------------------------- transport= and http_client=
+
+
+@pytest.mark.anyio
+async def test_transport_gets_one_request_with_the_timeouts() -> None:
+    """transport= gets the request as given, with the per-phase timeouts as an extension."""
+    router = respx.Router(assert_all_called=True)
+    route = router.post("https://api.test/v1/x").respond(
+        200, content=gzip.compress(OK_BODY), headers={"Content-Encoding": "gzip"}
+    )
+    backend = HttpxBackend(httpx.MockTransport(router.async_handler))
+    phases = Phases(connect=1.0, read=2.0, write=3.0, pool=None)
+    reply = await backend.fetch(
+        Outgoing("POST", "https://api.test/v1/x", {"Authorization": "Bearer t"}, b"{}", phases)
+    )
+    await backend.aclose()
+    request = route.calls.last.request
+    assert request.extensions["timeout"] == {
+        "connect": 1.0,
+        "read": 2.0,
+        "write": 3.0,
+        "pool": None,
+    }
+    assert request.headers["Authorization"] == "Bearer t"
+    assert request.content == b"{}"
+    assert reply.content == OK_BODY
+
+
+@pytest.mark.anyio
+async def test_transport_failure_is_mapped() -> None:
+    """An httpx failure raised by a transport= becomes ours, with request_sent from its class."""
+    router = respx.Router()
+    router.get("https://api.test/refused").mock(side_effect=httpx.ConnectError)
+    router.get("https://api.test/slow").mock(side_effect=httpx.ReadTimeout)
+    backend = HttpxBackend(httpx.MockTransport(router.async_handler))
+    with pytest.raises(TransportError) as refused:
+        await backend.fetch(Outgoing("GET", "https://api.test/refused", {}, None, FIVE))
+    with pytest.raises(RequestTimeout) as slow:
+        async with backend.open(Outgoing("GET", "https://api.test/slow", {}, None, FIVE)):
+            pass
+    assert refused.value.request_sent is False
+    assert slow.value.request_sent is True
+
+
+@pytest.mark.anyio
+async def test_invalid_url_is_mapped_before_sending() -> None:
+    """A URL httpx cannot even build a request for is a TransportError, surely not sent."""
+    backend = HttpxBackend(httpx.MockTransport(lambda request: httpx.Response(200)))
+    with pytest.raises(TransportError) as info:
+        await backend.fetch(Outgoing("GET", "https://exa\x00mple.test/", {}, None, FIVE))
+    assert info.value.request_sent is False
+    assert isinstance(info.value.__cause__, httpx.InvalidURL)
+
+
+@pytest.mark.anyio
+async def test_asgi_transport_streams_an_async_iterable_upload() -> None:
+    """Through httpx.ASGITransport an async-iterable body arrives whole and the reply streams."""
+    received: list[bytes] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            received.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"one", "more_body": True})
+        await send({"type": "http.response.body", "body": b"two"})
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"abc"
+        yield b"def"
+
+    backend = HttpxBackend(httpx.ASGITransport(app))
+    async with backend.open(Outgoing("POST", "http://asgi.test/up", {}, body(), FIVE)) as streamed:
+        chunks = [chunk async for chunk in streamed.chunks()]
+    await backend.aclose()
+    assert b"".join(received) == b"abcdef"
+    assert streamed.status_code == 201
+    assert b"".join(chunks) == b"onetwo"
+
+
+@pytest.mark.anyio
+async def test_http_client_is_used_as_is_and_not_closed() -> None:
+    """http_client= sends with the client's own settings and outlives the backend."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"fine")
+
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), headers={"X-Configured": "by-user"}
+    )
+    backend = HttpxBackend(http_client=client)
+    phases = Phases(connect=1.0, read=2.0, write=3.0, pool=4.0)
+    reply = await backend.fetch(Outgoing("GET", "https://api.test/a", {"X-Own": "1"}, None, phases))
+    async with backend.open(Outgoing("GET", "https://api.test/b", {}, None, phases)) as streamed:
+        streamed_body = b"".join([chunk async for chunk in streamed.chunks()])
+    await backend.aclose()
+    await backend.aclose()
+    assert not client.is_closed
+    await client.aclose()
+    assert reply.content == streamed_body == b"fine"
+    assert [r.headers["X-Configured"] for r in seen] == ["by-user", "by-user"]
+    assert seen[0].headers["X-Own"] == "1"
+    assert seen[0].extensions["timeout"] == {"connect": 1.0, "read": 2.0, "write": 3.0, "pool": 4.0}
+
+
+@pytest.mark.anyio
+async def test_http_client_failure_is_mapped() -> None:
+    """A failure inside a user's http_client is mapped like any other."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("slow", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        backend = HttpxBackend(http_client=client)
+        with pytest.raises(RequestTimeout) as info:
+            await backend.fetch(Outgoing("GET", "https://api.test/a", {}, None, FIVE))
+    assert info.value.request_sent is False
+
+
+def test_transport_and_http_client_together_are_refused() -> None:
+    """Passing both transport= and http_client= is a ValueError."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    with pytest.raises(ValueError, match="not both"):
+        HttpxBackend(transport, http_client=httpx.AsyncClient())
+
+
+def test_make_backend_chooses_by_what_is_given() -> None:
+    """make_backend: a LazyBackend by default, an HttpxBackend over a transport or a client."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    lazy = make_backend(max_connections=8)
+    over_transport = make_backend(max_connections=8, transport=transport)
+    over_client = make_backend(max_connections=8, http_client=httpx.AsyncClient())
+    assert isinstance(lazy, LazyBackend)
+    assert isinstance(over_transport, HttpxBackend)
+    assert over_transport.transport is transport
+    assert isinstance(over_client, HttpxBackend)
+    assert over_client.transport is None
+
+
+# --------------------------------------------------------------- the lazy backend
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("raw_server", ["ok"], indirect=True)
+async def test_lazy_backend_follows_the_running_loop(
+    raw_server: RawServer, anyio_backend: str
+) -> None:
+    """The first request builds aiohttp on asyncio and httpx pools on trio, and gets its reply."""
+    backend = LazyBackend(max_connections=4)
+    assert backend.backend is None
+    await backend.fetch(Outgoing("GET", raw_server.url, {}, None, FIVE))
+    async with backend.open(Outgoing("GET", raw_server.url, {}, None, FIVE)) as streamed:
+        body = b"".join([chunk async for chunk in streamed.chunks()])
+    assert backend.backend == anyio_backend
+    expected = AiohttpBackend if anyio_backend == "asyncio" else HttpxBackend
+    assert isinstance(backend.inner, expected)
+    await backend.aclose()
+    assert backend.backend is None
+    assert body == OK_BODY
+
+
+def test_lazy_backend_is_bound_to_its_first_loop() -> None:
+    """Using one LazyBackend from a second event loop raises a clear RuntimeError."""
+    server = RawServer("ok")
+    backend = LazyBackend(max_connections=2)
+
+    async def call() -> int:
+        reply = await backend.fetch(Outgoing("GET", server.url, {}, None, FIVE))
+        return reply.status_code
+
+    first = asyncio.new_event_loop()
+    try:
+        assert first.run_until_complete(call()) == 200
+        with pytest.raises(RuntimeError, match="one AsyncClient per event loop"):
+            asyncio.run(call())
+    finally:
+        first.run_until_complete(backend.aclose())
+        first.close()
+        server.close()
+
+
+def test_unknown_async_library_is_refused() -> None:
+    """An async library other than asyncio or trio is refused by name."""
+    with pytest.raises(RuntimeError, match="'curio'"):
+        LazyBackend(max_connections=1).build("curio")
+
+
+@pytest.mark.anyio
+async def test_aclose_before_first_request_is_a_no_op() -> None:
+    """Closing a LazyBackend that never sent anything does nothing."""
+    backend = LazyBackend(max_connections=1)
+    await backend.aclose()
+    assert backend.backend is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("raw_server", ["ok"], indirect=True)
+async def test_aiohttp_session_is_sized_and_cookieless(raw_server: RawServer) -> None:
+    """The aiohttp session, made on first use, holds max_connections and keeps no cookies."""
+    backend = AiohttpBackend(max_connections=1234)
+    assert backend.session is None
+    await backend.fetch(Outgoing("GET", raw_server.url, {}, None, FIVE))
+    session = backend.session
+    assert session is not None
+    assert session.connector is not None
+    assert session.connector.limit == 1234
+    assert session.connector.limit_per_host == 0
+    assert isinstance(session.cookie_jar, aiohttp.DummyCookieJar)
+    assert session.trust_env is False
+    assert session.auto_decompress is True
+    await backend.aclose()
+    await backend.aclose()
+    assert session.closed
+    assert backend.session is None
+
+
+# --------------------------------------------------------------- httpx's sharded pools
+
+
+def test_small_pool_is_not_sharded() -> None:
+    """Up to one shard's worth of connections, httpx_pools is one plain httpx pool."""
+    assert isinstance(httpx_pools(10, shard_size=32), httpx.AsyncHTTPTransport)
+
+
+def test_large_pool_is_sharded_to_cover_every_connection() -> None:
+    """1,000 connections become ceil(1000/32) pools that together hold at least 1,000."""
+    transport = httpx_pools(1000, shard_size=32)
+    assert isinstance(transport, ShardedTransport)
+    assert len(transport.shards) == 32
+    assert transport.per_shard * len(transport.shards) >= 1000
+
+
+def test_trio_backend_shards_share_one_tls_context() -> None:
+    """Every shard of the trio backend's pools uses one TLS context (each costs a CA-bundle load)."""
+    transport = HttpxBackend(max_connections=1000).transport
+    assert isinstance(transport, ShardedTransport)
+    contexts = {id(shard._pool._ssl_context) for shard in transport.shards}  # type: ignore[attr-defined]
+    assert len(transport.shards) > 1
+    assert len(contexts) == 1
+
+
+class _Body(httpx.AsyncByteStream):
+    """A body not read in advance, like a real transport's."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"ok"
+
+
+def _counting_shard(
+    calls: list[int], index: int, fail: bool = False, preread: bool = False
+) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(index)
+        if fail:
+            raise httpx.ConnectError("refused", request=request)
+        if preread:
+            return httpx.Response(200, content=b"ok")
+        return httpx.Response(200, stream=_Body())
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.anyio
+async def test_shards_are_used_round_robin_and_released() -> None:
+    """Requests through the backend go to the shards in turn and give their slots back."""
+    calls: list[int] = []
+    transport = ShardedTransport([_counting_shard(calls, i) for i in range(3)], per_shard=2)
+    backend = HttpxBackend(transport)
+    for _ in range(3):
+        await backend.fetch(Outgoing("GET", "https://x.test/", {}, None, FIVE))
+    async with backend.open(Outgoing("GET", "https://x.test/", {}, None, FIVE)) as streamed:
+        assert transport.in_flight == [1, 0, 0]
+        assert [chunk async for chunk in streamed.chunks()] == [b"ok"]
+    assert calls == [0, 1, 2, 0]
+    assert transport.in_flight == [0, 0, 0]
+
+
+@pytest.mark.anyio
+async def test_full_shards_are_skipped() -> None:
+    """A shard whose connections are all busy is skipped for the next one with room."""
+    calls: list[int] = []
+    transport = ShardedTransport([_counting_shard(calls, i) for i in range(3)], per_shard=1)
+    request = httpx.Request("GET", "https://x.test/")
+    held = await transport.handle_async_request(request)  # shard 0 busy
+    transport._next = 0
+    second = await transport.handle_async_request(request)
+    assert calls == [0, 1]
+    await held.aclose()
+    await second.aclose()
+    await held.stream.aclose()  # type: ignore[union-attr]  # a second close releases nothing more
+    assert transport.in_flight == [0, 0, 0]
+
+
+@pytest.mark.anyio
+async def test_all_shards_full_falls_back_to_round_robin() -> None:
+    """When every shard is busy the request still goes to the next shard (and waits there)."""
+    calls: list[int] = []
+    transport = ShardedTransport([_counting_shard(calls, i) for i in range(2)], per_shard=1)
+    request = httpx.Request("GET", "https://x.test/")
+    responses = [await transport.handle_async_request(request) for _ in range(3)]
+    assert calls == [0, 1, 0]
+    assert transport.in_flight == [2, 1]
+    for response in responses:
+        await response.aclose()
+    await transport.aclose()
+
+
+@pytest.mark.anyio
+async def test_failed_request_releases_its_shard() -> None:
+    """A request that raises gives its shard's slot back, and the backend maps the error."""
+    calls: list[int] = []
+    transport = ShardedTransport([_counting_shard(calls, 0, fail=True)], per_shard=1)
+    backend = HttpxBackend(transport)
+    with pytest.raises(TransportError) as info:
+        await backend.fetch(Outgoing("GET", "https://x.test/", {}, None, FIVE))
+    assert info.value.request_sent is False
+    assert transport.in_flight == [0]
+
+
+@pytest.mark.anyio
+async def test_body_read_in_advance_releases_its_shard_at_once() -> None:
+    """A response whose body was read in advance holds no slot."""
+    calls: list[int] = []
+    transport = ShardedTransport([_counting_shard(calls, 0, preread=True)], per_shard=1)
+    response = await transport.handle_async_request(httpx.Request("GET", "https://x.test/"))
+    assert response.content == b"ok"
+    assert transport.in_flight == [0]
