@@ -28,8 +28,8 @@ from replicate_async._config import (
     Timeouts,
     UseClientDefault,
 )
-from replicate_async._jobs import Job, Progress, ProgressEvent
 from replicate_async._file_output import FileOutput
+from replicate_async._jobs import Job, Progress, ProgressEvent
 from replicate_async._models import (
     Deployment,
     File,

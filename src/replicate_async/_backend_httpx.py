@@ -118,6 +118,25 @@ class _Body(httpx.AsyncByteStream):
             await close()
 
 
+async def _read_whole(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """*response* with its whole body read and decoded (the connection released).
+
+    The raw body is read to its end, then decoded by a Response made from it: aread() would
+    decode inside httpx's chain of async generators, and a body that fails its
+    Content-Encoding leaves the inner one unfinished for the garbage collector (which trio
+    reports as a ResourceWarning).
+    """
+    try:
+        raw = b"".join([chunk async for chunk in cast("httpx.AsyncByteStream", response.stream)])
+    finally:
+        await response.aclose()
+    decoded = httpx.Response(
+        response.status_code, content=raw, request=request, headers=response.headers
+    )
+    decoded.headers = response.headers  # as received (no Content-Length added to a chunked one)
+    return decoded
+
+
 class HttpxBackend:
     """Sends through a user's httpx client, a user's transport, or httpx's own sharded pools."""
 
@@ -183,7 +202,8 @@ class HttpxBackend:
                 request = httpx.Request(
                     method, request.url, headers=framed, stream=body, extensions=request.extensions
                 )
-            return await client.send(request, stream=stream)
+            response = await client.send(request, stream=True)
+            return response if stream else await _read_whole(response, request)
         transport = cast("httpx.AsyncBaseTransport", self._transport)
         extensions = {"timeout": phases._asdict()}  # httpx's names: connect, read, write, pool
         if isinstance(body, _Body):
@@ -200,23 +220,7 @@ class HttpxBackend:
             )
         response = await transport.handle_async_request(request)
         response.request = request
-        if stream:
-            return response
-        # The raw body read to its end, then decoded by a Response made from it: aread()
-        # would decode inside httpx's chain of async generators, and a body that fails its
-        # Content-Encoding leaves the inner one unfinished for the garbage collector (which
-        # trio reports as a ResourceWarning).
-        try:
-            raw = b"".join(
-                [chunk async for chunk in cast("httpx.AsyncByteStream", response.stream)]
-            )
-        finally:
-            await response.aclose()
-        decoded = httpx.Response(
-            response.status_code, content=raw, request=request, headers=response.headers
-        )
-        decoded.headers = response.headers  # as received (no Content-Length added to a chunked one)
-        return decoded
+        return response if stream else await _read_whole(response, request)
 
     async def fetch(self, outgoing: Outgoing) -> Reply:
         """Send *outgoing* and read the whole (decoded) reply; failures raise TransportError."""
