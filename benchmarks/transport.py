@@ -11,7 +11,7 @@ of its own and reads the CPU time that process spent on the predictions alone
 (`time.process_time` around the workload, after imports and set-up). The server's CPU
 is never counted. Each variant sends N creates (`Prefer: wait`) at concurrency C.
 
-Variants: our AsyncClient and bare httpx over our transport; a bare httpx.AsyncClient;
+Variants: our AsyncClient and the aiohttp backend under it; a bare httpx.AsyncClient;
 bare aiohttp; httpx over 32-connection pools used round-robin (the library's
 `httpx_pools`, and `httpx-sharded-local`, the same sharding built here from
 `httpx.AsyncHTTPTransport` alone, so it does not depend on the library's transport
@@ -53,7 +53,7 @@ TOKEN = "r8_benchmark_token"  # noqa: S105 - a dummy for the loopback server
 
 ASYNCIO_VARIANTS = [
     "ours",
-    "ours-transport",
+    "ours-backend",
     "httpx",
     "aiohttp",
     "httpx-sharded",
@@ -64,7 +64,7 @@ ALL_VARIANTS = ASYNCIO_VARIANTS + TRIO_VARIANTS
 
 LABELS = {
     "ours": "replicate_async.AsyncClient.run (asyncio)",
-    "ours-transport": "httpx over our LazyTransport (aiohttp)",
+    "ours-backend": "our aiohttp Backend.fetch, under the client",
     "httpx": "bare httpx.AsyncClient",
     "aiohttp": "bare aiohttp.ClientSession",
     "httpx-sharded": "httpx, 32-connection pools, round-robin",
@@ -289,6 +289,26 @@ async def _run_aiohttp(base: str, n: int, c: int) -> float:
         return time.process_time() - start
 
 
+async def _run_backend(base: str, n: int, c: int) -> float:
+    from replicate_async._backend import AiohttpBackend, Outgoing, Phases
+
+    url = base + CREATE_PATH
+    headers = _headers()
+    phases = Phases(connect=5.0, read=120.0, write=30.0, pool=None)
+    backend = AiohttpBackend(max_connections=1000)
+    try:
+
+        async def one(i: int) -> None:
+            reply = await backend.fetch(Outgoing("POST", url, headers, _body(i), phases))
+            _check(json.loads(reply.content))
+
+        start = time.process_time()
+        await _asyncio_fanout(n, c, one)
+        return time.process_time() - start
+    finally:
+        await backend.aclose()
+
+
 def _limits(size: int) -> Any:
     return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
@@ -381,14 +401,11 @@ async def _variant(name: str, base: str, n: int, c: int) -> float:
         return await _run_ours(base, n, c, fanout)
     if name == "aiohttp":
         return await _run_aiohttp(base, n, c)
+    if name == "ours-backend":
+        return await _run_backend(base, n, c)
     transport: httpx.AsyncBaseTransport | None = None
-    # The library's transport module is imported only by the variants that use it.
-    if name == "ours-transport":
-        from replicate_async._transport import LazyTransport
-
-        transport = LazyTransport(max_connections=1000)
-    elif name in {"httpx-sharded", "trio-httpx-sharded"}:
-        from replicate_async._transport import httpx_pools
+    if name in {"httpx-sharded", "trio-httpx-sharded"}:
+        from replicate_async._backend import httpx_pools
 
         transport = httpx_pools(1000, shard_size=32)
     elif name == "httpx-sharded-local":
@@ -492,9 +509,9 @@ def main() -> None:
 
 
 def _ratios(cpus: dict[str, dict[str, float] | str]) -> dict[str, dict[str, float]]:
-    """Each variant's CPU over that of `aiohttp` and of `ours-transport` (same round)."""
+    """Each variant's CPU over that of `aiohttp` and of `ours-backend` (same round)."""
     out: dict[str, dict[str, float]] = {}
-    for ref in ("aiohttp", "ours-transport"):
+    for ref in ("aiohttp", "ours-backend"):
         base = cpus.get(ref)
         if not isinstance(base, dict):
             continue
