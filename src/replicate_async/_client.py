@@ -8,7 +8,6 @@ sends them. It uses only anyio APIs, so it runs on asyncio and on trio.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
@@ -24,7 +23,7 @@ from replicate_async._resources.files import AsyncFiles
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._resources.webhooks import AsyncWebhooks
 from replicate_async._running import DEFAULT_RUN_TIMEOUT, Runner, RunOptions
-from replicate_async._sansio import check_token, user_agent
+from replicate_async._sansio import check_token
 from replicate_async._saving import save_all
 from replicate_async._session import Session
 from replicate_async._streaming import PredictionStream
@@ -71,14 +70,6 @@ Sized so that 1,000 concurrent predictions, each holding a create open for its
 ``Prefer: wait``, never queue for a connection. Each connection is a file descriptor:
 raise the process's limit (``ulimit -n``) or lower this where that is small.
 """
-
-
-def _package_version() -> str:
-    """The installed distribution's version ("0" when not installed)."""
-    try:
-        return importlib.metadata.version("replicate-async")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed in tests
-        return "0"
 
 
 def _normalise_base_url(base_url: str) -> str:
@@ -166,7 +157,7 @@ class AsyncClient:
         self._session = Session(
             token=token,
             base_url=self._base_url,
-            user_agent=user_agent or _default_user_agent(),
+            user_agent=user_agent or _config.default_user_agent(),
             timeouts=self._timeouts,
             retry=self._retry,
             poll=poll if poll is not None else _config.DEFAULT_POLL_POLICY,
@@ -550,11 +541,6 @@ class AsyncClient:
         .. versionadded:: 0.1.0
         """
         return await save_all(output, folder, concurrency=concurrency)
-
-
-def _default_user_agent() -> str:
-    """``replicate-async/<version>``."""
-    return user_agent(_package_version())
 
 
 # ---------------------------------------------------------------------- default client

@@ -11,11 +11,14 @@ it, so this module stays pure data (no anyio, no HTTP library).
 from __future__ import annotations
 
 import enum
+import importlib.metadata
 import math
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, Union
 
 import attrs
 import stamina
+
+from replicate_async._sansio.requests import user_agent
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Callable
@@ -87,6 +90,19 @@ def _optional_positive(instance: Any, attribute: attrs.Attribute[Any], value: fl
     """Validator: None, or a finite number > 0."""
     if value is not None:
         _finite_positive(instance, attribute, value)
+
+
+def default_user_agent() -> str:
+    """The ``User-Agent`` of every request the library sends: ``replicate-async/<version>``.
+
+    One value for API calls, streams, uploads and downloads ("0" as the version when the
+    distribution is not installed).
+    """
+    try:
+        version = importlib.metadata.version("replicate-async")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed in tests
+        version = "0"
+    return user_agent(version)
 
 
 @attrs.frozen(kw_only=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import http
-import importlib.metadata
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -26,7 +25,13 @@ import anyio
 import attrs
 
 from ._backend import Outgoing, Phases, is_decoding_error, is_retryable, make_backend
-from ._config import DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUTS, RetryPolicy, Timeouts
+from ._config import (
+    DEFAULT_RETRY_POLICY,
+    DEFAULT_TIMEOUTS,
+    RetryPolicy,
+    Timeouts,
+    default_user_agent,
+)
 from ._naming import safe_file_name, target_path, write_atomically
 from ._urls import check_url, decode_data_url, display_url, is_loopback
 from .exceptions import (
@@ -61,15 +66,6 @@ _REDIRECT_CODES: Final = frozenset({301, 302, 303, 307, 308})
 _GONE_CODES: Final = frozenset({404, 410})
 _TOO_MANY_REQUESTS: Final = 429
 _FIRST_SERVER_ERROR: Final = 500
-
-
-def _default_user_agent() -> str:
-    """``replicate-async/<version>``, as the API client sends it."""
-    try:
-        version = importlib.metadata.version("replicate-async")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - only in a bare checkout
-        version = "0"
-    return f"replicate-async/{version}"
 
 
 def map_transport_error(exc: TransportError, url: str) -> ReplicateError:
@@ -195,7 +191,7 @@ class Downloader:
         self._retry = retry if retry is not None else DEFAULT_RETRY_POLICY
         self._limiter = anyio.CapacityLimiter(max_concurrency)
         self._phases = Phases(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
-        self._headers = {"User-Agent": user_agent or _default_user_agent()}
+        self._headers = {"User-Agent": user_agent or default_user_agent()}
         self._backend = make_backend(max_connections=max_concurrency, transport=transport)
 
     def __repr__(self) -> str:
