@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, assert_type
 
 import replicate_async
@@ -17,6 +19,7 @@ from replicate_async import (
     PredictionStatus,
     PredictionTimeout,
     RetryPolicy,
+    SyncPredictionStream,
     Timeouts,
     TransportError,
 )
@@ -70,5 +73,21 @@ def sync_usage() -> None:
     with Client() as client:
         client.run("owner/name", input={"prompt": "x"})
         assert_type(client.save_all(client.run_many([("owner/name", {})]), "renders"), Any)
+    # The sync twins are generated from the async signatures: same parameters, blocking results.
+    with Client("r8_x", max_concurrency=8) as client:
+        assert_type(
+            client.run_many([("o/n", {})], concurrency=4, return_exceptions=True), list[Any]
+        )
+        assert_type(client.as_completed([("o/n", {})], concurrency=4), Iterator[tuple[int, Any]])
+        assert_type(client.stream("o/n", {"prompt": "x"}, timeout=5.0), SyncPredictionStream)
+        assert_type(client.predictions.create("o/n", {}, wait=5), Prediction)
+        assert_type(client.predictions.wait("id", timeout=None), Prediction)
+        assert_type(client.predictions.list(), Iterator[Prediction])
+        assert_type(client.files.iter_bytes("id"), Iterator[bytes])
+        assert_type(client.files.save("id", "p"), Path)
+        assert_type(client.webhooks.default_secret(), str)
+        # Mistakes a caller makes are caught (mypy's warn_unused_ignores proves each is an error).
+        client.run_many([], concurency=3)  # type: ignore[call-arg]
+        client.predictions.create("o/n", {}, wait="no")  # type: ignore[arg-type]
     assert_type(replicate_async.run("owner/name"), Any)
     assert_type(replicate_async.__version__, str)
