@@ -234,6 +234,7 @@ class Session:
             method=request.method,
             path=request.path,
             ref=ref,
+            create=create,
         )
 
     def open(

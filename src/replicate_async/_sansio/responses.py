@@ -47,6 +47,12 @@ TOKEN_ENV_VAR = "REPLICATE_API_TOKEN"  # noqa: S105  (a variable name, not a sec
 """The environment variable holding the API token."""
 
 _TOKEN_HINT = f"check {TOKEN_ENV_VAR} or the api_token= argument"
+# A 5xx to a create does not say the prediction was not made: the server may have accepted it
+# and failed afterwards. The create is never re-sent (promise 1); the caller must look first.
+_CREATE_5XX_HINT = (
+    "the prediction may have been created and billed, so the create was not retried: "
+    "check client.predictions.list() before creating it again"
+)
 _SNIPPET = 200
 
 _ERROR_CLASSES: dict[int, type[APIError]] = {
@@ -122,14 +128,18 @@ def decode(
     method: str | None = None,
     path: str | None = None,
     ref: str | Deployment | ModelRef | None = None,
+    create: bool = False,
 ) -> T:
     """Decode a JSON reply into ``cls``, or raise the error it stands for.
 
-    A status >= 400 raises :func:`error_for`'s error; a non-2xx status, an empty or
-    non-JSON body, or JSON of the wrong shape raises DecodeError with a readable line.
+    A status >= 400 raises :func:`error_for`'s error (*create*: the reply answers a create);
+    a non-2xx status, an empty or non-JSON body, or JSON of the wrong shape raises
+    DecodeError with a readable line.
     """
     if status_code >= 400:  # noqa: PLR2004
-        raise error_for(status_code, headers, body, method=method, path=path, ref=ref)
+        raise error_for(
+            status_code, headers, body, method=method, path=path, ref=ref, create=create
+        )
     where = _where(status_code, method, path)
     if not 200 <= status_code < 300:  # noqa: PLR2004
         raise DecodeError(
@@ -164,9 +174,15 @@ def decode_prediction(
     method: str | None = None,
     path: str | None = None,
     ref: str | Deployment | ModelRef | None = None,
+    create: bool = False,
 ) -> Prediction:
-    """Decode a reply carrying one prediction (create, get, cancel), or raise its error."""
-    return decode(status_code, headers, body, Prediction, method=method, path=path, ref=ref)
+    """Decode a reply carrying one prediction (create, get, cancel), or raise its error.
+
+    *create* says the reply answers a create, whose 5xx may hide an accepted prediction.
+    """
+    return decode(
+        status_code, headers, body, Prediction, method=method, path=path, ref=ref, create=create
+    )
 
 
 def decode_page(
@@ -261,12 +277,13 @@ def error_for(
     method: str | None = None,
     path: str | None = None,
     ref: str | Deployment | ModelRef | None = None,
+    create: bool = False,
 ) -> APIError:
     """The error for an error reply (problem+json or plain JSON or text), ready to raise.
 
     401 says the token was refused; 404 with a ``ref`` says which model reference was not
     found and how references are written; 422 keeps ``invalid_fields``; 429 carries
-    ``retry_after``. ``str()`` of the result is one line with the status and request line.
+    ``retry_after``; a 5xx to a *create* says the prediction may exist and what to do. ``str()`` of the result is one line with the status and request line.
     """
     decoded = _decoded_body(body)
     problem: Mapping[str, Any] = decoded if isinstance(decoded, Mapping) else {}
@@ -294,6 +311,8 @@ def error_for(
             )
     elif cls is RateLimitError:
         extra["retry_after"] = retry_after(headers, decoded)
+    elif cls is ServerError and create:
+        text = f"{text}; {_CREATE_5XX_HINT}"
     return cls(
         status_code=status_code,
         title=title,
