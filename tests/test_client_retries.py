@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import anyio
@@ -12,7 +13,7 @@ import pytest
 import stamina
 import stamina.instrumentation
 
-from _client_support import problem, reply
+from _client_support import API, TOKEN, prediction, problem, reply
 from replicate_async import (
     RateLimitError,
     RequestTimeout,
@@ -292,3 +293,67 @@ def test_retry_hook_decisions() -> None:
     assert other(sent) is True
     assert create(unsent) is True
     assert other(ValueError()) is False
+
+
+# ------------------------------------------------------------------ logging
+
+
+def _retry_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "replicate_async" and r.levelno == logging.INFO and "retrying" in r.msg
+    ]
+
+
+@pytest.mark.asyncio
+async def test_retries_are_logged_with_the_real_waits_and_attempts(
+    api: respx.Router, make_client, waits: list[float], caplog: pytest.LogCaptureFixture
+):
+    """Each retry is one INFO line of our logger naming the request, wait, cause and attempt."""
+    caplog.set_level(logging.INFO, logger="replicate_async")
+    api.get(GET).mock(side_effect=[problem(503), problem(502), reply("processing")])
+    policy = RetryPolicy(attempts=4, wait_initial=0.01, wait_max=1.0, wait_jitter=0.0)
+    async with make_client(retry=policy) as client:
+        await client.predictions.get("p1")
+    assert waits == pytest.approx([0.01, 0.02])  # what stamina really slept
+    assert _retry_lines(caplog) == [
+        "retrying GET /v1/predictions/p1 in 0.01 s after ServerError 503, attempt 2 of 4",
+        "retrying GET /v1/predictions/p1 in 0.02 s after ServerError 502, attempt 3 of 4",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_throttled_create_logs_the_servers_delay(
+    api: respx.Router, make_client, waits: list[float], caplog: pytest.LogCaptureFixture
+):
+    """A 429 retry logs the Retry-After wait stamina used, and never the token."""
+    caplog.set_level(logging.DEBUG)
+    api.post(CREATE).mock(side_effect=[throttled("0.05"), reply("succeeded", 201)])
+    async with make_client() as client:
+        await client.predictions.create("acme/painter")
+    assert waits == [0.05]
+    assert _retry_lines(caplog) == [
+        f"retrying POST {CREATE} in 0.05 s after RateLimitError 429, attempt 2 of 8"
+    ]
+    assert TOKEN not in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_the_last_failure_is_not_logged_as_a_retry(
+    api: respx.Router, make_client, waits: list[float], caplog: pytest.LogCaptureFixture
+):
+    """When the attempts run out no line announces a retry, and no line shows a query string."""
+    caplog.set_level(logging.INFO, logger="replicate_async")
+    first = {"results": [prediction()], "next": f"{API}/v1/predictions?cursor=c2VjcmV0"}
+    api.get("/v1/predictions").mock(
+        side_effect=[httpx.Response(200, json=first), problem(503), problem(503)]
+    )
+    policy = RetryPolicy(attempts=2, wait_initial=0.0, wait_jitter=0.0)
+    async with make_client(retry=policy) as client:
+        with pytest.raises(ServerError):
+            [p async for p in client.predictions.list()]
+    assert waits == [0.0]
+    assert _retry_lines(caplog) == [
+        "retrying GET /v1/predictions in 0 s after ServerError 503, attempt 2 of 2"
+    ]

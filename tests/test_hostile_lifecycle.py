@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -67,3 +71,42 @@ def test_the_create_advice_is_chosen_by_the_pure_decoder() -> None:
     fetched = _sansio.error_for(502, {}, b"", method="POST", path=path)
     assert str(created) == f"{fetched}; {CREATE_ADVICE}"
     assert "may have been created" not in str(fetched)
+
+
+# -- item 12: retries are logged by our logger, and nothing reaches an unconfigured terminal -----
+
+
+def test_retries_against_an_unreachable_api_print_nothing() -> None:
+    """Retries of a refused connection write nothing to stderr when logging is not configured."""
+    script = textwrap.dedent(
+        """
+        import sys
+        import anyio
+        from replicate_async import AsyncClient, RetryPolicy, TransportError
+
+        async def main(port):
+            policy = RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01, wait_jitter=0)
+            async with AsyncClient("r8_x", f"http://127.0.0.1:{port}", retry=policy) as client:
+                try:
+                    await client.predictions.get("abc")
+                except TransportError as exc:
+                    assert not exc.request_sent, exc
+                    print("refused")
+
+        anyio.run(main, int(sys.argv[1]))
+        """
+    )
+    # A bound port nobody listens on: connecting is refused at once, with no race.
+    with socket.socket() as unreachable:
+        unreachable.bind(("127.0.0.1", 0))
+        port = unreachable.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "refused\n"
+    assert done.stderr == ""

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from typing import TYPE_CHECKING, Final
 
 import anyio
+import stamina
 
 from replicate_async import _sansio
 from replicate_async._backend import Outgoing, Phases, is_retryable
 from replicate_async._ratelimit import RateLimiter, bucket_for
 from replicate_async.exceptions import (
+    APIError,
     RateLimitError,
     ReplicateError,
     RequestTimeout,
@@ -44,6 +47,15 @@ if TYPE_CHECKING:
 __all__ = ["CANCEL_GRACE", "Session", "cancel_quietly"]
 
 logger = logging.getLogger("replicate_async")
+# A library leaves its log records to the application: with no handler configured anywhere,
+# Python's last-resort handler would print WARNINGs to stderr. A NullHandler on our logger
+# stops that and keeps propagation to the application's handlers. The same on stamina's
+# logger: its default instrumentation logs every scheduled retry as a bare WARNING
+# "stamina.retry_scheduled", which reached users' terminals on every retry of ours (issue
+# 11). Its hooks are process-wide, so they are left alone; this only silences the
+# last-resort print, and an application that configures logging still gets those records.
+logger.addHandler(logging.NullHandler())
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 CANCEL_GRACE: Final = 5.0
 """Seconds a best-effort remote cancel may take when the caller's task was cancelled."""
@@ -206,7 +218,8 @@ class Session:
         # which its first attempt raises again, so its attempts, backoff, Retry-After and
         # instrumentation are as if it had sent the first try itself. (Entering the retry
         # context costs more CPU than a request; most requests succeed at once.)
-        async for attempt in self.retry.retry_context(hook, elapsed=elapsed):
+        on = self._logged(hook, request, started)
+        async for attempt in self.retry.retry_context(on, elapsed=elapsed):
             with attempt:
                 if failed is not None:
                     first, failed = failed, None
@@ -215,6 +228,43 @@ class Session:
                     request, create=create, read_timeout=read_timeout, hooks=hooks
                 )
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    def _logged(
+        self, hook: Callable[[Exception], bool | float], request: Request, started: float
+    ) -> Callable[[Exception], bool | float]:
+        """*hook* for one request's stamina loop, deciding each wait itself and logging it.
+
+        stamina calls it once per failed attempt, before it checks its own bounds and sleeps,
+        so the hook applies the same bounds (attempts, and the timeout from the first try)
+        and returns the wait as a number: the INFO line then says the wait stamina sleeps
+        and the attempt that follows, and never announces a retry that will not happen.
+        """
+        policy = self.retry
+        # The path alone: a next page's link is absolute, and its cursor says nothing.
+        what = f"{request.method} {request.path.split('?', 1)[0].removeprefix(self.base_url)}"
+        failures = 0
+
+        def on(exc: Exception) -> bool | float:
+            nonlocal failures
+            failures += 1
+            verdict = hook(exc)
+            if verdict is False:
+                return False
+            if failures >= policy.attempts or time.monotonic() - started >= policy.timeout:
+                return False  # where stamina stops too: the caller gets this failure
+            wait = _backoff(policy, failures) if verdict is True else float(verdict)
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "retrying %s in %s s after %s, attempt %d of %d",
+                    what,
+                    _seconds(0.0 if stamina.is_testing() else wait),
+                    _cause(exc),
+                    failures + 1,
+                    policy.attempts,
+                )
+            return wait
+
+        return on
 
     async def send_prediction(
         self,
@@ -275,6 +325,33 @@ async def cancel_quietly(cancel: Callable[[str], Awaitable[object]], prediction_
             logger.warning("could not cancel prediction %s: %s", prediction_id, exc)
             return
         logger.info("canceled prediction %s", prediction_id)
+
+
+def _backoff(policy: RetryPolicy, failures: int) -> float:
+    """The wait after the *failures*-th failed attempt: stamina's own exponential backoff
+    (``wait_initial * wait_exp_base ** (failures - 1)`` plus up to ``wait_jitter``, at most
+    ``wait_max``), computed here so that the log line can say it before stamina sleeps."""
+    jitter = random.uniform(0, policy.wait_jitter) if policy.wait_jitter else 0.0  # noqa: S311
+    try:
+        return min(
+            policy.wait_max,
+            policy.wait_initial * policy.wait_exp_base ** (failures - 1) + jitter,
+        )
+    except OverflowError:
+        return policy.wait_max
+
+
+def _seconds(wait: float) -> str:
+    """A wait as a reader wants it: ``0.25``, ``1.2``, ``12.5``, ``0``."""
+    return f"{wait:.2g}" if wait < 1 else f"{wait:.1f}"
+
+
+def _cause(exc: Exception) -> str:
+    """What failed, shortly: ``ServerError 503``, ``TransportError (ClientConnectorError)``."""
+    if isinstance(exc, APIError):
+        return f"{type(exc).__name__} {exc.status_code}"
+    cause = exc.__cause__
+    return f"{type(exc).__name__} ({type(cause).__name__})" if cause else type(exc).__name__
 
 
 def _phases(timeouts: Timeouts, read: float | None) -> Phases:
