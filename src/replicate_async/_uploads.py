@@ -48,6 +48,7 @@ import anyio.to_thread
 import attrs
 
 from ._file_output import FileOutputBase
+from ._sansio.inputs import input_path, scan_input
 from .exceptions import APIError, InvalidField, ReplicateError, ValidationError
 
 if TYPE_CHECKING:
@@ -395,19 +396,6 @@ def multipart_envelope(
 # -- walking an input ---------------------------------------------------------------------
 
 
-def _child(path: str, key: object) -> str:
-    """The display path of a child: ``input.images[2]``, ``input.cfg.mask``, ``input['a b']``."""
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    if isinstance(key, str) and key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{key!r}]"
-
-
-#: JSON scalars: never files, and most of any input.
-_PLAIN: Final = (str, int, float, type(None))
-
-
 def _output_url(value: object) -> str | None:
     """The URL of a file output passed back as an input (chaining models), else None.
 
@@ -417,26 +405,17 @@ def _output_url(value: object) -> str | None:
     return value.url if isinstance(value, FileOutputBase) else None
 
 
-def _find(value: Any, path: str, found: list[tuple[str, Any]]) -> None:
-    """Collect ``(path, value)`` for every file input in *value*, depth first."""
-    if isinstance(value, _PLAIN):
-        return  # the common case, checked first: text and numbers are never files
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _find(item, _child(path, key), found)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _find(item, _child(path, index), found)
-    elif _output_url(value) is not None or is_file_input(value):
-        found.append((path, value))
+def _is_file_or_output(value: object) -> bool:
+    """Whether *value* is encoded to a URL: a file input, or a file output passed back."""
+    return isinstance(value, FileOutputBase) or is_file_input(value)
 
 
 def _replace(value: Any, path: str, urls: Mapping[str, str]) -> Any:
     """*value* rebuilt with each file input replaced by its URL (containers become dict/list)."""
     if isinstance(value, Mapping):
-        return {key: _replace(item, _child(path, key), urls) for key, item in value.items()}
+        return {key: _replace(item, input_path(path, key), urls) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_replace(item, _child(path, index), urls) for index, item in enumerate(value)]
+        return [_replace(item, input_path(path, index), urls) for index, item in enumerate(value)]
     return urls.get(path, value)
 
 
@@ -449,8 +428,11 @@ async def encode_input(
 ) -> dict[str, Any]:
     """*input* with every file input replaced by a data URI or an uploaded file's URL.
 
-    Files are encoded concurrently; the first failure cancels the others and is raised,
-    naming its input. An input without files is returned as a plain dict, unchanged.
+    The whole input is checked first (:func:`~replicate_async._sansio.inputs.scan_input`):
+    a value JSON cannot carry (NaN, a datetime, a cycle...) raises ValidationError naming its
+    path before any upload. Files are encoded concurrently; the first failure cancels the
+    others and is raised, naming its input. An input without files is returned as a plain
+    dict, unchanged.
 
     Args:
         upload: Uploads one file and returns its URL (the client's uploader, cached).
@@ -458,10 +440,8 @@ async def encode_input(
         encoding: ``"auto"``, ``"upload"`` or ``"data_uri"``.
         max_data_uri_bytes: Largest content sent as a data URI under ``"auto"``.
     """
-    found: list[tuple[str, Any]] = []
-    for key, item in input.items():
-        _find(item, _child("input", key), found)
-    if not found:
+    found, rebuild = scan_input(input, _is_file_or_output)
+    if not found and not rebuild:
         return dict(input)
     urls: dict[str, str] = {}
     failure: list[BaseException] = []
@@ -478,7 +458,7 @@ async def encode_input(
             tg.start_soon(encode_one, path, value, tg.cancel_scope)
     if failure:
         raise failure[0]
-    return {key: _replace(item, _child("input", key), urls) for key, item in input.items()}
+    return {key: _replace(item, input_path("input", key), urls) for key, item in input.items()}
 
 
 async def _encode_one(
