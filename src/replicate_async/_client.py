@@ -12,10 +12,9 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
-import httpx
-
 from replicate_async import _config
 from replicate_async._backend import current_loop, make_backend
+from replicate_async._base_url import insecure_http_allowed, normalise_base_url
 from replicate_async._downloads import Downloader
 from replicate_async._fanout import as_completed, run_many
 from replicate_async._ratelimit import DEFAULT_RATE_LIMITS
@@ -40,6 +39,8 @@ if TYPE_CHECKING:
         Sequence,
     )
     from types import TracebackType
+
+    import httpx
 
     from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
     from replicate_async._jobs import JobSpec, ProgressEvent
@@ -72,18 +73,6 @@ raise the process's limit (``ulimit -n``) or lower this where that is small.
 """
 
 
-def _normalise_base_url(base_url: str) -> str:
-    """The API root without a trailing slash or ``/v1`` (both are accepted)."""
-    url = base_url.strip().rstrip("/")
-    url = url.removesuffix("/v1").rstrip("/")
-    parsed = httpx.URL(url)
-    if parsed.scheme not in {"http", "https"} or not parsed.host:
-        raise ValueError(
-            f"base_url must be an http(s) URL like {DEFAULT_BASE_URL!r}, got {base_url!r}"
-        )
-    return url
-
-
 class AsyncClient:
     """An async client for the Replicate HTTP API, built for many predictions at once.
 
@@ -95,7 +84,10 @@ class AsyncClient:
         api_token: The API token; ``REPLICATE_API_TOKEN`` when None. A missing token raises
             :class:`~replicate_async.AuthenticationError` here, before any request.
         base_url: The API root, e.g. ``"https://api.replicate.com"`` (a trailing ``/v1`` is
-            accepted); ``REPLICATE_BASE_URL`` or the public API when None.
+            accepted); ``REPLICATE_BASE_URL`` or the public API when None. Checked here,
+            with a ValueError: scheme, host and port only (no credentials, query, fragment
+            or other path), and plain ``http://`` only to a loopback host (127.0.0.0/8,
+            ``::1``, ``localhost``) unless ``allow_insecure_http``.
         timeouts: Per-phase HTTP timeouts. A create's read timeout follows its wait.
         retry: How often and how long requests are retried.
         poll: The delays between the GETs that poll a prediction.
@@ -114,6 +106,11 @@ class AsyncClient:
             the Files API), ``"upload"`` (always upload) or ``"data_uri"`` (always inline).
         max_data_uri_bytes: The largest file (bytes, before base64) sent as a data URI
             under ``"auto"``; 256 KiB by default, Replicate's advice.
+        allow_insecure_http: Allow a plain ``http://`` base URL to a host that is not
+            loopback (an emulator in another container, say): the token then travels in
+            clear. ``REPLICATE_ALLOW_INSECURE_HTTP=1`` does the same for programs you do not
+            write (the command line). Not needed for loopback hosts, nor with an in-process
+            ``httpx.ASGITransport`` or ``httpx.MockTransport`` (nothing leaves the process).
 
     .. versionadded:: 0.1.0
     """
@@ -133,6 +130,7 @@ class AsyncClient:
         http_client: httpx.AsyncClient | None = None,
         file_encoding: FileEncoding = "auto",
         max_data_uri_bytes: int = DEFAULT_MAX_DATA_URI_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
             raise TypeError("max_concurrency must be an int")
@@ -147,8 +145,11 @@ class AsyncClient:
         if transport is not None and http_client is not None:
             raise ValueError("pass transport= or http_client=, not both")
         token = check_token(api_token if api_token is not None else os.environ.get(TOKEN_ENV_VAR))
-        self._base_url = _normalise_base_url(
-            base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
+        from_env = None if base_url else os.environ.get(BASE_URL_ENV_VAR)
+        self._base_url = normalise_base_url(
+            base_url or from_env or DEFAULT_BASE_URL,
+            source=BASE_URL_ENV_VAR if from_env else "base_url",
+            allow_insecure_http=insecure_http_allowed(allow_insecure_http, transport),
         )
         self._timeouts = timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS
         self._retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
