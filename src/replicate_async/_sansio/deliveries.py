@@ -8,6 +8,7 @@ The public face is :mod:`replicate_async.webhooks`; the webhook waiter uses thes
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal, TypeAlias
@@ -57,9 +58,16 @@ _SIGNATURE = "webhook-signature"
 _WANTED = (_ID, _TIMESTAMP, _SIGNATURE)
 
 
-def _text(value: str | bytes) -> str:
+_HEADERS_HELP = "headers must be a mapping or name/value pairs of str or bytes"
+
+
+def _text(value: object) -> str:
     """A header name or value as str (raw ASGI headers are latin-1 bytes)."""
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("latin-1")
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"{_HEADERS_HELP}, got a {type(value).__name__} name or value")
 
 
 def _signature_headers(headers: HeadersLike) -> dict[str, str]:
@@ -67,11 +75,35 @@ def _signature_headers(headers: HeadersLike) -> dict[str, str]:
     items: Iterable[tuple[str | bytes, str | bytes]]
     items = headers.items() if isinstance(headers, Mapping) else headers
     found: dict[str, str] = {}
-    for name, value in items:
-        key = _text(name).lower()
-        if key in _WANTED and key not in found:
-            found[key] = _text(value)
+    try:
+        for name, value in items:
+            key = _text(name).lower()
+            if key in _WANTED and key not in found:
+                found[key] = _text(value)
+    except (TypeError, ValueError) as exc:  # not iterable, or an item that is not a pair
+        if isinstance(exc, TypeError) and str(exc).startswith(_HEADERS_HELP):
+            raise
+        raise TypeError(f"{_HEADERS_HELP}, got {type(headers).__name__}") from None
     return found
+
+
+def _check_number(value: object, name: str, *, positive: bool) -> float:
+    """*value* as a float when it is a finite (and, if asked, positive) int or float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or (positive and number <= 0):
+        kind = "a finite number above 0" if positive else "a finite number"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return number
+
+
+def _utf8(text: str, what: str) -> bytes:
+    """*text* as UTF-8; a lone surrogate (no header or body has one) fails verification."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise WebhookVerificationError(reason=f"{what} is not valid text") from None
 
 
 def verify(
@@ -102,27 +134,43 @@ def verify(
         WebhookVerificationError: With a ``reason`` saying which check failed: a missing
             header, an invalid, too old or future timestamp, a malformed secret, or no
             matching signature.
+        TypeError: A programming error, not a bad delivery: *secret* is not a str (a
+            missing environment variable gives None), *tolerance* or *now* is not a number,
+            or *headers* is not a mapping or pairs of str or bytes.
+        ValueError: *tolerance* is not finite and above 0, or *now* is not finite (a NaN
+            tolerance would accept a delivery from 1970: a replay).
+
+    These are not WebhookVerificationError on purpose: an endpoint answers that with 400 and
+    Replicate gives up, so a misconfigured server would drop every delivery quietly; an
+    uncaught error is a 500, logged, and the delivery is retried once it is fixed.
 
     .. versionadded:: 0.1.0
     """
+    if not isinstance(secret, str):
+        raise TypeError(
+            f"secret must be a str (your 'whsec_...' signing secret), got {type(secret).__name__}"
+        )
+    tolerance = _check_number(tolerance, "tolerance", positive=True)
+    now = time.time() if now is None else _check_number(now, "now", positive=False)
     found = _signature_headers(headers)
     missing = [name for name in _WANTED if not found.get(name)]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise WebhookVerificationError(reason=f"missing {', '.join(missing)} header{plural}")
-    raw = body.encode() if isinstance(body, str) else bytes(body)
+    raw = _utf8(body, "body") if isinstance(body, str) else bytes(body)
+    _utf8(found[_ID], "webhook-id header")  # signing encodes it: check it can be
     signing.check(
         secret,
         msg_id=found[_ID],
         timestamp=found[_TIMESTAMP],
         signature=found[_SIGNATURE],
         body=raw,
-        now=time.time() if now is None else now,
+        now=now,
         tolerance=tolerance,
     )
 
 
-def parse(body: bytes | bytearray | str) -> Prediction:
+def parse(body: bytes | bytearray | memoryview | str) -> Prediction:
     """Decode a webhook delivery's body (the prediction, as ``GET`` returns it).
 
     Call `verify` first: the body is only trustworthy once its signature checked out.
@@ -136,7 +184,9 @@ def parse(body: bytes | bytearray | str) -> Prediction:
     .. versionadded:: 0.1.0
     """
     try:
-        data = json.loads(body)
+        data = json.loads(bytes(body) if isinstance(body, memoryview) else body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise DecodeError(message=f"webhook body is not JSON: {exc}") from exc
+    except RecursionError:
+        raise DecodeError(message="webhook body is not a prediction: nested too deeply") from None
     return structure(data, Prediction)
