@@ -8,7 +8,7 @@ written to a temporary file beside its target and renamed into place once comple
 a failed download never leaves a half-written file.
 
 Package API: :func:`safe_file_name`, :func:`cap_name`, :func:`target_path`,
-:func:`write_atomically`.
+:func:`temp_name`, :func:`write_atomically`.
 """
 
 from __future__ import annotations
@@ -29,12 +29,22 @@ from ._urls import data_content_type
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-__all__ = ["FALLBACK_NAME", "cap_name", "safe_file_name", "target_path", "write_atomically"]
+__all__ = [
+    "FALLBACK_NAME",
+    "cap_name",
+    "safe_file_name",
+    "target_path",
+    "temp_name",
+    "write_atomically",
+]
 
 #: The file name used when a URL gives none.
 FALLBACK_NAME: Final = "output"
 
 _MAX_NAME_BYTES: Final = 255
+# A temporary file is ".{name}.{12 hex digits}.part": the name keeps what is left of 255 bytes.
+_TEMP_TOKEN_BYTES: Final = 6
+_TEMP_OVERHEAD: Final = len(".") + len(".") + 2 * _TEMP_TOKEN_BYTES + len(".part")
 _MAX_EXTENSION_BYTES: Final = 16
 # Characters that are separators or reserved somewhere (POSIX, Windows, macOS).
 _UNSAFE_NAME_CHARS: Final = frozenset('/\\:*?"<>|\x00')
@@ -99,9 +109,28 @@ def cap_name(name: str, tag: str = "") -> str:
     suffix = dot + ext if stem and len(ext.encode()) <= _MAX_EXTENSION_BYTES else ""
     body = name[: len(name) - len(suffix)]
     budget = _MAX_NAME_BYTES - len(suffix.encode()) - len(tag.encode())
-    if len(body.encode()) > budget:
-        body = body.encode()[:budget].decode(errors="ignore")
-    return body + tag + suffix
+    return _cut(body, budget) + tag + suffix
+
+
+def _cut(text: str, limit: int) -> str:
+    """*text* cut to at most *limit* UTF-8 bytes, on a character boundary."""
+    raw = text.encode(errors="surrogateescape")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode(errors="ignore")
+
+
+def temp_name(name: str) -> str:
+    """The temporary name a file called *name* is written under: at most 255 UTF-8 bytes.
+
+    ``.{name}.{random}.part``, hidden and unique, with *name* cut in bytes (not characters)
+    so that the ``.part`` suffix never pushes it past the usual 255-byte file-name limit.
+
+    Args:
+        name: The final file name (up to 255 bytes itself).
+    """
+    prefix = _cut(name, _MAX_NAME_BYTES - _TEMP_OVERHEAD)
+    return f".{prefix}.{secrets.token_hex(_TEMP_TOKEN_BYTES)}.part"
 
 
 def target_path(path: str | os.PathLike[str], name: str) -> Path:
@@ -125,7 +154,7 @@ async def write_atomically(chunks: AsyncIterator[bytes], target: Path) -> None:
         chunks: The file's bytes.
         target: The file to create or replace; on failure it is left untouched.
     """
-    tmp = target.with_name(f".{target.name[:200]}.{secrets.token_hex(6)}.part")
+    tmp = target.with_name(temp_name(target.name))
     # O_EXCL: never write through a file (or symlink) someone else put there; 0o666 so
     # the saved file gets the user's umask like any other new file.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
