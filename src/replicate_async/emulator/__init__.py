@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         FaultRule,
         RateLimit,
         RateLimits,
+        RequestLimits,
     )
     from replicate_async.emulator._fake_models import FakeModel
     from replicate_async.emulator._server import EmulatorServer, serve
@@ -38,6 +39,7 @@ __all__ = [
     "FaultRule",
     "RateLimit",
     "RateLimits",
+    "RequestLimits",
     "create_app",
     "default_catalogue",
     "real_model",
@@ -54,6 +56,7 @@ _WHERE = {
     "FaultRule": "_config",
     "RateLimit": "_config",
     "RateLimits": "_config",
+    "RequestLimits": "_config",
     "create_app": "_app",
     "default_catalogue": "_catalogue",
     "real_model": "_catalogue",

@@ -27,6 +27,7 @@ __all__ = [
     "FaultRule",
     "RateLimit",
     "RateLimits",
+    "RequestLimits",
     "WaitTimeoutStatus",
 ]
 
@@ -97,6 +98,51 @@ class DeploymentConfig:
 
 WaitTimeoutStatus = Literal["starting", "actual"]
 
+_MIB = 1024 * 1024
+
+
+@attrs.frozen(kw_only=True)
+class RequestLimits:
+    """How much of a request the emulator takes before it refuses it (400 or 413 problem+json).
+
+    The real API's limits are not published except the Files API's (files of 100 MB or more get
+    413); the others are the emulator's choice, generous for real clients and small enough that
+    a hostile request cannot take the emulator's memory.
+
+    Args:
+        body_bytes: Bodies of every route but `POST /v1/files` (JSON, or the `QUERY /v1/models`
+            text): larger ones get 413. A declared `Content-Length` over it is refused before
+            any byte is read; a chunked body as soon as the count passes it.
+        json_depth: JSON nested deeper than this (arrays and objects) gets 400.
+        file_bytes: Files API uploads whose content has this many bytes or more get the real 413
+            (`"Files must be less than 100MB in size"`). Switchable at runtime,
+            `POST /_emulator/files/settings {"max_size": N}`.
+        form_fields: Parts of a Files API upload besides `content` (`filename`, `type`,
+            `metadata`, ...): more get 400.
+        form_field_bytes: Bytes of one such part: more get 413.
+        drain_bytes: After a 413, the rest of a body up to this size is read and thrown away, so
+            a client that writes its whole body before reading the answer (aiohttp) sees the
+            413 rather than a broken pipe; a longer (or chunked) rest is not read: the 413 goes
+            out with `Connection: close`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    body_bytes: int = 10 * _MIB
+    json_depth: int = 100
+    file_bytes: int = 100 * _MIB
+    form_fields: int = 16
+    form_field_bytes: int = 64 * 1024
+    drain_bytes: int = 128 * _MIB
+
+    def upload_bytes(self, file_bytes: int) -> int:
+        """The most a `POST /v1/files` body may declare with content under `file_bytes`.
+
+        Content plus every field's room: only a bound for refusing early; the content part is
+        held to `file_bytes` as it streams.
+        """
+        return file_bytes + self.form_fields * (self.form_field_bytes + 8 * 1024) + _MIB
+
 
 def _default_models() -> tuple[FakeModel, ...]:
     from replicate_async.emulator._catalogue import default_catalogue  # noqa: PLC0415
@@ -129,8 +175,11 @@ class EmulatorConfig:
         sync_data_urls: Answer file outputs of `Prefer: wait` responses as `data:` URLs (the
             October 2024 behaviour), to test clients' handling of them.
         vary_timestamp_precision: Emit 3, 6 or 9 fractional digits at random, as the real API does.
-        base_url: Absolute base for URLs in responses (`urls.get`, `next`, file URLs); default: the
-            request's own scheme and Host.
+        base_url: Absolute base for URLs in responses and webhook bodies (`urls.get`, `next`,
+            stream, delivery and file URLs); set it when clients reach the emulator through a
+            proxy. Default: the address the request arrived on, the emulator's own socket (never
+            the request's `Host` or `X-Forwarded-*` headers, which any client can forge).
+        limits: Request size and shape limits (`RequestLimits`).
         seed: Seed for the emulator's randomness (fault rates, latency ranges, generated data).
 
     .. versionadded:: 0.1.0
@@ -152,6 +201,7 @@ class EmulatorConfig:
     sync_data_urls: bool = False
     vary_timestamp_precision: bool = False
     base_url: str | None = None
+    limits: RequestLimits = RequestLimits()
     seed: int | None = None
 
     def model_map(self) -> Mapping[str, FakeModel]:

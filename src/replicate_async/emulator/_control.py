@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, get_args
 
 import attrs
 
 from replicate_async._config import RateLimit, RateLimits
+from replicate_async.emulator._bodies import Refused, invalid_json, parse_json
 from replicate_async.emulator._config import FaultAction, FaultRule
 from replicate_async.emulator._http import api_route, json_response, problem
 
@@ -66,10 +66,15 @@ def parse_limits(data: Any) -> RateLimits:
     return RateLimits(**values)
 
 
-async def _body(request: Request) -> Any:
-    """The JSON body (None when empty)."""
+async def _body(request: Request, depth: int) -> Any:
+    """The JSON body (None when empty); malformed JSON is refused (400)."""
     raw = await request.body()
-    return json.loads(raw) if raw else None
+    if not raw:
+        return None
+    try:
+        return parse_json(raw, depth)
+    except ValueError as exc:
+        raise Refused(invalid_json(f"The request body is not valid JSON: {exc}")) from None
 
 
 def _bad(exc: Exception) -> Response:
@@ -90,7 +95,7 @@ class _Control:
     async def faults(self, request: Request) -> Response:
         """`POST /_emulator/faults`: replace the fault rules."""
         try:
-            rules = parse_rules(await _body(request))
+            rules = parse_rules(await _body(request, self.state.config.limits.json_depth))
         except (ValueError, TypeError) as exc:
             return _bad(exc)
         self.state.set_faults(rules)
@@ -103,7 +108,7 @@ class _Control:
 
     async def travel(self, request: Request) -> Response:
         """`POST /_emulator/travel` `{"seconds": N}`: move the emulated clock forward."""
-        data = await _body(request)
+        data = await _body(request, self.state.config.limits.json_depth)
         seconds = data.get("seconds") if isinstance(data, dict) else None
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
             return _bad(ValueError('expected {"seconds": N} with N >= 0'))
@@ -113,7 +118,7 @@ class _Control:
     async def settings(self, request: Request) -> Response:
         """`POST /_emulator/settings`: runtime switches and `rate_limits`."""
         state = self.state
-        data = await _body(request)
+        data = await _body(request, self.state.config.limits.json_depth)
         if not isinstance(data, dict) or set(data) - {*_SWITCHES, "rate_limits"}:
             return _bad(
                 ValueError(f"expected an object with keys from {[*_SWITCHES, 'rate_limits']}")

@@ -4,8 +4,9 @@
 
 Uploads stream to disk, into a temporary directory the state owns (removed when the app shuts
 down, when the state is garbage-collected, or file by file on delete, expiry and reset), so the
-emulator's memory stays flat whatever is uploaded. An upload of `max_size` bytes or more (100 MiB
-unless switched, see `FileStore.max_size`) is refused with the real 413 body, without storing it.
+emulator's memory stays flat whatever is uploaded. An upload of `max_size` bytes or more
+(`RequestLimits.file_bytes`, 100 MiB, unless switched, see `FileStore.max_size`) is refused with
+the real 413 body, without storing it; one declaring a larger body, before a byte is read.
 
 Files expire 24 h (emulated clock, `travel()`) after upload. `GET /v1/files/{id}/download` needs
 no token but a signature: `owner`, `expiry` (Unix seconds) and `signature`, the base64
@@ -126,7 +127,7 @@ class FileStore:
             stored.path.unlink(missing_ok=True)
         self.files = {}
         #: Uploads of this many bytes or more get 413 (a switch: tests set it small).
-        self.max_size = MAX_SIZE
+        self.max_size = self.state.config.limits.file_bytes
         self.uploads = 0
         self.upload_bytes = 0
         self.rejected = 0

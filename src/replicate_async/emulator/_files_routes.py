@@ -8,13 +8,13 @@ signed download URLs and switch the size limit.
 
 from __future__ import annotations
 
-import json
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.responses import FileResponse, Response
 
+from replicate_async.emulator._bodies import parse_json
 from replicate_async.emulator._files_api import (
     FILE_NOT_FOUND,
     TOO_LARGE,
@@ -42,21 +42,28 @@ class _Handlers:
         self.state = state
         self.store = file_store(state)
 
+    def body_limit(self) -> tuple[int, dict[str, Any]]:
+        """The most an upload body may be (the size switch plus the fields), and the real 413."""
+        return self.state.config.limits.upload_bytes(self.store.max_size), TOO_LARGE
+
     async def create(self, request: Request) -> Response:
         """`POST /v1/files`."""
         store = self.store
         found = boundary(request.headers.get("content-type", ""))
         if found is None:
             return problem(bad_request("Expected a multipart/form-data body"))
-        upload = Upload(found, store.directory(), store.max_size)
+        upload = Upload(found, store.directory(), store.max_size, self.state.config.limits)
         async with aclosing(request.stream()) as stream:
-            refusal = await receive(upload, stream)
+            try:
+                refusal = await receive(upload, stream)
+            except BaseException:  # the body passed its limit (`Refused`), the client left, ...
+                upload.discard()
+                raise
             if refusal is not None:
+                # The rest of the body is left unread: `Guarded` drains it or closes.
                 upload.discard()
                 if refusal["status"] == TOO_LARGE["status"]:
                     store.rejected += 1
-                async for _ in stream:  # read the rest, so the client gets the answer cleanly
-                    pass
                 return problem(refusal)
         stored = store.add(upload)
         return json_response(stored.render(base_url(self.state, request.scope)), 201)
@@ -120,7 +127,7 @@ class _Handlers:
     async def settings(self, request: Request) -> Response:
         """`POST /_emulator/files/settings` `{"max_size": N}` (control, no auth)."""
         try:
-            data = json.loads(await request.body() or b"{}")
+            data = parse_json(await request.body() or b"{}", self.state.config.limits.json_depth)
         except ValueError:
             data = None
         size = data.get("max_size") if isinstance(data, dict) else None
@@ -142,7 +149,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     """The Files API routes and their control routes."""
     h = _Handlers(state)
     return [
-        api_route(state, "/v1/files", h.create, methods=["POST"]),
+        api_route(state, "/v1/files", h.create, methods=["POST"], body_limit=h.body_limit),
         api_route(state, "/v1/files", h.list, methods=["GET"]),
         api_route(state, "/v1/files/{id}", h.get, methods=["GET"]),
         api_route(state, "/v1/files/{id}", h.delete, methods=["DELETE"]),

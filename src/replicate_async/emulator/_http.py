@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from replicate_async.emulator._bodies import LimitedReceive, Refused, declared_length, too_large
 from replicate_async.emulator._util import UNAUTHENTICATED, dumps
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from replicate_async.emulator._state import EmulatorState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+#: A route's body limit, read per request (runtime switches may change it): the most bytes,
+#: and the 413 problem body for more.
+BodyLimit = Callable[[], tuple[int, dict[str, Any]]]
 
 #: Scope key under which `EmulatorApp` stores the server's own `send` (to drop connections).
 RAW_SEND = "replicate_async.emulator.send"
@@ -40,17 +44,34 @@ def problem(data: dict[str, Any], status: int | None = None) -> Response:
 
 
 def base_url(state: EmulatorState, scope: Scope) -> str:
-    """The absolute base for URLs in responses: configured, else the request's scheme and host."""
+    """The absolute base for URLs in responses: configured, else the emulator's own address.
+
+    Its own address is the socket the request came in on (ASGI `server`) with the connection's
+    scheme: never the `Host` header, which any client may set (`Host: evil.example` must not
+    make the emulator hand out evil.example URLs to others, in webhooks or pages it shares).
+    """
     if state.config.base_url is not None:
         return state.config.base_url.rstrip("/")
-    host = "localhost"
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value.decode("latin-1")
-            break
-    base = f"{scope.get('scheme', 'http')}://{host}"
-    state.public_base = base
+    base = own_address(scope)
+    state.public_base = base  # for what is built outside a request (webhook bodies)
     return base
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def own_address(scope: Scope) -> str:
+    """`scheme://host[:port]` of the socket this request came in on."""
+    scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+    server = scope.get("server")
+    if not server:  # a Unix socket: no address a client could use, so a neutral one
+        return f"{scheme}://localhost"
+    host, port = str(server[0]), server[1]
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -98,6 +119,7 @@ class Guarded:
         bucket: BucketName | None,
         group: str | None,
         file_route: bool,
+        body_limit: BodyLimit | None,
     ) -> None:
         """Remember the policy of one route."""
         self.state = state
@@ -107,6 +129,12 @@ class Guarded:
         self.bucket = bucket
         self.group = group
         self.file_route = file_route
+        self.body_limit = body_limit or self._json_limit
+
+    def _json_limit(self) -> tuple[int, dict[str, Any]]:
+        """The configured limit of JSON (and text) bodies."""
+        limit = self.state.config.limits.body_bytes
+        return limit, too_large(limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one request."""
@@ -153,29 +181,47 @@ class Guarded:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> int:
         """Apply the policy, run the endpoint, send; return the status sent (0: dropped)."""
+        limit, refusal = self.body_limit()
+        body = LimitedReceive(receive, limit, refusal)
+        declared = declared_length(scope)
+        if declared is not None and declared > limit:
+            # Refused on its headers alone: not a byte of it is read.
+            response: Response | None = problem(refusal)
+        else:
+            response = await self._respond(scope, body)
+        if response is None:
+            return 0
+        if await body.finish(scope, self.state.config.limits.drain_bytes):
+            response.raw_headers.append((b"connection", b"close"))  # the server then closes
+        await response(scope, receive, send)
+        return response.status_code
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response | None:
+        """Faults, auth, rate limit and the endpoint: the response (None: connection dropped)."""
         state = self.state
         faults: list[FaultRule] = state.pick_faults(self.key, self.group) if state.faults else []
         for rule in faults:
             if rule.action == "drop" and not rule.after:
                 await drop_connection(scope)
-                return 0
+                return None
             if rule.action == "error" and not rule.after:
-                await problem(_server_error(rule.status))(scope, receive, send)
-                return rule.status
+                return problem(_server_error(rule.status))
         response, extra = self._gate(scope) if self.auth else (None, [])
         if response is None:
-            response = await self.endpoint(Request(scope, receive))
+            try:
+                response = await self.endpoint(Request(scope, receive))
+            except Refused as refused:  # a body too large, too deep, ... (see `_bodies`)
+                response = problem(refused.body)
         for rule in faults:
             if rule.action == "delay":
                 await anyio.sleep(rule.delay)
             elif rule.action == "drop":
                 await drop_connection(scope)
-                return 0
+                return None
             elif response.status_code < HTTPStatus.BAD_REQUEST:  # accepted, then an error
                 response = problem(_server_error(rule.status))
         response.raw_headers.extend(extra)
-        await response(scope, receive, send)
-        return response.status_code
+        return response
 
 
 def _server_error(status: int) -> dict[str, Any]:
@@ -193,6 +239,7 @@ def api_route(
     bucket: BucketName | None = "other",
     group: str | None = None,
     file_route: bool = False,
+    body_limit: BodyLimit | None = None,
 ) -> Route:
     """A Starlette route whose endpoint runs under the emulator's policy.
 
@@ -205,11 +252,19 @@ def api_route(
         bucket: The rate-limit bucket (`None`: not rate limited).
         group: A fault-rule group name this route also answers to (`create`, `get`).
         file_route: Count the request in the file stats (and whether it carried Authorization).
+        body_limit: The body's limit and 413 body (default: `RequestLimits.body_bytes`).
 
     .. versionadded:: 0.1.0
     """
     key = f"{methods[0]} {path}"
     guarded = Guarded(
-        state, endpoint, key=key, auth=auth, bucket=bucket, group=group, file_route=file_route
+        state,
+        endpoint,
+        key=key,
+        auth=auth,
+        bucket=bucket,
+        group=group,
+        file_route=file_route,
+        body_limit=body_limit,
     )
     return Route(path, guarded, methods=methods, name=key)

@@ -3,25 +3,29 @@
 """A streaming `multipart/form-data` upload (`POST /v1/files`): the content part goes to disk.
 
 The `content` part is written, hashed and counted as it arrives, so memory stays flat whatever
-the size; the other parts (`filename`, `type`, `metadata`) are small fields kept in memory.
+the size; the other parts (`filename`, `type`, `metadata`) are small fields kept in memory, so
+their number and size are capped (`RequestLimits.form_fields`, `form_field_bytes`): more fields
+are a 400, a larger one a 413. python-multipart itself caps each part's headers (8 lines of at
+most 4 KiB), and `Guarded` the whole body.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from replicate_async.emulator._bodies import parse_json
 from replicate_async.emulator._files_api import TOO_LARGE, bad_request, new_file_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
+    from replicate_async.emulator._config import RequestLimits
+
 MAX_FILENAME_BYTES = 255
-_MAX_FIELD_BYTES = 1024 * 1024
 
 
 class UploadError(Exception):
@@ -36,11 +40,16 @@ class UploadError(Exception):
 class Upload:
     """A streaming `multipart/form-data` upload: the `content` part goes to disk as it arrives."""
 
-    def __init__(self, boundary: bytes, directory: Path, max_size: int) -> None:
+    def __init__(
+        self, boundary: bytes, directory: Path, max_size: int, limits: RequestLimits
+    ) -> None:
         """Prepare a parser writing the content part to a new file in `directory`."""
         self.file_id = new_file_id()
         self.path = directory / self.file_id
         self.max_size = max_size
+        self.limits = limits
+        self.field_count = 0
+        self._field_name = ""
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
@@ -77,6 +86,13 @@ class Upload:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         name = options.get(b"name", b"").decode("utf-8", "replace")
         if name != "content":
+            self.field_count += 1
+            if self.field_count > self.limits.form_fields:
+                detail = (
+                    f"At most {self.limits.form_fields} form fields besides content are allowed"
+                )
+                raise UploadError(bad_request(detail))
+            self._field_name = name
             self._field = self.fields.setdefault(name, bytearray())
             return
         if self.has_content:
@@ -99,9 +115,16 @@ class Upload:
             self.md5.update(chunk)
             self.sha256.update(chunk)
         else:
+            limit = self.limits.form_field_bytes
+            if len(self._field) + len(chunk) > limit:  # checked before it is kept
+                raise UploadError(
+                    {
+                        "title": "Form field too large",
+                        "detail": f"Form field {self._field_name!r} must be at most {limit} bytes",
+                        "status": 413,
+                    }
+                )
             self._field.extend(chunk)
-            if len(self._field) > _MAX_FIELD_BYTES:
-                raise UploadError(bad_request("Form fields must be at most 1 MB"))
 
     def _part_end(self) -> None:
         """A part complete."""
@@ -134,8 +157,8 @@ class Upload:
 
     def metadata(self) -> Any:
         """The `metadata` field, parsed (`{}` when absent)."""
-        text = self._text("metadata")
-        return {} if text is None else json.loads(text)
+        value = self.fields.get("metadata")
+        return parse_json(bytes(value), self.limits.json_depth) if value else {}
 
     def validate(self) -> None:
         """Refuse an upload without content or with bad fields (UploadError)."""

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 import attrs
 
+from replicate_async.emulator._bodies import parse_json
 from replicate_async.emulator._http import Endpoint, api_route, base_url, json_response, problem
 from replicate_async.emulator._render import render_prediction
 from replicate_async.emulator._util import INVALID_VERSION, NOT_FOUND, parse_iso
@@ -165,7 +165,7 @@ def _target(
 async def _parse_create(state: EmulatorState, request: Request, kind: str) -> _Create:
     """Parse and validate a create request (raises `_RejectError` with the error response)."""
     try:
-        body = json.loads(await request.body())
+        body = parse_json(await request.body(), state.config.limits.json_depth)
     except ValueError:
         body = None
     if not isinstance(body, dict):

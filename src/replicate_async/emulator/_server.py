@@ -44,7 +44,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | No
     """
     app = create_app(config)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_keep_alive=KEEP_ALIVE,
+            proxy_headers=False,  # X-Forwarded-*: forgeable; behind a proxy, set config.base_url
+        )
     )
     state: EmulatorState = app.state.emulator
     state.connection_count = lambda: len(server.server_state.connections)
@@ -119,6 +126,7 @@ class EmulatorServer:
                 access_log=False,
                 timeout_keep_alive=KEEP_ALIVE,
                 timeout_graceful_shutdown=1,
+                proxy_headers=False,  # X-Forwarded-Proto would set the scheme of its URLs
                 ssl_certfile=self.ssl_certfile,
                 ssl_keyfile=self.ssl_keyfile,
             )

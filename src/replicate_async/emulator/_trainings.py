@@ -11,11 +11,11 @@ file served by the delivery route.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from replicate_async.emulator._bodies import parse_json
 from replicate_async.emulator._fake_models import FileItem, make_plan
 from replicate_async.emulator._http import api_route, base_url, json_response, problem
 from replicate_async.emulator._predictions import INVALID_BODY, list_page
@@ -62,7 +62,7 @@ class _Handlers:
         """`POST /v1/models/{owner}/{name}/versions/{version_id}/trainings`."""
         state = self.state
         try:
-            body = json.loads(await request.body())
+            body = parse_json(await request.body(), state.config.limits.json_depth)
         except ValueError:
             body = None
         if not isinstance(body, dict):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import heapq
-import json
 import secrets
 import time
 from collections import deque
@@ -35,6 +34,7 @@ import attrs
 import httpx
 
 from replicate_async._sansio.signing import SECRET_PREFIX, generate_secret, signed_headers
+from replicate_async.emulator._bodies import parse_json
 from replicate_async.emulator._http import api_route, json_response, problem
 from replicate_async.emulator._render import ALL_EVENTS, render_prediction
 from replicate_async.emulator._util import dumps
@@ -334,7 +334,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def settings(request: Request) -> Response:
         try:
-            data = json.loads(await request.body() or b"{}")
+            data = parse_json(await request.body() or b"{}", state.config.limits.json_depth)
         except ValueError:
             data = None
         if (
