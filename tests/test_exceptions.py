@@ -11,6 +11,7 @@ from replicate_async._models import Prediction, PredictionStatus
 from replicate_async.exceptions import (
     APIError,
     AuthenticationError,
+    ClientClosedError,
     ClientError,
     DecodeError,
     InvalidField,
@@ -56,6 +57,8 @@ def _pred(status: str, **kw) -> Prediction:
         (PredictionCanceled, PredictionError),
         (PredictionTimeout, PredictionError),
         (WebhookVerificationError, ReplicateError),
+        (ClientClosedError, ReplicateError),
+        (ClientClosedError, RuntimeError),
     ],
 )
 def test_hierarchy(child, parent):
@@ -223,6 +226,7 @@ def test_rate_limit_error_keeps_retry_after():
             prediction=Prediction(id="x", status=PredictionStatus.STARTING), timeout=5
         ),
         WebhookVerificationError(reason="signature mismatch"),
+        ClientClosedError(message="this AsyncClient is closed"),
     ],
     ids=lambda e: type(e).__name__,
 )

@@ -4,15 +4,18 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from replicate_async import AsyncClient, ServerError, _sansio
+from replicate_async import AsyncClient, Client, ClientClosedError, ServerError, _sansio
 from replicate_async.emulator import FaultRule
 
 if TYPE_CHECKING:
@@ -110,3 +113,99 @@ def test_retries_against_an_unreachable_api_print_nothing() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "refused\n"
     assert done.stderr == ""
+
+
+# -- item 7: a closed client refuses calls before any I/O; closing cancels calls in flight ------
+
+
+def _requests(emulator: EmulatorServer) -> int:
+    stats = emulator.stats()
+    return sum(sum(codes.values()) for codes in stats["requests"].values()) + stats["file_requests"]
+
+
+@pytest.mark.anyio
+async def test_a_closed_async_client_refuses_every_call_before_any_io(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """After aclose(), API calls, streams, uploads and its FileOutputs raise ClientClosedError."""
+    client = _client(replicate_emulator)
+    (image,) = await client.run("emulator/image", {"prompt": "a cat", "num_outputs": 1})
+    await client.aclose()
+    before = _requests(replicate_emulator)
+    calls = {
+        "get": lambda: client.predictions.get("abc"),
+        "run": lambda: client.run("emulator/echo", {"prompt": "x"}),
+        "create": lambda: client.predictions.create("emulator/echo", {"prompt": "x"}),
+        "stream": lambda: anext(aiter(client.stream("emulator/tokens", {"prompt": "x"}))),
+        "upload": lambda: client.files.create(io.BytesIO(b"data")),
+        "list": lambda: anext(aiter(client.predictions.list())),
+        "read": image.read,
+        "save": lambda: image.save("never-written.png"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ClientClosedError, match="closed") as info:
+            await call()
+        assert isinstance(info.value, RuntimeError), name
+    assert _requests(replicate_emulator) == before
+    await client.aclose()  # closing again is still fine
+
+
+@pytest.mark.anyio
+async def test_a_closed_async_client_opens_no_new_connection_pool(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """A call after aclose() builds no new aiohttp session or httpx pool, so none can leak."""
+    client = _client(replicate_emulator)
+    await client.run("emulator/echo", {"prompt": "x"})
+    await client.aclose()
+    with pytest.raises(ClientClosedError):
+        await client.predictions.get("abc")
+    assert client._session.backend.inner is None
+
+
+class _Polling(logging.Handler):
+    """Set when the library logs its first poll of a prediction (the call knows its id)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("GET /v1/predictions/"):
+            self.seen.set()
+
+
+def test_closing_the_sync_client_cancels_a_call_in_another_thread(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """close() while a thread is in run() cancels its prediction and tells it the client closed."""
+    replicate_emulator.configure(time_scale=1.0)  # emulator/slow runs for 30 s
+    polling = _Polling()
+    library = logging.getLogger("replicate_async")
+    level = library.level
+    library.addHandler(polling)
+    library.setLevel(logging.DEBUG)
+    raised: list[BaseException] = []
+    client = Client(replicate_emulator.token, replicate_emulator.base_url)
+
+    def run() -> None:
+        try:
+            client.run("emulator/slow", {"prompt": "x"}, wait=False)
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=run)
+    try:
+        worker.start()
+        assert polling.seen.wait(30)
+        client.close()
+        worker.join(30)
+    finally:
+        library.removeHandler(polling)
+        library.setLevel(level)
+        client.close()
+    assert not worker.is_alive()
+    assert len(raised) == 1
+    assert isinstance(raised[0], ClientClosedError), repr(raised[0])
+    assert "closed while" in str(raised[0])
+    assert replicate_emulator.stats()["cancels"] == 1

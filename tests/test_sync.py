@@ -26,6 +26,7 @@ from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._sync import Client, SyncFileOutput, SyncPredictions
 from replicate_async.exceptions import (
     AuthenticationError,
+    ClientClosedError,
     NotFoundError,
     PredictionFailed,
     TransportError,
@@ -265,11 +266,25 @@ def test_closing_twice_is_fine(replicate_emulator):
 
 
 def test_use_after_close_raises(replicate_emulator):
-    """A call on a closed Client raises a clear RuntimeError."""
+    """A call on a closed Client raises ClientClosedError, which is also a RuntimeError."""
     c = Client(api_token=replicate_emulator.token, base_url=replicate_emulator.base_url)
     c.close()
-    with pytest.raises(RuntimeError, match="Client is closed"):
+    with pytest.raises(ClientClosedError, match="Client is closed") as info:
         c.predictions.get("x")
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_file_outputs_of_a_closed_client_raise(replicate_emulator, tmp_path):
+    """A SyncFileOutput read or saved after its Client closed raises ClientClosedError."""
+    c = Client(api_token=replicate_emulator.token, base_url=replicate_emulator.base_url)
+    (out,) = c.run("emulator/image", {"prompt": "a cat", "num_outputs": 1})
+    c.close()
+    files = replicate_emulator.stats()["file_requests"]
+    for call in (out.read, lambda: out.save(tmp_path), lambda: list(out.iter_bytes())):
+        with pytest.raises(ClientClosedError):
+            call()
+    assert replicate_emulator.stats()["file_requests"] == files
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_entering_a_closed_client_raises(replicate_emulator):

@@ -56,6 +56,7 @@ from replicate_async._sync import (
 from replicate_async.exceptions import (
     APIError,
     AuthenticationError,
+    ClientClosedError,
     ClientError,
     CreateOutcomeUnknown,
     DecodeError,
@@ -90,6 +91,7 @@ __all__ = [
     "AsyncWebhooks",
     "AuthenticationError",
     "Client",
+    "ClientClosedError",
     "ClientError",
     "CreateOutcomeUnknown",
     "DecodeError",

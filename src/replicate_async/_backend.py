@@ -49,6 +49,7 @@ from replicate_async._backend_httpx import (
     from_httpx,
     httpx_pools,
 )
+from replicate_async.exceptions import ClientClosedError
 
 if TYPE_CHECKING:
     import ssl
@@ -80,6 +81,10 @@ __all__ = [
 ]
 
 _PERMANENT = AIOHTTP_PERMANENT + HTTPX_PERMANENT
+_CLOSED = (
+    "this client is closed, and with it its file downloads; make a new one "
+    "(or read and save outputs before leaving `async with AsyncClient() as client:`)"
+)
 
 
 def is_retryable(exc: TransportError) -> bool:
@@ -139,6 +144,7 @@ class LazyBackend:
         self._verify = verify
         self._inner: AiohttpBackend | HttpxBackend | None = None
         self._loop: object = None
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<LazyBackend max_connections={self._max_connections} backend={self.backend}>"
@@ -165,6 +171,8 @@ class LazyBackend:
 
     def _current(self) -> AiohttpBackend | HttpxBackend:
         """The real backend, built on first use; RuntimeError from another event loop."""
+        if self._closed:  # building a new pool now would leak it: nothing closes it again
+            raise ClientClosedError(message=_CLOSED)
         loop = current_loop()
         inner = self._inner
         if inner is None:
@@ -186,7 +194,8 @@ class LazyBackend:
         return self._current().open(outgoing)
 
     async def aclose(self) -> None:
-        """Close the real backend, if one was built, and forget it; closing twice is fine."""
+        """Close the real backend, if one was built; closing twice is fine, using it again is not."""
+        self._closed = True
         inner, self._inner = self._inner, None
         if inner is not None:
             await inner.aclose()

@@ -209,7 +209,7 @@ class AsyncClient:
         if self._closed:
             return
         self._closed = True
-        downloader, self._downloader = self._downloader, None
+        downloader = self._downloader  # kept: FileOutputs hold it; closed, it builds no pool
         try:
             if downloader is not None:
                 await downloader.aclose()
@@ -228,10 +228,11 @@ class AsyncClient:
         """The download client behind this client's FileOutput objects, made on first use.
 
         It is a separate HTTP client that never sends the API token (promise 5), and it
-        is closed by :meth:`aclose`.
+        is closed by :meth:`aclose`; after that this raises ClientClosedError.
 
         .. versionadded:: 0.1.0
         """
+        self._session.check_open()  # a new one now would never be closed
         if self._downloader is None:
             self._downloader = Downloader(
                 timeouts=self._timeouts,

@@ -14,7 +14,10 @@ portal, which fetches an item each time the caller asks for one, so they stay la
 
 A ``KeyboardInterrupt`` while a call blocks cancels that call's task in the portal and waits
 (briefly) for it to unwind, so the async client's shielded remote cancel of an abandoned
-prediction runs before the interrupt propagates (promise 4).
+prediction runs before the interrupt propagates (promise 4). Closing the portal does the same
+to every call still running (from other threads): each is cancelled as a cancellation, with
+the grace for its remote cancel, and its thread gets :class:`ClientClosedError`; only then is
+the async client closed and the loop stopped.
 
 :class:`SyncTwin` is the base of every blocking class: the async object it drives and the
 portal. :func:`forward` and :func:`forward_iter` make a blocking method from an async one,
@@ -30,10 +33,13 @@ import functools
 import inspect
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, ParamSpec, TypeVar
 
 import anyio
 import anyio.from_thread
+
+from replicate_async.exceptions import ClientClosedError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -56,6 +62,10 @@ INTERRUPT_GRACE: Final = 15.0
 #: Most seconds closing an abandoned iterator may take inside the portal.
 _ITERATOR_CLOSE_GRACE: Final = 5.0
 _CLOSED: Final = "this Client is closed; make a new one (or use `with Client() as client:`)"
+_CLOSED_DURING: Final = (
+    "the Client was closed while this call was running: the call was cancelled (and its "
+    "prediction with it, best effort); make a new Client to go on"
+)
 _THREAD_NAME: Final = "replicate-async-portal"
 _SAME: Final = object()
 
@@ -86,6 +96,8 @@ class Portal:
         self._closed = False
         #: The pumps of iterators still open, cancelled by :meth:`close`.
         self.open_iterators: set[Future[Any]] = set()
+        #: The calls running (or about to), interrupted by :meth:`close`.
+        self._running: set[_Call[Any]] = set()
         self._cm: AbstractContextManager[anyio.from_thread.BlockingPortal] = (
             anyio.from_thread.start_blocking_portal("asyncio", name=_THREAD_NAME)
         )
@@ -112,7 +124,7 @@ class Portal:
     def check_open(self) -> None:
         """Raise a clear error when the client is closed."""
         if self._closed:
-            raise RuntimeError(_CLOSED)
+            raise ClientClosedError(message=_CLOSED)
 
     def check(self) -> anyio.from_thread.BlockingPortal:
         """The portal, or a clear error when the client is closed or called from a loop."""
@@ -129,6 +141,11 @@ class Portal:
         """Run ``await func(*args, **kwargs)`` in the portal and block for its result."""
         portal = self.check()
         call = _Call(func, *args, **kwargs)
+        with self._lock:
+            # Under the lock that close() takes: a call registered here is interrupted by it,
+            # a call after it is refused.
+            self.check_open()
+            self._running.add(call)
         try:
             return portal.start_task_soon(call.run).result()
         except BaseException:
@@ -137,7 +154,11 @@ class Portal:
                 # cancel it in the portal and let it unwind, so its shielded cleanup (the
                 # remote cancel of an abandoned prediction) runs before we propagate.
                 call.interrupt(portal)
+                call.finished.wait(INTERRUPT_GRACE)
             raise
+        finally:
+            with self._lock:
+                self._running.discard(call)
 
     def iterate(self, open_iterator: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
         """Drive an async iterator from this thread, one item per ``next()``, lazily."""
@@ -158,18 +179,33 @@ class Portal:
             future.cancel()
 
     def close(self, aclose: Callable[[], Awaitable[object]]) -> None:
-        """Stop open iterators, ``await aclose()`` in the loop, then stop the loop; once only."""
+        """Interrupt running calls, stop open iterators, ``await aclose()`` in the loop, then
+        stop the loop; once only.
+
+        Calls other threads are in are cancelled as a Ctrl-C cancels one (their remote
+        cancels run, on the still open client) and raise ClientClosedError in their threads;
+        closing waits for them at most :data:`INTERRUPT_GRACE` seconds in all.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             iterators = list(self.open_iterators)
             self.open_iterators.clear()
+            calls = list(self._running)
         for future in iterators:
             future.cancel()
+        for call in calls:
+            call.interrupt(self.portal, closing=True)
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        unfinished = [c for c in calls if not c.finished.wait(max(deadline - time.monotonic(), 0))]
         try:
             self.portal.call(aclose)
         finally:
+            if unfinished:
+                # Past the grace: cancel whatever is left instead of waiting for it forever.
+                with contextlib.suppress(RuntimeError):
+                    self.portal.call(self.portal.stop, True)  # noqa: FBT003 - anyio's API
             self._cm.__exit__(None, None, None)
 
 
@@ -182,6 +218,7 @@ class _Call(Generic[_T]):
         self._run: Callable[[], Awaitable[_T]] = functools.partial(func, *args, **kwargs)
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = threading.Event()
+        self._closing = False
         self.finished = threading.Event()
 
     async def run(self) -> _T:
@@ -194,16 +231,21 @@ class _Call(Generic[_T]):
                 return await self._run()
             finally:
                 self.finished.set()
+        if self._closing:
+            raise ClientClosedError(message=_CLOSED_DURING)
         raise RuntimeError("the call was interrupted")
 
-    def interrupt(self, portal: anyio.from_thread.BlockingPortal) -> None:
-        """Cancel the call from the caller's thread and wait (bounded) until it unwound."""
+    def interrupt(self, portal: anyio.from_thread.BlockingPortal, *, closing: bool = False) -> None:
+        """Cancel the call from any thread; *closing*: because its client is being closed.
+
+        Returns at once: the caller waits on :attr:`finished` (bounded) for it to unwind.
+        """
+        self._closing = closing
         self._cancel_requested.set()
         # Runs on the loop thread, so it and run()'s start cannot interleave: either the
         # scope exists and is cancelled here, or run() sees the request when it starts.
         with contextlib.suppress(RuntimeError):  # the portal is already shutting down
             portal.call(self._cancel_scope)
-        self.finished.wait(INTERRUPT_GRACE)
 
     def _cancel_scope(self) -> None:
         """Cancel the running call's scope, if it started."""

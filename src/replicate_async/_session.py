@@ -27,6 +27,7 @@ from replicate_async._backend import Outgoing, Phases, is_retryable
 from replicate_async._ratelimit import RateLimiter, bucket_for
 from replicate_async.exceptions import (
     APIError,
+    ClientClosedError,
     RateLimitError,
     ReplicateError,
     RequestTimeout,
@@ -56,6 +57,11 @@ logger = logging.getLogger("replicate_async")
 # last-resort print, and an application that configures logging still gets those records.
 logger.addHandler(logging.NullHandler())
 logging.getLogger("stamina").addHandler(logging.NullHandler())
+
+_CLOSED: Final = (
+    "this AsyncClient is closed; make a new one (or do the work inside "
+    "`async with AsyncClient() as client:`)"
+)
 
 CANCEL_GRACE: Final = 5.0
 """Seconds a best-effort remote cancel may take when the caller's task was cancelled."""
@@ -108,10 +114,25 @@ class Session:
         self.rate: Final = RateLimiter(rate_limits, max_pause=retry.max_retry_after)
         self._default_phases = _phases(timeouts, None)
         self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
+        self._closed = False
 
     def __repr__(self) -> str:
         # The client this session is the inside of: resources show it as their owner.
         return f"<AsyncClient base_url={self.base_url!r} max_concurrency={self.max_concurrency}>"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    def check_open(self) -> None:
+        """Raise :class:`ClientClosedError` once :meth:`aclose` was called.
+
+        Every request of the client goes through :meth:`send_once` or :meth:`open`, which
+        call this first: a closed client fails before any I/O, and never builds a new pool.
+        """
+        if self._closed:
+            raise ClientClosedError(message=_CLOSED)
 
     # ------------------------------------------------------------------ building
 
@@ -166,6 +187,7 @@ class Session:
             content: A body to send instead of the request's JSON (uploads).
             hooks: Told when the request takes its rate-limit token and when it meets a 429.
         """
+        self.check_open()
         headers = {**self.headers, **request.headers}
         if request.json is not None:
             content = json.dumps(request.json, separators=(",", ":")).encode()
@@ -300,6 +322,7 @@ class Session:
         and downloads of the API's own files (which need it: pass :attr:`headers`). Takes
         no concurrency slot (a stream may stay open for minutes).
         """
+        self.check_open()
         return self.backend.open(Outgoing("GET", url, headers, None, self.phases(read_timeout)))
 
     async def cancel_quietly(self, prediction_id: str) -> None:
@@ -311,7 +334,8 @@ class Session:
         return await self.send_prediction(_sansio.build_cancel(prediction_id))
 
     async def aclose(self) -> None:
-        """Close the backend's connections."""
+        """Close the backend's connections; from now on every request raises ClientClosedError."""
+        self._closed = True
         await self.backend.aclose()
 
 

@@ -22,6 +22,7 @@ The tree::
     │   └── RequestTimeout          also a builtins.TimeoutError
     ├── DecodeError                 the server's reply was not what the API promises
     ├── CreateOutcomeUnknown        a batch job's create may have landed: not re-sent
+    ├── ClientClosedError           the client was closed; also a builtins.RuntimeError
     ├── PredictionError             prediction
     │   ├── PredictionFailed        the model failed (error text and last logs)
     │   ├── PredictionCanceled      canceled, or aborted by its deadline
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "ClientClosedError",
     "ClientError",
     "CreateOutcomeUnknown",
     "DecodeError",
@@ -542,3 +544,11 @@ class StreamingNotSupportedError(PredictionError):
             f"{model} does not stream its output (prediction {prediction.id} has no "
             "urls.stream); use client.run() or client.predictions.wait() instead"
         )
+
+
+class ClientClosedError(ReplicateError, RuntimeError):
+    """A call after ``aclose()``/``close()`` (raised before any I/O), or one that was running
+    when the blocking ``Client`` was closed (cancelled, its prediction too, best effort).
+
+    .. versionadded:: 0.1.0
+    """
