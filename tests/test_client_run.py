@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 import pytest
 
-from _client_support import reply
+from _client_support import prediction, reply
 from replicate_async import (
     FileOutput,
     PredictionCanceled,
@@ -197,8 +198,10 @@ async def test_scope_cancellation_sends_the_remote_cancel(api: respx.Router, mak
 
 
 @pytest.mark.asyncio
-async def test_cancellation_during_create_sends_no_cancel(api: respx.Router, make_client):
-    """While the create is in flight the id is unknown: cancelling abandons it without a cancel."""
+async def test_cancellation_during_create_finds_and_cancels_its_prediction(
+    api: respx.Router, make_client
+):
+    """While the create is in flight its id is unknown: it is found in the list and cancelled."""
     creating = asyncio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:
@@ -207,13 +210,26 @@ async def test_cancellation_during_create_sends_no_cancel(api: respx.Router, mak
             await asyncio.Event().wait()
         return await api.async_handler(request)
 
+    now = datetime.now(UTC).isoformat()
+    listed = api.get("/v1/predictions").respond(
+        200,
+        json={
+            "results": [
+                prediction("p0", "processing", input={"prompt": "other"}, created_at=now),
+                prediction("p1", "processing", input={"prompt": "a cat"}, created_at=now),
+            ],
+            "next": None,
+        },
+    )
+    cancel = api.post(CANCEL).mock(return_value=reply("canceled"))
     async with make_client(transport=httpx.MockTransport(handler)) as client:
-        task = asyncio.create_task(client.run("acme/painter"))
+        task = asyncio.create_task(client.run("acme/painter", {"prompt": "a cat"}))
         await creating.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert len(api.calls) == 0  # nothing but the abandoned create was sent
+    assert listed.call_count == 1
+    assert cancel.call_count == 1  # p1 (same model and input), not p0
 
 
 @pytest.mark.asyncio

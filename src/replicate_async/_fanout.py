@@ -14,11 +14,14 @@ that is on the wire when the batch is cancelled keeps running, shielded, for at 
 cancelled; creates still waiting for a rate-limit token are dropped at once.
 
 With ``journal=PATH`` every job's progress is kept in SQLite (`_journal`), so running the
-same batch again creates only what never got a prediction id.
+same batch again creates only what never got a prediction id. A job whose key's row was
+written for another ref or input fails with JournalMismatch before its create (its own
+error with ``return_exceptions``, else the batch's, as for any job error).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -39,7 +42,6 @@ from replicate_async._models import Deployment, Prediction, PredictionStatus
 from replicate_async._running import RunOptions, plan_run
 from replicate_async._session import CANCEL_GRACE
 from replicate_async.exceptions import (
-    APIError,
     ClientError,
     CreateOutcomeUnknown,
     PredictionError,
@@ -344,23 +346,30 @@ class _Batch:
                     webhook_events_filter=options.webhook_events_filter,
                     file_encoding=options.file_encoding,
                     hooks=run,
+                    abandon=functools.partial(self._abandon, run),
                 )
         except _Interrupted:
             prediction = None
-        except (APIError, TransportError) as exc:
+        except Exception as exc:
+            if not run.sent:
+                raise  # refused before sending: nothing went out, and no row of this job was written
             if _surely_not_created(exc):
                 self._forget(run)
                 raise
+            # Anything else (a 5xx, a connection lost after sending, a 2xx whose body does
+            # not decode) may have made a prediction: its row stays `creating`.
+            again = (
+                "run the batch again with this journal to look it up"
+                if self.journal is not None
+                else "look for it in predictions.list() before running the job again"
+            )
             raise CreateOutcomeUnknown(
                 index=run.index,
                 job=job,
                 key=run.key,
                 message=f"job {run.index}: the create may have made a prediction ({exc}); "
-                "it was not sent again",
+                f"it was not sent again: {again}",
             ) from exc
-        except ReplicateError:
-            self._forget(run)
-            raise
         finally:
             self._active.discard(run)
             run.create_scope = None
@@ -403,7 +412,7 @@ class _Batch:
         """The job's prediction from the journal, or None to create it."""
         assert self.journal is not None  # noqa: S101 - only called with a journal
         assert run.key is not None  # noqa: S101
-        row = self.journal.get(run.key)
+        row = self.journal.row_for(run.key, ref_text(run.job.ref), run.job.input)
         if row is None:
             return None
         if row.state == CREATING:
@@ -465,8 +474,12 @@ class _Batch:
         return found
 
 
-def _surely_not_created(exc: APIError | TransportError) -> bool:
-    """Whether a failed create surely made no prediction (promise 1)."""
+def _surely_not_created(exc: Exception) -> bool:
+    """Whether a create that was sent and failed with *exc* surely made no prediction (promise 1).
+
+    Only a refusal (4xx) or a failure before the request left: anything else, an error of
+    ours included, may come after the server accepted it.
+    """
     if isinstance(exc, TransportError):
         return not exc.request_sent
     return isinstance(exc, ClientError)

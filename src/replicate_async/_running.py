@@ -22,7 +22,12 @@ explicitly.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import json
+import logging
 import math
+import time
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
@@ -32,8 +37,16 @@ from replicate_async import _sansio
 from replicate_async._cancellation import is_cancellation
 from replicate_async._config import USE_CLIENT_DEFAULT
 from replicate_async._file_output import to_file_outputs
+from replicate_async._models import Deployment
+from replicate_async._session import CANCEL_GRACE
 from replicate_async._uploads import check_file_encoding, encode_request
-from replicate_async.exceptions import DecodeError, FileExpiredError, PredictionTimeout
+from replicate_async.exceptions import (
+    DecodeError,
+    FileExpiredError,
+    PredictionTimeout,
+    ReplicateError,
+    RequestTimeout,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -41,19 +54,23 @@ if TYPE_CHECKING:
 
     from replicate_async._config import UseClientDefault
     from replicate_async._downloads import Downloader
-    from replicate_async._models import Deployment, Prediction
-    from replicate_async._ratelimit import RequestHooks
+    from replicate_async._models import Prediction
+    from replicate_async._ratelimit import BucketName, RequestHooks
     from replicate_async._session import Session
     from replicate_async._uploads import FileEncoding, Source
 
 __all__ = [
     "CANCEL_AFTER_SLACK",
+    "CLOCK_SLACK",
     "DEFAULT_RUN_TIMEOUT",
     "MIN_CANCEL_AFTER",
     "RunOptions",
     "Runner",
+    "made_by",
     "plan_run",
 ]
+
+logger = logging.getLogger("replicate_async")
 
 DEFAULT_RUN_TIMEOUT: Final = 3600.0
 """Seconds a run waits for a terminal status when given ``timeout=None`` (promise 2: every wait ends).
@@ -66,6 +83,63 @@ CANCEL_AFTER_SLACK: Final = 10
 
 MIN_CANCEL_AFTER: Final = 5
 """The server's minimum ``Cancel-After``."""
+
+CLOCK_SLACK: Final = 120.0
+"""Seconds a prediction's ``created_at`` may be before the local clock's time of its create
+(clocks differ) and still be taken for that create's prediction when its id was lost."""
+
+LOOKUP_DELAYS: Final = (0.0, 0.25, 0.5, 1.0, 1.0, 2.0)
+"""Seconds between looks in the prediction list for an abandoned create's prediction (the
+server may list it a moment after it accepted the create); all within :data:`CANCEL_GRACE`."""
+
+MAX_CLAIMED: Final = 10_000
+"""Prediction ids a runner remembers as made by its own creates (never taken for a lost one)."""
+
+
+def made_by(prediction: Prediction, ref: str | Deployment, input_json: str) -> bool:
+    """Whether *prediction* could be the one a create of *ref* with this input made.
+
+    Args:
+        prediction: A prediction from the account's list.
+        ref: The create's model reference.
+        input_json: The create's input as sent, in canonical JSON (sorted keys, no spaces).
+    """
+    if _canonical(prediction.input) != input_json:
+        return False
+    if isinstance(ref, Deployment):
+        return prediction.deployment in (None, ref.name)
+    parsed = _sansio.parse_ref(ref)
+    if parsed.version is not None and prediction.version not in (None, "hidden"):
+        return prediction.version == parsed.version
+    if parsed.owner is not None and prediction.model is not None:
+        return prediction.model == f"{parsed.owner}/{parsed.name}"
+    return True
+
+
+def _canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, non-JSON values as their ``str``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class _CreateWatch:
+    """The request hooks of one create: notes whether it was sent, then tells the caller's."""
+
+    __slots__ = ("inner", "sent")
+
+    def __init__(self, inner: RequestHooks | None) -> None:
+        self.inner = inner
+        self.sent = False
+
+    def sending(self, bucket: BucketName) -> None:
+        """The create goes out (the caller's hooks may still stop it)."""
+        if self.inner is not None:
+            self.inner.sending(bucket)
+        self.sent = True
+
+    def throttled(self, bucket: BucketName) -> None:
+        """The create met a 429 (it is sent again)."""
+        if self.inner is not None:
+            self.inner.throttled(bucket)
 
 
 @attrs.frozen(kw_only=True)
@@ -138,6 +212,9 @@ class Runner:
         self._downloader = downloader
         self._file_encoding = file_encoding
         self._max_data_uri_bytes = max_data_uri_bytes
+        # Ids of predictions this runner's creates made: a lost create's prediction is looked
+        # up among the others only. Bounded (oldest forgotten first): memory stays flat.
+        self._claimed: collections.OrderedDict[str, None] = collections.OrderedDict()
 
     def __repr__(self) -> str:
         return f"<Runner over {self.session!r}>"
@@ -153,8 +230,22 @@ class Runner:
         webhook_events_filter: Sequence[str] | None = None,
         file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT,
         hooks: RequestHooks | None = None,
+        abandon: Callable[[Prediction], Awaitable[None]] | Literal["cancel"] | None = "cancel",
     ) -> Prediction:
-        """Encode file inputs, then send the create once (retried only when surely unsent)."""
+        """Encode file inputs, then send the create once (retried only when surely unsent).
+
+        If the caller's task is cancelled while the create is on the wire (a ``Prefer: wait``
+        create is held open for up to a minute, so this is when people press Ctrl-C), the
+        prediction's id is not known yet: it is looked up in the account's prediction list
+        (made since the create went out, same model and input, not made by another create of
+        this runner), shielded and within :data:`CANCEL_GRACE`, and handed to *abandon*
+        (by default: cancelled remotely), so it stops costing money (promise 4).
+
+        Args:
+            hooks: Told when the create takes its rate-limit token and when it meets a 429.
+            abandon: What to do with a prediction found that way: ``"cancel"`` it remotely
+                (:meth:`abandon`), another coroutine function, or None to leave it running.
+        """
         request = _sansio.build_create(
             ref,
             input if input is not None else {},
@@ -174,13 +265,77 @@ class Runner:
             max_data_uri_bytes=self._max_data_uri_bytes,
             upload=self._upload,
         )
-        return await self.session.send_prediction(
-            request,
-            create=True,
-            read_timeout=_sansio.create_read_timeout(wait, self.session.timeouts),
-            ref=ref,
-            hooks=hooks,
-        )
+        watch = _CreateWatch(hooks)
+        sent_at = time.time()  # the server's created_at is wall-clock time
+        try:
+            prediction = await self.session.send_prediction(
+                request,
+                create=True,
+                read_timeout=_sansio.create_read_timeout(wait, self.session.timeouts),
+                ref=ref,
+                hooks=watch,
+            )
+        except BaseException as exc:
+            if watch.sent and is_cancellation(exc):
+                take = self.abandon if abandon == "cancel" else abandon
+                await self._recover(ref, request.json["input"], sent_at, take)
+            raise
+        self._claim(prediction.id)
+        return prediction
+
+    def _claim(self, prediction_id: str) -> None:
+        """Remember that one of this runner's creates made *prediction_id*."""
+        claimed = self._claimed
+        claimed[prediction_id] = None
+        if len(claimed) > MAX_CLAIMED:
+            claimed.popitem(last=False)
+
+    async def _recover(
+        self,
+        ref: str | Deployment,
+        input: Any,  # noqa: A002 - the API's name
+        sent_at: float,
+        abandon: Callable[[Prediction], Awaitable[None]] | None,
+    ) -> Prediction | None:
+        """Find the prediction of a create abandoned before its reply, and hand it to *abandon*.
+
+        Shielded from the caller's cancellation and bounded by :data:`CANCEL_GRACE`; a failure
+        to look is logged, never raised (the caller is leaving).
+        """
+        found: Prediction | None = None
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
+            try:
+                found = await self._look_up(ref, _canonical(input), sent_at)
+            except ReplicateError as exc:
+                logger.warning("could not look up an abandoned create's prediction: %s", exc)
+            if found is None:
+                logger.warning(
+                    "a create was abandoned before its reply and its prediction was not found; "
+                    "if the server accepted it, it runs to completion: check "
+                    "client.predictions.list()"
+                )
+                return None
+            self._claim(found.id)
+            logger.info("found prediction %s of an abandoned create", found.id)
+            if abandon is not None:
+                await abandon(found)
+        return found
+
+    async def _look_up(
+        self, ref: str | Deployment, input_json: str, sent_at: float
+    ) -> Prediction | None:
+        """The newest unclaimed prediction made since *sent_at* by a create like this one."""
+        for delay in LOOKUP_DELAYS:
+            await anyio.sleep(delay)
+            # Closed at once when left early: trio refuses async generators left to the GC.
+            async with contextlib.aclosing(self.list()) as predictions:
+                async for prediction in predictions:
+                    created = prediction.created_at
+                    if created is not None and created.timestamp() < sent_at - CLOCK_SLACK:
+                        break
+                    if prediction.id not in self._claimed and made_by(prediction, ref, input_json):
+                        return prediction
+        return None
 
     async def get(self, prediction_id: str, *, hooks: RequestHooks | None = None) -> Prediction:
         """Fetch a prediction by id."""
@@ -305,15 +460,47 @@ class Runner:
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
         )
-        prediction = await self.create(
-            ref,
-            input,
-            wait=create_wait,
-            cancel_after=cancel_after,
-            file_encoding=options.file_encoding,
-            webhook=options.webhook,
-            webhook_events_filter=options.webhook_events_filter,
-        )
+        lost: list[Prediction] = []
+        sent = _CreateWatch(None)
+
+        async def abandon(found: Prediction) -> None:
+            # The caller's task was cancelled (cancel), or the run's deadline passed during the
+            # create (cancel only when asked to).
+            lost.append(found)
+            if not deadline.cancel_called or options.cancel_on_timeout:
+                await self.abandon(found)
+
+        with anyio.move_on_after(budget) as deadline:
+            prediction = await self.create(
+                ref,
+                input,
+                wait=create_wait,
+                cancel_after=cancel_after,
+                file_encoding=options.file_encoding,
+                webhook=options.webhook,
+                webhook_events_filter=options.webhook_events_filter,
+                hooks=sent,
+                abandon=abandon,
+            )
+        if deadline.cancelled_caught:
+            if lost:
+                raise PredictionTimeout(prediction=lost[0], timeout=budget)
+            if not sent.sent:
+                raise RequestTimeout(
+                    message=(
+                        f"the run's timeout ({budget:g} s) passed before its create was sent "
+                        "(while its file inputs were read or uploaded); nothing was created"
+                    ),
+                    request_sent=False,
+                )
+            raise RequestTimeout(
+                message=(
+                    f"the create did not return within the run's timeout ({budget:g} s) and its "
+                    "prediction was not found; it may have been created and billed: check "
+                    "client.predictions.list() before creating it again"
+                ),
+                request_sent=True,
+            )
         if _sansio.needs_confirmation(prediction):
             held = anyio.current_time() - started
             prediction = await self.poll(
