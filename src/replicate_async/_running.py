@@ -49,7 +49,7 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
     from datetime import timedelta
 
     from replicate_async._config import UseClientDefault
@@ -345,7 +345,7 @@ class Runner:
         """Cancel a prediction and return it."""
         return await self.session.send_prediction(_sansio.build_cancel(prediction_id))
 
-    async def list(self) -> AsyncIterator[Prediction]:
+    async def list(self) -> AsyncGenerator[Prediction, None]:
         """Every prediction of the account, newest first, fetching pages as they are needed.
 
         Each page's ``next`` link is followed only when it points at the API's own host
