@@ -8,7 +8,14 @@ import sqlite3
 
 import pytest
 
-from replicate_async import AsyncClient, CreateOutcomeUnknown, Job, PredictionFailed, RateLimits
+from replicate_async import (
+    AsyncClient,
+    CreateOutcomeUnknown,
+    Job,
+    JournalError,
+    PredictionFailed,
+    RateLimits,
+)
 from replicate_async._converters import structure
 from replicate_async._journal import Journal, canonical_json, job_key
 from replicate_async._models import Prediction
@@ -55,8 +62,10 @@ def test_a_row_goes_from_creating_to_created_to_final(tmp_path):
 
 def test_rows_survive_reopening(tmp_path):
     """A row committed by one connection is there for the next one (the crash case)."""
-    Journal(tmp_path / "j.sqlite").creating("k", "a/b", {})
-    assert Journal(tmp_path / "j.sqlite").get("k").state == "creating"
+    with Journal(tmp_path / "j.sqlite") as journal:
+        journal.creating("k", "a/b", {})
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert journal.get("k").state == "creating"
 
 
 def test_forget_deletes_the_row(tmp_path):
@@ -66,6 +75,7 @@ def test_forget_deletes_the_row(tmp_path):
     journal.forget("k")
     assert journal.get("k") is None
     assert list(journal.rows()) == []
+    journal.close()
 
 
 def test_a_row_without_prediction_has_no_final(tmp_path):
@@ -74,13 +84,15 @@ def test_a_row_without_prediction_has_no_final(tmp_path):
     journal.creating("k", "a/b", {})
     with pytest.raises(ValueError, match="no prediction"):
         journal.get("k").final()
+    journal.close()
 
 
 def test_the_journal_uses_wal(tmp_path):
     """The database is in WAL mode."""
-    Journal(tmp_path / "j.sqlite")
+    Journal(tmp_path / "j.sqlite").close()
     db = sqlite3.connect(tmp_path / "j.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
 
 
 def test_a_journal_of_another_schema_is_refused(tmp_path):
@@ -88,13 +100,14 @@ def test_a_journal_of_another_schema_is_refused(tmp_path):
     db = sqlite3.connect(tmp_path / "j.sqlite")
     db.execute("PRAGMA user_version=99")
     db.close()
-    with pytest.raises(ValueError, match="schema 99"):
+    with pytest.raises(JournalError, match="schema 99"):
         Journal(tmp_path / "j.sqlite")
 
 
 def test_repr_names_the_file(tmp_path):
     """repr shows the path."""
-    assert "j.sqlite" in repr(Journal(tmp_path / "j.sqlite"))
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert "j.sqlite" in repr(journal)
 
 
 # -- resuming against the emulator ----------------------------------------------------------------
@@ -222,4 +235,5 @@ async def test_predictions_cancelled_by_the_batch_run_again_next_time(emulator, 
 
             await client.run_many(jobs, journal=path, wait=1, on_progress=on_progress)
     assert emulator.stats()["cancels"] == 3
-    assert list(Journal(path).rows()) == []
+    with Journal(path) as journal:
+        assert list(journal.rows()) == []

@@ -22,6 +22,9 @@ The tree::
     │   └── RequestTimeout          also a builtins.TimeoutError
     ├── DecodeError                 the server's reply was not what the API promises
     ├── CreateOutcomeUnknown        a batch job's create may have landed: not re-sent
+    ├── JournalError                a batch's journal file is unusable; path
+    │   ├── JournalLocked           another batch has it open
+    │   └── JournalMismatch         a key's row is another job's (ref or input); key
     ├── ClientClosedError           the client was closed; also a builtins.RuntimeError
     ├── PredictionError             prediction
     │   ├── PredictionFailed        the model failed (error text and last logs)
@@ -53,6 +56,9 @@ __all__ = [
     "DecodeError",
     "FileExpiredError",
     "InvalidField",
+    "JournalError",
+    "JournalLocked",
+    "JournalMismatch",
     "NotFoundError",
     "PermissionDeniedError",
     "PredictionCanceled",
@@ -505,11 +511,11 @@ def _logs_tail(logs: str | None, *, lines: int = 3, limit: int = 300) -> str:
 class CreateOutcomeUnknown(ReplicateError):  # noqa: N818 - named for what the caller must check
     """A job's create may or may not have made a prediction, so it was not created again.
 
-    Raised (or returned in place with ``return_exceptions=True``) when the create was
-    answered with a 5xx or failed after the request was sent, and, with a journal, for a
-    job whose create was on the wire when an earlier run died and whose prediction was
-    not found in ``predictions.list()``. Pass ``recreate_unknown=True`` to create such
-    jobs anyway (you may pay twice), or look for the prediction yourself.
+    Raised (or returned in place with ``return_exceptions=True``) when the create failed
+    after it was sent (a 5xx, a lost reply, a 2xx that did not decode: a journal keeps its
+    row, so the next run looks it up), and for a journaled create an earlier run never saw
+    end that is not in ``predictions.list()``. Pass ``recreate_unknown=True`` to create
+    such jobs anyway (you may pay twice), or look for the prediction yourself.
 
     Args:
         index: The job's position in the batch.
@@ -549,6 +555,40 @@ class StreamingNotSupportedError(PredictionError):
 class ClientClosedError(ReplicateError, RuntimeError):
     """A call after ``aclose()``/``close()`` (raised before any I/O), or one that was running
     when the blocking ``Client`` was closed (cancelled, its prediction too, best effort).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class JournalError(ReplicateError):
+    """A batch's journal cannot be used: not a journal (corrupt, another program's database,
+    a newer schema) or not openable. Raised before anything is sent.
+
+    Args:
+        path: The journal's file.
+        message: What is wrong and what to do, in one sentence.
+        key: The job's key, for a :class:`JournalMismatch`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, *, path: str, message: str, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+        super().__init__(message=message)
+        self._kwargs = {"path": path, "message": message, "key": key}
+
+
+class JournalLocked(JournalError):  # noqa: N818 - named for what the caller must check
+    """Another batch (in another process, or in this one) has the journal open.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class JournalMismatch(JournalError):  # noqa: N818 - named for what the caller must check
+    """The journal's row for this job's ``key`` was written for another ref or input: use
+    another journal, or another key. Raised for that job alone, before its create.
 
     .. versionadded:: 0.1.0
     """
