@@ -24,6 +24,7 @@ from replicate_async import (
     JournalLocked,
     JournalMismatch,
     RateLimits,
+    ValidationError,
 )
 from replicate_async._journal import Journal
 from replicate_async.emulator import (
@@ -324,3 +325,14 @@ def test_this_process_holding_the_journal_locks_out_another(tmp_path):
         check=True,
     )
     assert again.stdout == "opened\n", again.stderr
+
+
+@pytest.mark.anyio
+async def test_a_circular_input_in_a_journaled_batch_names_its_path(replicate_emulator, tmp_path):
+    """A journal's key reads the input: a cycle is a ValidationError naming the field, no create."""
+    looped: list[object] = []
+    looped.append(looped)
+    async with AsyncClient(replicate_emulator.token, replicate_emulator.base_url) as client:
+        with pytest.raises(ValidationError, match=r"input\.a\[0\]: circular reference"):
+            await client.run_many([("emulator/echo", {"a": looped})], journal=tmp_path / "j.sqlite")
+    assert replicate_emulator.stats()["creates"] == 0

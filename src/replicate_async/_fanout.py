@@ -41,6 +41,7 @@ from replicate_async._journal import CREATED, CREATING, Journal, canonical_json,
 from replicate_async._models import Deployment, Prediction, PredictionStatus
 from replicate_async._running import RunOptions, plan_run
 from replicate_async._session import CANCEL_GRACE
+from replicate_async._uploads import check_input
 from replicate_async.exceptions import (
     ClientError,
     CreateOutcomeUnknown,
@@ -293,6 +294,9 @@ class _Batch:
         )
         prediction: Prediction | None = None
         if self.journal is not None:
+            # Keys and fingerprints read the input: refuse what JSON cannot carry first, with
+            # its field path, as the create would.
+            check_input(job.input)
             run.key = (
                 job.key if job.key is not None else job_key(ref_text(job.ref), job.input, run.index)
             )

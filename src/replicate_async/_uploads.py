@@ -65,6 +65,7 @@ __all__ = [
     "FileEncoding",
     "Source",
     "check_file_encoding",
+    "check_input",
     "encode_input",
     "encode_request",
     "is_file_input",
@@ -408,6 +409,18 @@ def _output_url(value: object) -> str | None:
 def _is_file_or_output(value: object) -> bool:
     """Whether *value* is encoded to a URL: a file input, or a file output passed back."""
     return isinstance(value, FileOutputBase) or is_file_input(value)
+
+
+def check_input(input: Mapping[str, Any]) -> None:  # noqa: A002  (the API's field name)
+    """Raise ValidationError naming the field path if *input* holds a value JSON cannot carry.
+
+    File inputs (paths, bytes, file objects, outputs) are fine: they are encoded to URLs.
+    For callers that read an input before it is encoded (a journal's key and fingerprint).
+
+    Args:
+        input: A prediction's input.
+    """
+    scan_input(input, _is_file_or_output)
 
 
 def _replace(value: Any, path: str, urls: Mapping[str, str]) -> Any:
