@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gzip
 import socket
 import threading
+import zlib
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -43,6 +45,27 @@ OK_BODY = b'{"ok": true}'
 FIVE = Phases(connect=5.0, read=5.0, write=5.0, pool=5.0)
 
 
+def _gzip(data_chunks: Iterator[bytes]) -> bytes:
+    """Gzip the chunks as one stream, without holding them all."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    parts = [compressor.compress(chunk) for chunk in data_chunks]
+    return b"".join([*parts, compressor.flush()])
+
+
+MiB = 1024 * 1024
+HUGE = 100 * MiB
+HOSTILE = frozenset({"trickle", "huge", "bomb", "bomb2", "sse_huge"})
+
+
+@functools.cache
+def bomb(layers: int) -> bytes:
+    """Zeros gzipped *layers* times: 64 MiB in 64 KiB once, 128 MiB in a few KiB twice."""
+    body = _gzip(bytes(MiB) for _ in range(64 * layers))
+    for _ in range(layers - 1):
+        body = _gzip(iter([body]))
+    return body
+
+
 class RawServer:
     """A loopback HTTP/1.1 server on raw sockets, answering in one of several (mis)behaviours.
 
@@ -51,7 +74,12 @@ class RawServer:
     request's body (plain or chunked) and records it; ``stream`` sends a chunked body in two
     chunks and waits for `proceed` between them; ``close`` reads the request and hangs up;
     ``hang`` reads it and never answers; ``truncate`` promises 100 bytes, sends 10 and
-    closes; ``stall`` promises 100 bytes, sends 10 and hangs.
+    closes; ``stall`` promises 100 bytes, sends 10 and hangs. Hostile ones: ``trickle``
+    promises 600 bytes and sends one every 0.1 s (a minute in all); ``huge`` sends a
+    100 MiB JSON body; ``bomb`` sends 64 MiB of zeros gzipped (64 KiB on the wire);
+    ``bomb2`` 128 MiB gzipped twice (``Content-Encoding: gzip, gzip``: a few KiB);
+    ``sse_huge`` an event stream whose first line is 100 MiB long. ``sent`` counts the
+    body bytes the hostile modes got out before the client hung up.
     """
 
     def __init__(self, mode: str) -> None:
@@ -61,6 +89,7 @@ class RawServer:
         self.heads: list[bytes] = []
         self.proceed = threading.Event()
         self.proceeded_in_time: bool | None = None
+        self.sent = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._sock = socket.create_server(("127.0.0.1", 0))
@@ -140,28 +169,66 @@ class RawServer:
         with conn:
             if not self._read_request(conn):
                 return
-            if self.mode == "ok":
-                self._reply(conn, OK_BODY)
-            elif self.mode == "gzip":
-                self._reply(conn, gzip.compress(OK_BODY), b"Content-Encoding: gzip\r\n")
-            elif self.mode == "badgzip":
-                self._reply(conn, b"not gzip at all", b"Content-Encoding: gzip\r\n")
-            elif self.mode == "echo":
-                self._reply(conn, self.bodies[-1])
-            elif self.mode == "stream":
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                    b"5\r\nfirst\r\n"
-                )
-                self.proceeded_in_time = self.proceed.wait(5)
-                conn.sendall(b"6\r\nsecond\r\n0\r\n\r\n")
-            elif self.mode in {"hang", "stall"}:
-                if self.mode == "stall":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
-                self._stop.wait()
-            elif self.mode == "truncate":
+            if self.mode in HOSTILE:
+                with contextlib.suppress(OSError):  # the client hanging up ends the reply
+                    self._hostile(conn)
+            else:
+                self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        if self.mode == "ok":
+            self._reply(conn, OK_BODY)
+        elif self.mode == "gzip":
+            self._reply(conn, gzip.compress(OK_BODY), b"Content-Encoding: gzip\r\n")
+        elif self.mode == "badgzip":
+            self._reply(conn, b"not gzip at all", b"Content-Encoding: gzip\r\n")
+        elif self.mode == "echo":
+            self._reply(conn, self.bodies[-1])
+        elif self.mode == "stream":
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"5\r\nfirst\r\n"
+            )
+            self.proceeded_in_time = self.proceed.wait(5)
+            conn.sendall(b"6\r\nsecond\r\n0\r\n\r\n")
+        elif self.mode in {"hang", "stall"}:
+            if self.mode == "stall":
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
-            # "close": fall through and close without a reply
+            self._stop.wait()
+        elif self.mode == "truncate":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        # "close": fall through and close without a reply
+
+    def _hostile(self, conn: socket.socket) -> None:
+        if self.mode == "trickle":
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 600\r\n\r\n"
+            )
+            for _ in range(600):
+                if self._stop.wait(0.1):
+                    return
+                conn.sendall(b" ")
+                self.sent += 1
+            return
+        if self.mode in {"bomb", "bomb2"}:
+            body, encoding = (bomb(1), b"gzip") if self.mode == "bomb" else (bomb(2), b"gzip, gzip")
+            self._reply(conn, body, b"Content-Encoding: %s\r\n" % encoding)
+            return
+        sse = self.mode == "sse_huge"
+        head, tail = (b'data: {"logs": "', b'"}\n\n') if sse else (b'{"logs": "', b'"}')
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s"
+            % (b"text/event-stream" if sse else b"application/json", HUGE, head)
+        )
+        left = HUGE - len(head) - len(tail)
+        piece = b"x" * 65536
+        while left > 0 and not self._stop.is_set():
+            chunk = piece[:left]
+            conn.sendall(chunk)
+            left -= len(chunk)
+            with self._lock:
+                self.sent += len(chunk)
+        conn.sendall(tail)
 
     def close(self) -> None:
         self._stop.set()

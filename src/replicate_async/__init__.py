@@ -25,6 +25,7 @@ from replicate_async._config import (
     USE_CLIENT_DEFAULT,
     PollPolicy,
     RetryPolicy,
+    SizeLimits,
     Timeouts,
     UseClientDefault,
 )
@@ -130,6 +131,7 @@ __all__ = [
     "RequestTimeout",
     "RetryPolicy",
     "ServerError",
+    "SizeLimits",
     "StreamEvent",
     "StreamingNotSupportedError",
     "SyncFileOutput",

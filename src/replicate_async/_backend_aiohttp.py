@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Final
 import aiohttp
 import httpx
 
-from replicate_async._backend_base import KEEPALIVE_EXPIRY, Reply, transport_error
+from replicate_async._backend_base import (
+    KEEPALIVE_EXPIRY,
+    Reply,
+    past_deadline,
+    too_large,
+    transport_error,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -54,6 +60,9 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
     A timeout of any phase is a RequestTimeout; ``request_sent`` is False only for the
     failures in :data:`AIOHTTP_NOT_SENT`.
     """
+    if type(exc) is TimeoutError and outgoing.timeouts.total is not None:
+        # aiohttp's `total` raises a bare TimeoutError; its phase timeouts have classes.
+        return past_deadline(outgoing, exc)
     return transport_error(
         exc,
         outgoing,
@@ -66,10 +75,33 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
 def _client_timeout(phases: Phases) -> aiohttp.ClientTimeout:
     """aiohttp's timeouts for *phases* (a handful of distinct values per client)."""
     # aiohttp's `connect` covers the wait for a pooled connection plus establishing it,
-    # `sock_connect` the latter alone; it has no write timeout.
+    # `sock_connect` the latter alone; it has no write timeout. Its `total` runs until the
+    # reply is released, so it bounds a trickling body too, without a task of ours.
     return aiohttp.ClientTimeout(
-        total=None, connect=phases.pool, sock_connect=phases.connect, sock_read=phases.read
+        total=phases.total,
+        connect=phases.pool,
+        sock_connect=phases.connect,
+        sock_read=phases.read,
     )
+
+
+async def _read_capped(response: aiohttp.ClientResponse, outgoing: Outgoing, cap: int) -> bytes:
+    """The whole (decompressed) body of *response*, or DecodeError once it passes *cap* bytes.
+
+    aiohttp decompresses in bounded steps as the body is read, so counting what it hands
+    over stops a gzip bomb at the cap too.
+    """
+    declared = response.content_length
+    if declared is not None and declared > cap and "Content-Encoding" not in response.headers:
+        raise too_large(outgoing, response.status, cap)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > cap:
+            raise too_large(outgoing, response.status, cap)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 class _AiohttpStreamed:
@@ -148,8 +180,11 @@ class AiohttpBackend:
         return session
 
     async def fetch(self, outgoing: Outgoing) -> Reply:
-        """Send *outgoing* and read the whole (decompressed) reply; failures raise TransportError."""
-        method, url, headers, content, phases = outgoing
+        """Send *outgoing* and read the whole (decompressed) reply; failures raise TransportError.
+
+        A body past ``outgoing.max_bytes`` raises DecodeError, the rest unread.
+        """
+        method, url, headers, content, phases, cap = outgoing
         try:
             async with self._client().request(
                 method,
@@ -159,7 +194,10 @@ class AiohttpBackend:
                 allow_redirects=False,
                 timeout=_client_timeout(phases),
             ) as response:
-                body = await response.read()
+                if cap is None:
+                    body = await response.read()
+                else:
+                    body = await _read_capped(response, outgoing, cap)
         except _FAILURES as exc:
             raise from_aiohttp(exc, outgoing) from exc
         return Reply(response.status, response.headers, body)
@@ -167,7 +205,7 @@ class AiohttpBackend:
     @contextlib.asynccontextmanager
     async def open(self, outgoing: Outgoing) -> AsyncIterator[_AiohttpStreamed]:
         """Send *outgoing* and hold its reply open until the context exits."""
-        method, url, headers, content, phases = outgoing
+        method, url, headers, content, phases, _ = outgoing
         try:
             response = await self._client().request(
                 method,

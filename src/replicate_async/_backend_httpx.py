@@ -20,13 +20,22 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final, cast
 
+import anyio
 import httpx
 
-from replicate_async._backend_base import KEEPALIVE_EXPIRY, Reply, transport_error
+from replicate_async._backend_base import (
+    KEEPALIVE_EXPIRY,
+    ContentDecodingError,
+    Inflater,
+    Reply,
+    past_deadline,
+    too_large,
+    transport_error,
+)
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterable, AsyncIterator, Mapping
+    from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
 
     from replicate_async._backend_base import Outgoing
     from replicate_async.exceptions import TransportError
@@ -68,15 +77,47 @@ def from_httpx(exc: BaseException, outgoing: Outgoing) -> TransportError:
     )
 
 
+def _inflater(response: httpx.Response) -> Inflater | None:
+    """The bounded decoder for *response*'s Content-Encoding (httpx's own inflates a chunk
+    whole: 64 KiB of a gzip bomb become 64 MiB at once, gzip in gzip 64 GiB)."""
+    try:
+        return Inflater.for_encoding(response.headers.get("content-encoding"))
+    except ContentDecodingError as exc:
+        raise httpx.DecodingError(str(exc), request=response.request) from exc
+
+
+def _decoded(inflater: Inflater | None, raw: bytes, request: httpx.Request) -> Iterator[bytes]:
+    """*raw* decoded in bounded pieces; a body that does not decode raises httpx's error."""
+    if inflater is None:
+        yield raw
+        return
+    try:
+        yield from inflater.feed(raw)
+    except ContentDecodingError as exc:
+        raise httpx.DecodingError(str(exc), request=request) from exc
+
+
+def _rest(inflater: Inflater | None, request: httpx.Request) -> Iterator[bytes]:
+    """The decoded pieces left at the end of the body."""
+    if inflater is not None:
+        try:
+            yield from inflater.flush()
+        except ContentDecodingError as exc:
+            raise httpx.DecodingError(str(exc), request=request) from exc
+
+
 class _HttpxStreamed:
-    """An open httpx reply, read chunk by chunk."""
+    """An open httpx reply, read chunk by chunk, by its deadline (if any)."""
 
-    __slots__ = ("_outgoing", "_response")
+    __slots__ = ("_deadline", "_outgoing", "_response")
 
-    def __init__(self, response: httpx.Response, outgoing: Outgoing) -> None:
-        """Wrap *response*, the reply to *outgoing*."""
+    def __init__(
+        self, response: httpx.Response, outgoing: Outgoing, deadline: float | None
+    ) -> None:
+        """Wrap *response*, the reply to *outgoing*, to be read by *deadline* (anyio's clock)."""
         self._response = response
         self._outgoing = outgoing
+        self._deadline = deadline
 
     @property
     def status_code(self) -> int:
@@ -90,11 +131,34 @@ class _HttpxStreamed:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body's decoded chunks as they arrive; failures raise TransportError."""
+        response, deadline = self._response, self._deadline
+        request = response.request
+        raw_chunks = aiter(cast("httpx.AsyncByteStream", response.stream))
+        finished = False
         try:
-            async for chunk in self._response.aiter_bytes():
-                yield chunk
+            inflater = _inflater(response)
+            while True:
+                # Each read under what is left of the deadline: a cancel scope never spans
+                # a yield (the caller may resume this generator from another task).
+                if deadline is None:
+                    raw = await anext(raw_chunks, None)
+                else:
+                    with anyio.fail_after(deadline - anyio.current_time()):
+                        raw = await anext(raw_chunks, None)
+                if raw is None:
+                    finished = True
+                    break
+                for piece in _decoded(inflater, raw, request):
+                    yield piece
+            for piece in _rest(inflater, request):
+                yield piece
         except _FAILURES as exc:
             raise from_httpx(exc, self._outgoing) from exc
+        except TimeoutError as exc:
+            raise past_deadline(self._outgoing, exc) from exc
+        finally:
+            if not finished:  # the caller left early, or a failure: unwind the chain
+                await _abandon(raw_chunks)
 
 
 class _Body(httpx.AsyncByteStream):
@@ -118,23 +182,53 @@ class _Body(httpx.AsyncByteStream):
             await close()
 
 
-async def _read_whole(response: httpx.Response, request: httpx.Request) -> httpx.Response:
-    """*response* with its whole body read and decoded (the connection released).
+async def _read_whole(response: httpx.Response, outgoing: Outgoing) -> Reply:
+    """*response*'s whole body, decoded, as a Reply (the connection released).
 
-    The raw body is read to its end, then decoded by a Response made from it: aread() would
-    decode inside httpx's chain of async generators, and a body that fails its
-    Content-Encoding leaves the inner one unfinished for the garbage collector (which trio
-    reports as a ResourceWarning).
+    The raw stream is read and decoded here, in bounded steps, not by aread(): httpx
+    inflates each chunk whole, and a body that fails its Content-Encoding would leave its
+    chain of async generators unfinished for the garbage collector (which trio reports as
+    a ResourceWarning). Past ``outgoing.max_bytes`` decoded bytes, DecodeError.
     """
+    cap = outgoing.max_bytes
+    request = response.request
+    parts: list[bytes] = []
+    size = 0
+    raw_chunks = aiter(cast("httpx.AsyncByteStream", response.stream))
+    finished = False
     try:
-        raw = b"".join([chunk async for chunk in cast("httpx.AsyncByteStream", response.stream)])
+        inflater = _inflater(response)
+        async for raw in raw_chunks:
+            for piece in _decoded(inflater, raw, request):
+                size += len(piece)
+                if cap is not None and size > cap:
+                    raise too_large(outgoing, response.status_code, cap)
+                parts.append(piece)
+        finished = True
+        for piece in _rest(inflater, request):
+            size += len(piece)
+            if cap is not None and size > cap:
+                raise too_large(outgoing, response.status_code, cap)
+            parts.append(piece)
     finally:
+        if not finished:
+            await _abandon(raw_chunks)
         await response.aclose()
-    decoded = httpx.Response(
-        response.status_code, content=raw, request=request, headers=response.headers
-    )
-    decoded.headers = response.headers  # as received (no Content-Length added to a chunked one)
-    return decoded
+    return Reply(response.status_code, response.headers, b"".join(parts))
+
+
+async def _abandon(chunks: AsyncIterator[bytes]) -> None:
+    """Stop reading *chunks* early, finishing every async generator in httpx's chain under it.
+
+    Closing the outermost generator would leave httpcore's inner ones suspended for the
+    garbage collector (which trio reports as a ResourceWarning); a cancellation raised at
+    the next socket read unwinds them all, and this scope absorbs it. A chain that already
+    ended (or raised) ends again at once.
+    """
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        async for _ in chunks:
+            pass
 
 
 class HttpxBackend:
@@ -174,9 +268,9 @@ class HttpxBackend:
         """The transport requests go straight through (None with an http_client)."""
         return self._transport
 
-    async def _send(self, outgoing: Outgoing, *, stream: bool) -> httpx.Response:
-        """Send *outgoing*; with *stream* the body is left unread (close the response)."""
-        method, url, headers, content, phases = outgoing
+    async def _send(self, outgoing: Outgoing) -> httpx.Response:
+        """Send *outgoing*; the body is left unread (close the response)."""
+        method, url, headers, content, phases, _ = outgoing
         body = content if content is None or isinstance(content, bytes) else _Body(content)
         client = self._client
         if client is not None:
@@ -193,6 +287,9 @@ class HttpxBackend:
             # download) never carries an Authorization the user's client has as a default.
             if not any(name.lower() == "authorization" for name in headers):
                 request.headers.pop("Authorization", None)
+            # Only encodings the bounded decoder undoes (the client may offer br or zstd).
+            if not any(name.lower() == "accept-encoding" for name in headers):
+                request.headers["Accept-Encoding"] = "gzip, deflate"
             if isinstance(body, _Body):
                 framed = request.headers
                 if not any(name.lower() == "content-length" for name in headers):
@@ -202,10 +299,16 @@ class HttpxBackend:
                 request = httpx.Request(
                     method, request.url, headers=framed, stream=body, extensions=request.extensions
                 )
-            response = await client.send(request, stream=True)
-            return response if stream else await _read_whole(response, request)
+            return await client.send(request, stream=True)
         transport = cast("httpx.AsyncBaseTransport", self._transport)
-        extensions = {"timeout": phases._asdict()}  # httpx's names: connect, read, write, pool
+        extensions = {  # httpx's names
+            "timeout": {
+                "connect": phases.connect,
+                "read": phases.read,
+                "write": phases.write,
+                "pool": phases.pool,
+            }
+        }
         if isinstance(body, _Body):
             request = httpx.Request(
                 method, url, headers=headers, stream=body, extensions=extensions
@@ -220,25 +323,45 @@ class HttpxBackend:
             )
         response = await transport.handle_async_request(request)
         response.request = request
-        return response if stream else await _read_whole(response, request)
+        return response
 
     async def fetch(self, outgoing: Outgoing) -> Reply:
-        """Send *outgoing* and read the whole (decoded) reply; failures raise TransportError."""
+        """Send *outgoing* and read the whole (decoded) reply; failures raise TransportError.
+
+        A body past ``outgoing.max_bytes`` raises DecodeError, the rest unread.
+        """
+        total = outgoing.timeouts.total
         try:
-            response = await self._send(outgoing, stream=False)
+            if total is None:
+                return await _read_whole(await self._send(outgoing), outgoing)
+            # httpx has no overall timeout: one cancel scope for the attempt (no task).
+            with anyio.fail_after(total):
+                return await _read_whole(await self._send(outgoing), outgoing)
         except _FAILURES as exc:
             raise from_httpx(exc, outgoing) from exc
-        return Reply(response.status_code, response.headers, response.content)
+        except TimeoutError as exc:
+            raise past_deadline(outgoing, exc) from exc
 
     @contextlib.asynccontextmanager
     async def open(self, outgoing: Outgoing) -> AsyncIterator[_HttpxStreamed]:
-        """Send *outgoing* and hold its reply open until the context exits."""
+        """Send *outgoing* and hold its reply open until the context exits.
+
+        ``Phases.total`` bounds the head and every read of the body after it.
+        """
+        total = outgoing.timeouts.total
+        deadline = None if total is None else anyio.current_time() + total
         try:
-            response = await self._send(outgoing, stream=True)
+            if total is None:
+                response = await self._send(outgoing)
+            else:
+                with anyio.fail_after(total):
+                    response = await self._send(outgoing)
         except _FAILURES as exc:
             raise from_httpx(exc, outgoing) from exc
+        except TimeoutError as exc:
+            raise past_deadline(outgoing, exc) from exc
         try:
-            yield _HttpxStreamed(response, outgoing)
+            yield _HttpxStreamed(response, outgoing, deadline)
         finally:
             try:
                 await response.aclose()

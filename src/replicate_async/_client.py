@@ -42,7 +42,13 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from replicate_async._config import PollPolicy, RetryPolicy, Timeouts, UseClientDefault
+    from replicate_async._config import (
+        PollPolicy,
+        RetryPolicy,
+        SizeLimits,
+        Timeouts,
+        UseClientDefault,
+    )
     from replicate_async._jobs import JobSpec, ProgressEvent
     from replicate_async._models import Deployment, Prediction
     from replicate_async._ratelimit import RateLimits
@@ -106,6 +112,9 @@ class AsyncClient:
             the Files API), ``"upload"`` (always upload) or ``"data_uri"`` (always inline).
         max_data_uri_bytes: The largest file (bytes, before base64) sent as a data URI
             under ``"auto"``; 256 KiB by default, Replicate's advice.
+        size_limits: Caps on one API reply and one streamed event, counted after
+            decompression; past one, :class:`~replicate_async.DecodeError` is raised
+            without reading the rest. ``SizeLimits()`` (32 MiB, 8 MiB) when None.
         allow_insecure_http: Allow a plain ``http://`` base URL to a host that is not
             loopback (an emulator in another container, say): the token then travels in
             clear. ``REPLICATE_ALLOW_INSECURE_HTTP=1`` does the same for programs you do not
@@ -130,6 +139,7 @@ class AsyncClient:
         http_client: httpx.AsyncClient | None = None,
         file_encoding: FileEncoding = "auto",
         max_data_uri_bytes: int = DEFAULT_MAX_DATA_URI_BYTES,
+        size_limits: SizeLimits | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
@@ -164,6 +174,7 @@ class AsyncClient:
             poll=poll if poll is not None else _config.DEFAULT_POLL_POLICY,
             max_concurrency=max_concurrency,
             rate_limits=rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
+            limits=size_limits if size_limits is not None else _config.DEFAULT_SIZE_LIMITS,
             backend=make_backend(
                 max_connections=max_concurrency, transport=transport, http_client=http_client
             ),
@@ -264,14 +275,14 @@ class AsyncClient:
         output, is confirmed by polling until the status is terminal, so partial output is
         never returned (promise 3).
 
-        Cancellation: when the task awaiting ``run`` is cancelled after the prediction was
-        created and before it finished, a best-effort remote cancel is sent (shielded,
-        at most a few seconds) and the cancellation goes on. While the create request
-        itself is in flight the prediction's id is not known yet: the create is
-        abandoned, and if the server had already accepted it, the prediction runs to
-        completion (and is billed) or until its ``Cancel-After`` deadline. To bound that,
-        pass ``timeout`` with ``cancel_on_timeout=True``: the create then carries
-        ``Cancel-After`` and the server stops the prediction by itself.
+        Cancellation: when the task awaiting ``run`` is cancelled (Ctrl-C on the sync
+        Client included) before the prediction finished, it is cancelled remotely
+        (shielded, bounded by a few seconds) and the cancellation goes on. That holds while
+        the create itself is still held open by ``Prefer: wait`` too: its id is not known
+        yet, so the prediction is found in the account's prediction list (made since the
+        create went out, same model and input, not made by another create of this client)
+        and cancelled. If this process dies instead, only ``Cancel-After`` (sent with
+        ``timeout`` and ``cancel_on_timeout=True``) stops it: see docs/promises.md.
 
         Args:
             ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
@@ -279,10 +290,10 @@ class AsyncClient:
             input: The model's input.
             wait: Seconds (1 to 60) the server may hold the create open, or False to
                 return at once and poll. Shortened to fit ``timeout``.
-            timeout: Seconds to wait for a terminal status, from the call; None waits up
-                to :data:`DEFAULT_RUN_TIMEOUT`. The create request is never cut short by
-                it (its id would be lost), so it may be exceeded by up to the create's
-                own timeout margin. On expiry raises PredictionTimeout.
+            timeout: Seconds to wait for a terminal status, from the call, the create
+                included; None waits up to :data:`DEFAULT_RUN_TIMEOUT`. On expiry raises
+                PredictionTimeout (a create cut short is found in the prediction list
+                first, so the error carries its prediction).
             cancel_on_timeout: Cancel the prediction remotely when ``timeout`` expires;
                 the create also carries ``Cancel-After`` (``timeout`` plus a little slack,
                 at least 5 s) so the server enforces it even if this process dies.

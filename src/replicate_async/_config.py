@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_POLL_POLICY",
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_RETRY_POLICY",
+    "DEFAULT_SIZE_LIMITS",
     "DEFAULT_TIMEOUTS",
     "USE_CLIENT_DEFAULT",
     "BucketName",
@@ -35,6 +36,7 @@ __all__ = [
     "RateLimit",
     "RateLimits",
     "RetryPolicy",
+    "SizeLimits",
     "Timeouts",
     "UseClientDefault",
 ]
@@ -121,6 +123,15 @@ class Timeouts:
             timeouts, and every call still runs under its own overall deadline.
         wait_margin: Seconds added to a create's ``Prefer: wait`` for its read timeout,
             for the server's own latency around the wait.
+        total: Most seconds one attempt of an API call may take, from sending it to the
+            last byte of its reply. The per-phase timeouts above bound each wait for a
+            byte; this bounds the whole, so a reply trickling a byte at a time cannot hold
+            a call for ever. A create held open by its ``Prefer: wait`` gets at least
+            its read timeout (the wait plus ``wait_margin``); 2 minutes by default.
+        transfer: Most seconds one attempt of a file download or upload may take, head
+            and body. Files can be big, so this is generous (15 minutes by default):
+            raise it for very large files on slow links. Event streams are bounded by it
+            per connection too (they resume where they stopped).
 
     .. versionadded:: 0.1.0
     """
@@ -130,6 +141,39 @@ class Timeouts:
     write: float = attrs.field(default=30.0, validator=_finite_positive)
     pool: float | None = attrs.field(default=None, validator=_optional_positive)
     wait_margin: float = attrs.field(default=5.0, validator=_finite_non_negative)
+    total: float = attrs.field(default=120.0, validator=_finite_positive)
+    transfer: float = attrs.field(default=900.0, validator=_finite_positive)
+
+
+@attrs.frozen(kw_only=True)
+class SizeLimits:
+    """Caps on what the client reads into memory from the API: a server cannot exhaust it.
+
+    A reply or event past its cap raises :class:`~replicate_async.DecodeError` as soon as
+    the cap is passed, without reading the rest. Compressed replies are counted after
+    decompression, so a small gzip bomb stops at the cap too. Downloads of output files
+    are not capped here (videos are big): they stream to disk or to the caller.
+
+    Args:
+        max_reply_bytes: Most bytes of one API reply (32 MiB); the largest real replies
+            (a prediction whose output holds data URIs) are far smaller.
+        max_event_bytes: Most bytes of one server-sent event of an output stream, its
+            lines together, and so of any one line (8 MiB).
+
+    .. versionadded:: 0.1.0
+    """
+
+    max_reply_bytes: int = attrs.field(default=32 * 1024 * 1024)
+    max_event_bytes: int = attrs.field(default=8 * 1024 * 1024)
+
+    @max_reply_bytes.validator
+    @max_event_bytes.validator
+    def _check_cap(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        """A cap is a whole number of bytes, at least 1."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{attribute.name} must be an int, got {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{attribute.name} must be >= 1, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -317,6 +361,8 @@ DEFAULT_POLL_POLICY: Final = PollPolicy()
 """The default :class:`PollPolicy`."""
 DEFAULT_RATE_LIMITS: Final = RateLimits()
 """The API's documented limits."""
+DEFAULT_SIZE_LIMITS: Final = SizeLimits()
+"""The default :class:`SizeLimits`."""
 
 DEFAULT_SAVE_CONCURRENCY: Final = 8
 """Downloads ``save_all`` runs at once by default."""

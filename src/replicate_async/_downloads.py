@@ -147,6 +147,25 @@ class Download:
     chunks: AsyncIterator[bytes]
 
 
+async def _read_all(chunks: AsyncIterator[bytes], url: str, max_bytes: int | None) -> bytes:
+    """Every chunk joined; DecodeError as soon as they pass *max_bytes* (when not None)."""
+    if max_bytes is None:
+        return b"".join([chunk async for chunk in chunks])
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise DecodeError(
+                message=(
+                    f"download of {display_url(url)} passed max_bytes={max_bytes:,} bytes and "
+                    "was not read further; save() or aiter_bytes() take files of any size"
+                )
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
     """The body of a decoded ``data:`` URI, as a single chunk."""
     yield data
@@ -190,7 +209,11 @@ class Downloader:
         t = timeouts if timeouts is not None else DEFAULT_TIMEOUTS
         self._retry = retry if retry is not None else DEFAULT_RETRY_POLICY
         self._limiter = anyio.CapacityLimiter(max_concurrency)
-        self._phases = Phases(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
+        # One attempt (head and body) ends by Timeouts.transfer however slowly the host
+        # sends: the read timeout alone never fires for a host trickling a byte at a time.
+        self._phases = Phases(
+            connect=t.connect, read=t.read, write=t.write, pool=t.pool, total=t.transfer
+        )
         self._headers = {"User-Agent": user_agent or default_user_agent()}
         self._backend = make_backend(max_connections=max_concurrency, transport=transport)
 
@@ -210,17 +233,22 @@ class Downloader:
         """
         await self._backend.aclose()
 
-    async def read(self, url: str) -> bytes:
+    async def read(self, url: str, *, max_bytes: int | None = None) -> bytes:
         """Download *url* whole and return its bytes.
 
         A transient failure, even half-way through the body, starts the download again.
+        The whole file is held in memory: for big files prefer :meth:`save` or
+        :meth:`aiter_bytes`, or pass *max_bytes*.
 
         Args:
             url: An ``https://`` or ``data:`` URL.
+            max_bytes: The most bytes to read (after decompression); past it
+                :class:`~replicate_async.DecodeError` is raised without reading the
+                rest. None (the default) reads whatever the file holds.
 
         .. versionadded:: 0.1.0
         """
-        return (await self.read_with_type(url))[0]
+        return (await self.read_with_type(url, max_bytes=max_bytes))[0]
 
     async def aiter_bytes(self, url: str) -> AsyncIterator[bytes]:
         """Stream *url*'s bytes as they arrive.
@@ -265,19 +293,22 @@ class Downloader:
         """
         return self._open(url, retry_head=True)
 
-    async def read_with_type(self, url: str) -> tuple[bytes, str | None]:
+    async def read_with_type(
+        self, url: str, *, max_bytes: int | None = None
+    ) -> tuple[bytes, str | None]:
         """Download *url* whole, retrying the whole attempt; returns bytes and content type.
 
         Package API.
 
         Args:
             url: An ``https://`` or ``data:`` URL.
+            max_bytes: The most bytes to read; past it DecodeError, the rest unread.
         """
         check_url(url)
         async for attempt in self._retrying():
             with attempt:
                 async with self._open(url, retry_head=False) as download:
-                    data = b"".join([chunk async for chunk in download.chunks])
+                    data = await _read_all(download.chunks, url, max_bytes)
                     return data, download.content_type
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
 

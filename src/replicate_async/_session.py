@@ -24,6 +24,7 @@ import stamina
 
 from replicate_async import _sansio
 from replicate_async._backend import Outgoing, Phases, is_retryable
+from replicate_async._config import DEFAULT_SIZE_LIMITS
 from replicate_async._ratelimit import RateLimiter, bucket_for
 from replicate_async.exceptions import (
     APIError,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from replicate_async._backend import Backend, Reply, Streamed
-    from replicate_async._config import PollPolicy, RetryPolicy, Timeouts
+    from replicate_async._config import PollPolicy, RetryPolicy, SizeLimits, Timeouts
     from replicate_async._models import Deployment, Prediction
     from replicate_async._ratelimit import RateLimits, RequestHooks
     from replicate_async._sansio import ModelRef, Request
@@ -80,6 +81,7 @@ class Session:
         max_concurrency: Most requests in flight at once.
         rate_limits: The account's rate limits.
         backend: Sends the requests.
+        limits: Caps on one reply and one streamed event.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Session:
         max_concurrency: int,
         rate_limits: RateLimits,
         backend: Backend,
+        limits: SizeLimits = DEFAULT_SIZE_LIMITS,
     ) -> None:
         self.base_url: Final = base_url
         self.user_agent: Final = user_agent
@@ -102,6 +105,7 @@ class Session:
         self.poll: Final = poll
         self.max_concurrency: Final = max_concurrency
         self.backend: Final = backend
+        self.limits: Final = limits
         # Accept-Encoding as httpx.AsyncClient would send it: replies may come compressed.
         self.headers: Final[Mapping[str, str]] = {
             **_sansio.base_headers(token, user_agent),
@@ -136,9 +140,21 @@ class Session:
 
     # ------------------------------------------------------------------ building
 
-    def phases(self, read: float | None = None) -> Phases:
-        """The per-phase timeouts, with *read* overriding the read phase."""
-        return self._default_phases if read is None else _phases(self.timeouts, read)
+    def phases(
+        self, read: float | None = None, total: float | None = None, *, transfer: bool = False
+    ) -> Phases:
+        """The timeouts of one request attempt.
+
+        Args:
+            read: The read phase's timeout, when not the client's (a create's wait).
+            total: The whole attempt's deadline, when not the client's: the run engine
+                passes what is left of a run's ``timeout``.
+            transfer: A file transfer (an upload, a stream, a download): its deadline is
+                ``Timeouts.transfer``, not ``Timeouts.total``.
+        """
+        if read is None and total is None and not transfer:
+            return self._default_phases
+        return _phases(self.timeouts, read, total, transfer=transfer)
 
     def url(self, path: str) -> str:
         """An absolute URL for a path under the API root (absolute URLs pass through)."""
@@ -190,15 +206,25 @@ class Session:
         self.check_open()
         headers = {**self.headers, **request.headers}
         if request.json is not None:
-            content = json.dumps(request.json, separators=(",", ":")).encode()
+            # NaN is not JSON: inputs are checked with their field path before this
+            # (_sansio.inputs); refusing it here too means invalid JSON is never sent.
+            content = json.dumps(request.json, separators=(",", ":"), allow_nan=False).encode()
             headers["Content-Type"] = "application/json"
         bucket = bucket_for(request.method, request.path)
         ticket = await self.rate.acquire(bucket, hooks)
-        phases = self.phases(read_timeout)
+        # A body given as content (not JSON) is an upload: bounded like a file transfer.
+        phases = self.phases(read_timeout, transfer=request.json is None and content is not None)
         try:
             async with self.slot:
                 reply = await self.backend.fetch(
-                    Outgoing(request.method, self.url(request.path), headers, content, phases)
+                    Outgoing(
+                        request.method,
+                        self.url(request.path),
+                        headers,
+                        content,
+                        phases,
+                        self.limits.max_reply_bytes,
+                    )
                 )
         except TransportError as exc:
             raise _reworded(exc, request, create=create) from exc.__cause__
@@ -323,7 +349,9 @@ class Session:
         no concurrency slot (a stream may stay open for minutes).
         """
         self.check_open()
-        return self.backend.open(Outgoing("GET", url, headers, None, self.phases(read_timeout)))
+        # Bounded per connection like a file transfer: a stream that outlives it resumes.
+        phases = self.phases(read_timeout, transfer=True)
+        return self.backend.open(Outgoing("GET", url, headers, None, phases))
 
     async def cancel_quietly(self, prediction_id: str) -> None:
         """Best-effort remote cancel, shielded from the caller's cancellation, bounded in time."""
@@ -378,12 +406,25 @@ def _cause(exc: Exception) -> str:
     return f"{type(exc).__name__} ({type(cause).__name__})" if cause else type(exc).__name__
 
 
-def _phases(timeouts: Timeouts, read: float | None) -> Phases:
-    """*timeouts* per phase, with *read* overriding the read phase."""
+def _phases(
+    timeouts: Timeouts,
+    read: float | None,
+    total: float | None = None,
+    *,
+    transfer: bool = False,
+) -> Phases:
+    """*timeouts* per phase, with *read* and *total* overriding the client's.
+
+    The client's total is never shorter than a read timeout given here: a create held open
+    by its ``Prefer: wait`` must not time out as a whole before its own read timeout.
+    """
     t = timeouts
-    return Phases(
-        connect=t.connect, read=t.read if read is None else read, write=t.write, pool=t.pool
-    )
+    if total is None:
+        total = t.transfer if transfer else t.total
+        if read is not None:
+            total = max(total, read)
+    read = t.read if read is None else read
+    return Phases(connect=t.connect, read=read, write=t.write, pool=t.pool, total=total)
 
 
 def _reworded(exc: TransportError, request: Request, *, create: bool) -> TransportError:

@@ -273,7 +273,9 @@ class PredictionStream:
         self._cancel_on_timeout = cancel_on_timeout
         self._deadline: float | None = None
         self._decoder: SSEDecoder[ServerSentEvent | Comment] = SSEDecoder(
-            comments=True, last_event_id=last_event_id or None
+            comments=True,
+            last_event_id=last_event_id or None,
+            max_event_bytes=self._session.limits.max_event_bytes,
         )
         self._pending: collections.deque[ServerSentEvent | Comment] = collections.deque()
         self._response: contextlib.AsyncExitStack | None = None
@@ -490,7 +492,10 @@ class PredictionStream:
         # A new decoder for the new response (it may start with a BOM again), carrying
         # the last event id and retry time over, and dropping any half-read event.
         self._decoder = SSEDecoder(
-            comments=True, last_event_id=self._decoder.last_event_id, retry=self._decoder.retry
+            comments=True,
+            last_event_id=self._decoder.last_event_id,
+            retry=self._decoder.retry,
+            max_event_bytes=self._session.limits.max_event_bytes,
         )
         held = anyio.current_time() - self._opened_at >= HELD_OPEN
         if self._progressed or held:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
 
 import attrs
 
+from replicate_async.exceptions import DecodeError
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -32,6 +34,9 @@ __all__ = [
 # The standard's three line ends; `\r\n?` also matches a CR that ends a chunk, whose LF (if
 # any) then arrives with the next chunk and is skipped (see `_skip_lf`).
 _EOL = re.compile(r"\r\n?|\n")
+_EOL_BYTES = re.compile(rb"\r\n?|\n")
+# One leading byte order mark is stripped ("UTF-8 decode" does), even split across chunks.
+_BOM = codecs.BOM_UTF8
 
 
 @attrs.frozen
@@ -88,6 +93,9 @@ class SSEDecoder(Generic[ItemT]):
         comments: Also return comment lines, as `Comment` items, in stream order.
         last_event_id: The last event id in force from a previous connection.
         retry: The reconnection time in force from a previous connection.
+        max_event_bytes: The most bytes of one event (its lines, as received, together)
+            and so of any one line, or None for no cap. Past it `feed` raises
+            :class:`~replicate_async.DecodeError` at once, holding no more than the cap.
 
     .. versionadded:: 0.1.0
     """
@@ -99,6 +107,7 @@ class SSEDecoder(Generic[ItemT]):
         comments: Literal[False] = False,
         last_event_id: str | None = None,
         retry: int | None = None,
+        max_event_bytes: int | None = None,
     ) -> None: ...
 
     @overload
@@ -108,6 +117,7 @@ class SSEDecoder(Generic[ItemT]):
         comments: Literal[True],
         last_event_id: str | None = None,
         retry: int | None = None,
+        max_event_bytes: int | None = None,
     ) -> None: ...
 
     def __init__(
@@ -116,18 +126,24 @@ class SSEDecoder(Generic[ItemT]):
         comments: bool = False,
         last_event_id: str | None = None,
         retry: int | None = None,
+        max_event_bytes: int | None = None,
     ) -> None:
         self._comments = comments
-        # "UTF-8 decode": replacement characters for bad bytes and one leading BOM stripped;
-        # the utf-8-sig incremental decoder strips a BOM only at the very start, even split.
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-        self._partial: list[str] = []
+        # Lines are split on bytes (CR and LF never occur inside a UTF-8 sequence), so a
+        # line is held as bytes, counted exactly, and decoded once complete: "UTF-8
+        # decode" with replacement characters, which gives the same text as decoding the
+        # whole stream because a line end always ends an invalid sequence.
+        self._head: bytes | None = b""  # the stream's first bytes, until a BOM is ruled out
+        self._partial: list[bytes] = []
+        self._partial_size = 0
         self._skip_lf = False
         self._data: list[str] = []
+        self._event_size = 0  # bytes of the lines of the event being built
         self._event_type = ""
         self._last_event_id = last_event_id
         self._retry = retry
         self._closed = False
+        self._max_event_bytes = max_event_bytes
 
     @property
     def last_event_id(self) -> str | None:
@@ -147,32 +163,47 @@ class SSEDecoder(Generic[ItemT]):
 
         Raises:
             RuntimeError: If the decoder was closed.
+            DecodeError: If an event passed ``max_event_bytes`` (the decoder is then closed).
 
         .. versionadded:: 0.1.0
         """
         if self._closed:
             raise RuntimeError("this SSEDecoder is closed; create a new one for a new stream")
-        text = self._decoder.decode(chunk)
-        if not text:
+        if self._head is not None:
+            chunk = self._after_bom(chunk)
+        if not chunk:
             return []
         if self._skip_lf:
             self._skip_lf = False
-            if text[0] == "\n":
-                text = text[1:]
+            chunk = chunk.removeprefix(b"\n")
         out: list[ItemT] = []
         pos = 0
-        for match in _EOL.finditer(text):
-            line = text[pos : match.start()]
+        for match in _EOL_BYTES.finditer(chunk):
+            line = chunk[pos : match.start()]
             if self._partial:
                 self._partial.append(line)
-                line = "".join(self._partial)
+                line = b"".join(self._partial)
                 self._partial.clear()
+                self._partial_size = 0
+            self._check_size(len(line))
             self._process_line(line, out)
             pos = match.end()
-        if pos < len(text):
-            self._partial.append(text[pos:])
-        self._skip_lf = text.endswith("\r")
+        if pos < len(chunk):
+            rest = chunk[pos:]
+            self._check_size(self._partial_size + len(rest))
+            self._partial.append(rest)
+            self._partial_size += len(rest)
+        self._skip_lf = chunk.endswith(b"\r")
         return out
+
+    def _after_bom(self, chunk: bytes) -> bytes:
+        """The stream's first bytes without a byte order mark; b"" while one may be split."""
+        chunk = (self._head or b"") + chunk
+        if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+            self._head = chunk  # maybe a byte order mark, split: wait for more
+            return b""
+        self._head = None
+        return chunk.removeprefix(_BOM)
 
     def close(self) -> None:
         """End the stream: discard any incomplete line and undispatched event.
@@ -181,14 +212,29 @@ class SSEDecoder(Generic[ItemT]):
         """
         self._closed = True
         self._partial.clear()
+        self._partial_size = 0
         self._data.clear()
+        self._event_size = 0
         self._event_type = ""
 
-    def _process_line(self, line: str, out: list[ItemT]) -> None:
+    def _check_size(self, line_size: int) -> None:
+        """Raise DecodeError (and close) when the event with a line of *line_size* passes the cap."""
+        cap = self._max_event_bytes
+        if cap is not None and self._event_size + line_size > cap:
+            self.close()
+            raise DecodeError(
+                message=(
+                    f"an event of the output stream passed {cap:,} bytes, the cap on one "
+                    "event (SizeLimits.max_event_bytes), and was not read further"
+                )
+            )
+
+    def _process_line(self, raw: bytes, out: list[ItemT]) -> None:
         """Interpret one complete line, appending any item it completes to *out*."""
-        if not line:
+        if not raw:
             self._dispatch(out)
             return
+        line = raw.decode("utf-8", "replace")
         if line[0] == ":":
             if self._comments:
                 out.append(Comment(line[1:]))  # type: ignore[arg-type]
@@ -196,6 +242,8 @@ class SSEDecoder(Generic[ItemT]):
         name, colon, value = line.partition(":")
         if colon and value[:1] == " ":
             value = value[1:]
+        if name == "data":
+            self._event_size += len(raw)  # the lines an event holds count against its cap
         self._process_field(name, value)
 
     def _process_field(self, name: str, value: str) -> None:
@@ -211,6 +259,7 @@ class SSEDecoder(Generic[ItemT]):
 
     def _dispatch(self, out: list[ItemT]) -> None:
         """Dispatch the buffered event, if its data buffer is not empty."""
+        self._event_size = 0
         if not self._data:
             self._event_type = ""
             return
