@@ -152,6 +152,11 @@ def decode(
         )
     try:
         data = json.loads(body)
+    except RecursionError as exc:  # a hostile reply: the parser recurses per level
+        raise DecodeError(
+            message=f"{where}: the reply's JSON is nested too deeply to decode",
+            status_code=status_code,
+        ) from exc
     except ValueError as exc:
         kind = header(headers, "content-type") or "no content type"
         raise DecodeError(
@@ -204,7 +209,7 @@ def _decoded_body(body: bytes | str | None) -> Any:
     try:
         # strict=False: an error body with a raw newline inside a string is still readable.
         return json.loads(body, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep to parse: shown as text
         return _text(body)
 
 
