@@ -9,7 +9,10 @@ was cancelled, not left running and billing.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -186,4 +189,26 @@ def test_ctrl_c_in_the_sync_client_during_a_held_create_cancels(
     finally:
         watcher.join()
         signal.signal(signal.SIGINT, previous)
+    assert replicate_emulator.stats()["cancels"] == 1
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs SIGINT")
+def test_ctrl_c_in_the_command_line_during_a_held_create_cancels(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """Ctrl-C in `replicate-async run` while its create is held open cancels the prediction."""
+    replicate_emulator.configure(time_scale=1.0)
+    env = {
+        **os.environ,
+        "REPLICATE_API_TOKEN": replicate_emulator.token,
+        "REPLICATE_BASE_URL": replicate_emulator.base_url,
+    }
+    command = [sys.executable, "-m", "replicate_async.cli", "run", SLOW, "-i", "prompt=x"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        anyio.run(_until_created, replicate_emulator)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
     assert replicate_emulator.stats()["cancels"] == 1
