@@ -71,6 +71,13 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
     )
 
 
+#: The most one deflate (gzip, zlib) layer can inflate a body: 1032:1, deflate's limit.
+MAX_INFLATION: Final = 1032
+
+#: Content-Encodings of one deflate layer.
+_ONE_LAYER: Final = frozenset({"gzip", "x-gzip", "deflate"})
+
+
 @functools.lru_cache(maxsize=64)
 def _client_timeout(phases: Phases) -> aiohttp.ClientTimeout:
     """aiohttp's timeouts for *phases* (a handful of distinct values per client)."""
@@ -92,8 +99,17 @@ async def _read_capped(response: aiohttp.ClientResponse, outgoing: Outgoing, cap
     over stops a gzip bomb at the cap too.
     """
     declared = response.content_length
-    if declared is not None and declared > cap and "Content-Encoding" not in response.headers:
-        raise too_large(outgoing, response.status, cap)
+    if declared is not None:
+        # Most replies declare their length; aiohttp never reads past it. Read those whole
+        # (one call, no iterator: the hot path of every API call) when even the most a
+        # single deflate layer can inflate to (about 1032:1) stays under the cap.
+        encoding = response.headers.get("Content-Encoding")
+        if encoding is None:
+            if declared > cap:
+                raise too_large(outgoing, response.status, cap)
+            return await response.read()
+        if encoding.strip().lower() in _ONE_LAYER and declared * MAX_INFLATION <= cap:
+            return await response.read()
     parts: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():
