@@ -13,6 +13,7 @@ import textwrap
 import threading
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from replicate_async import AsyncClient, Client, ClientClosedError, ServerError, _sansio
@@ -161,6 +162,22 @@ async def test_a_closed_async_client_opens_no_new_connection_pool(
     with pytest.raises(ClientClosedError):
         await client.predictions.get("abc")
     assert client._session.backend.inner is None
+
+
+@pytest.mark.anyio
+async def test_a_closed_client_over_a_users_transport_refuses_its_downloads_too(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """With transport=, a FileOutput of a closed client raises ClientClosedError, no request."""
+    client = _client(replicate_emulator, transport=httpx.AsyncHTTPTransport())
+    (image,) = await client.run("emulator/image", {"prompt": "a cat", "num_outputs": 1})
+    await client.aclose()
+    before = _requests(replicate_emulator)
+    with pytest.raises(ClientClosedError, match="closed"):
+        await image.read()
+    with pytest.raises(ClientClosedError, match="closed"):
+        await client.predictions.get("abc")
+    assert _requests(replicate_emulator) == before
 
 
 class _Polling(logging.Handler):

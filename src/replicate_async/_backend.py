@@ -40,6 +40,7 @@ from replicate_async._backend_base import (
     Reply,
     Streamed,
     bare_url,
+    closed_error,
 )
 from replicate_async._backend_httpx import (
     HTTPX_PERMANENT,
@@ -49,7 +50,6 @@ from replicate_async._backend_httpx import (
     from_httpx,
     httpx_pools,
 )
-from replicate_async.exceptions import ClientClosedError
 
 if TYPE_CHECKING:
     import ssl
@@ -81,10 +81,6 @@ __all__ = [
 ]
 
 _PERMANENT = AIOHTTP_PERMANENT + HTTPX_PERMANENT
-_CLOSED = (
-    "this client is closed, and with it its file downloads; make a new one "
-    "(or read and save outputs before leaving `async with AsyncClient() as client:`)"
-)
 
 
 def is_retryable(exc: TransportError) -> bool:
@@ -172,7 +168,7 @@ class LazyBackend:
     def _current(self) -> AiohttpBackend | HttpxBackend:
         """The real backend, built on first use; RuntimeError from another event loop."""
         if self._closed:  # building a new pool now would leak it: nothing closes it again
-            raise ClientClosedError(message=_CLOSED)
+            raise closed_error()
         loop = current_loop()
         inner = self._inner
         if inner is None:

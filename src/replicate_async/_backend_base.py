@@ -13,7 +13,12 @@ import re
 import zlib
 from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
-from replicate_async.exceptions import DecodeError, RequestTimeout, TransportError
+from replicate_async.exceptions import (
+    ClientClosedError,
+    DecodeError,
+    RequestTimeout,
+    TransportError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
@@ -94,6 +99,16 @@ class Backend(Protocol):
 _URL_QUERY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
 _USERINFO = re.compile(r"(://)[^/\s@'\"<>]*@")
 _MIN_SECRET: Final = 8
+
+
+def closed_error() -> ClientClosedError:
+    """Our error for a request through a backend that was closed (its client was)."""
+    return ClientClosedError(
+        message=(
+            "this client is closed, and with it its file downloads; make a new one "
+            "(or read and save outputs before leaving `async with AsyncClient() as client:`)"
+        )
+    )
 
 
 def bare_url(url: str) -> str:

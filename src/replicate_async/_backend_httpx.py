@@ -28,6 +28,7 @@ from replicate_async._backend_base import (
     ContentDecodingError,
     Inflater,
     Reply,
+    closed_error,
     past_deadline,
     too_large,
     transport_error,
@@ -270,6 +271,8 @@ class HttpxBackend:
 
     async def _send(self, outgoing: Outgoing) -> httpx.Response:
         """Send *outgoing*; the body is left unread (close the response)."""
+        if self._closed:  # a user's transport or client may still work: this backend is done
+            raise closed_error()
         method, url, headers, content, phases, _ = outgoing
         body = content if content is None or isinstance(content, bytes) else _Body(content)
         client = self._client
@@ -369,9 +372,14 @@ class HttpxBackend:
                 raise from_httpx(exc, outgoing) from exc
 
     async def aclose(self) -> None:
-        """Close the transport (never a user's http_client); closing twice is fine."""
-        if not self._closed and self._transport is not None:
-            self._closed = True
+        """Close the transport (never a user's http_client); closing twice is fine.
+
+        Afterwards every request raises ClientClosedError, even through a user's client.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._transport is not None:
             await self._transport.aclose()
 
 
