@@ -31,7 +31,7 @@ from replicate_async._backend_base import (
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
     from replicate_async._backend_base import Outgoing, Phases
     from replicate_async.exceptions import TransportError
@@ -140,7 +140,7 @@ class _AiohttpStreamed:
         """The reply's headers, case-insensitive."""
         return self._response.headers
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The body's decompressed chunks as they arrive; failures raise TransportError."""
         try:
             async for chunk in self._response.content.iter_any():

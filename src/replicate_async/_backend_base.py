@@ -21,7 +21,7 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterable, Iterator, Mapping
     from contextlib import AbstractAsyncContextManager
 
 #: Seconds an idle connection is kept; long enough to span the longest poll delay.
@@ -77,8 +77,12 @@ class Streamed(Protocol):
     def headers(self) -> Mapping[str, str]:
         """The reply's headers, case-insensitive."""
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        """The body's (decompressed) chunks; failures raise TransportError."""
+    def chunks(self) -> AsyncGenerator[bytes, None]:
+        """The body's (decompressed) chunks; failures raise TransportError.
+
+        Closing the generator before its end (``aclose``) releases whatever the HTTP library
+        holds under it: callers that stop early close it, nothing more.
+        """
 
 
 class Backend(Protocol):

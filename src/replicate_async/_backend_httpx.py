@@ -36,7 +36,7 @@ from replicate_async._backend_base import (
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterator, Mapping
 
     from replicate_async._backend_base import Outgoing
     from replicate_async.exceptions import TransportError
@@ -130,7 +130,7 @@ class _HttpxStreamed:
         """The reply's headers, case-insensitive."""
         return self._response.headers
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The body's decoded chunks as they arrive; failures raise TransportError."""
         response, deadline = self._response, self._deadline
         request = response.request

@@ -45,7 +45,7 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
     from types import TracebackType
 
     from replicate_async._running import Runner
@@ -166,23 +166,6 @@ def _done_reason(data: str) -> str:
     return reason if isinstance(reason, str) else ""
 
 
-async def _unwind(chunks: AsyncIterator[bytes]) -> None:
-    """Finish a response's body iterator without reading it to its end.
-
-    A body iterator may be a chain of async generators, and closing the outer one leaves
-    the inner ones suspended (trio warns when they are collected). An exception raised in
-    the innermost read unwinds, and so finishes, all of them: cancel a read. Bytes already
-    buffered are read (and dropped) until a read has to wait.
-    """
-    with anyio.CancelScope() as scope:
-        scope.cancel()
-        try:
-            while True:
-                await anext(chunks)
-        except (StopAsyncIteration, TransportError, OSError):
-            pass
-
-
 def _ending(item: ServerSentEvent) -> tuple[PredictionStatus, str | None] | None:
     """How an ``error`` event or a failed or canceled ``done`` ends the stream, else None."""
     if item.event == "error":
@@ -279,7 +262,7 @@ class PredictionStream:
         )
         self._pending: collections.deque[ServerSentEvent | Comment] = collections.deque()
         self._response: contextlib.AsyncExitStack | None = None
-        self._chunks: AsyncIterator[bytes] | None = None
+        self._chunks: AsyncGenerator[bytes, None] | None = None
         self._opened_at = 0.0
         self._progressed = False
         self._failures = 0
@@ -376,7 +359,11 @@ class PredictionStream:
         response, self._response = self._response, None
         chunks, self._chunks = self._chunks, None
         if chunks is not None:
-            await _unwind(chunks)
+            # The backend finishes whatever its HTTP library holds under the chunks.
+            try:
+                await chunks.aclose()
+            except (TransportError, OSError) as exc:
+                logger.debug("closing a stream failed: %s", exc)
         if response is not None:
             try:
                 await response.aclose()
@@ -469,7 +456,7 @@ class PredictionStream:
             raise
         if reply.status_code == 200:  # noqa: PLR2004
             self._response = stack
-            self._chunks = aiter(reply.chunks())
+            self._chunks = reply.chunks()
             return
         try:
             body = b"".join([chunk async for chunk in reply.chunks()])
