@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
 
-from replicate_async import _sansio
 from replicate_async._jobs import (
     Job,
     JobSpec,
@@ -38,8 +37,8 @@ from replicate_async._jobs import (
     ref_text,
 )
 from replicate_async._journal import CREATED, CREATING, Journal, canonical_json, job_key
-from replicate_async._models import Deployment, Prediction, PredictionStatus
-from replicate_async._running import RunOptions, plan_run
+from replicate_async._models import Prediction, PredictionStatus
+from replicate_async._running import RunOptions, made_by, plan_run
 from replicate_async._session import CANCEL_GRACE
 from replicate_async._uploads import check_input
 from replicate_async.exceptions import (
@@ -73,20 +72,6 @@ CREATE_GRACE: Final = 5.0
 
 LOOKUP_SLACK: Final = 120.0
 """Seconds before a journal's oldest unknown create that the prediction list is searched from."""
-
-
-def _matches(prediction: Prediction, job: Job, wanted_input: str) -> bool:
-    """Whether *prediction* could be the one *job*'s create made."""
-    if canonical_json(dict(prediction.input)) != wanted_input:
-        return False
-    if isinstance(job.ref, Deployment):
-        return prediction.deployment in (None, job.ref.name)
-    ref = _sansio.parse_ref(job.ref)
-    if ref.version is not None and prediction.version not in (None, "hidden"):
-        return prediction.version == ref.version
-    if ref.owner is not None and prediction.model is not None:
-        return prediction.model == f"{ref.owner}/{ref.name}"
-    return True
 
 
 class _JobRun:
@@ -456,7 +441,7 @@ class _Batch:
                 started_at - LOOKUP_SLACK
             ):
                 continue
-            if _matches(prediction, run.job, wanted):
+            if made_by(prediction, run.job.ref, wanted):
                 del self._candidates[position]
                 return prediction
         return None

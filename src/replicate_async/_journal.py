@@ -58,6 +58,7 @@ import attrs
 
 from replicate_async._converters import structure, unstructure
 from replicate_async._models import Prediction
+from replicate_async._sansio.inputs import canonical_json
 from replicate_async.exceptions import JournalError, JournalLocked, JournalMismatch
 
 if TYPE_CHECKING:
@@ -88,11 +89,6 @@ _COLUMNS: Final = frozenset(
 
 CREATING: Final = "creating"
 CREATED: Final = "created"
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, non-JSON values as their ``str``."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def job_key(ref: str, input: Mapping[str, Any], index: int) -> str:  # noqa: A002 - the API's name

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import logging
 import math
 import time
@@ -38,6 +37,7 @@ from replicate_async._cancellation import is_cancellation
 from replicate_async._config import USE_CLIENT_DEFAULT
 from replicate_async._file_output import to_file_outputs
 from replicate_async._models import Deployment
+from replicate_async._sansio.inputs import canonical_json
 from replicate_async._session import CANCEL_GRACE
 from replicate_async._uploads import check_file_encoding, encode_request
 from replicate_async.exceptions import (
@@ -104,7 +104,7 @@ def made_by(prediction: Prediction, ref: str | Deployment, input_json: str) -> b
         ref: The create's model reference.
         input_json: The create's input as sent, in canonical JSON (sorted keys, no spaces).
     """
-    if _canonical(prediction.input) != input_json:
+    if canonical_json(dict(prediction.input)) != input_json:
         return False
     if isinstance(ref, Deployment):
         return prediction.deployment in (None, ref.name)
@@ -114,11 +114,6 @@ def made_by(prediction: Prediction, ref: str | Deployment, input_json: str) -> b
     if parsed.owner is not None and prediction.model is not None:
         return prediction.model == f"{parsed.owner}/{parsed.name}"
     return True
-
-
-def _canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, non-JSON values as their ``str``."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class _CreateWatch:
@@ -305,7 +300,7 @@ class Runner:
         found: Prediction | None = None
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
             try:
-                found = await self._look_up(ref, _canonical(input), sent_at)
+                found = await self._look_up(ref, canonical_json(input), sent_at)
             except ReplicateError as exc:
                 logger.warning("could not look up an abandoned create's prediction: %s", exc)
             if found is None:

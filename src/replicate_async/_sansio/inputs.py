@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -22,7 +23,7 @@ from typing import Any, Final
 
 from replicate_async.exceptions import InvalidField, ValidationError
 
-__all__ = ["MAX_INPUT_DEPTH", "input_path", "scan_input"]
+__all__ = ["MAX_INPUT_DEPTH", "canonical_json", "input_path", "scan_input"]
 
 MAX_INPUT_DEPTH: Final = 100
 """Most nested lists and dicts in an input: far past any model's schema, well under Python's
@@ -31,6 +32,15 @@ recursion limit, so neither the checks nor ``json.dumps`` can hit a RecursionErr
 #: Exact types that are JSON as they are; checked first, by identity, as most values are these.
 _SCALARS: Final = frozenset({str, int, bool, type(None)})
 _SHOWN_PATH: Final = 80
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, non-JSON values as their ``str``.
+
+    What tells two inputs apart: a journal's keys and fingerprints, and the lookup of a
+    prediction whose create was abandoned before its reply.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def input_path(parent: str, key: object) -> str:
