@@ -13,9 +13,8 @@ is never counted. Each variant sends N creates (`Prefer: wait`) at concurrency C
 
 Variants: our AsyncClient and the aiohttp backend under it; a bare httpx.AsyncClient;
 bare aiohttp; httpx over 32-connection pools used round-robin (the library's
-`httpx_pools`, and `httpx-sharded-local`, the same sharding built here from
-`httpx.AsyncHTTPTransport` alone, so it does not depend on the library's transport
-module); and under trio, httpx with one pool, httpx sharded, and our AsyncClient (which
+`httpx_pools`, on asyncio too: issue 10 measured it against aiohttp, see
+benchmarks/results/transport-sharded-httpx.json); and under trio, httpx with one pool, httpx sharded, and our AsyncClient (which
 picks the sharded pools there).
 
 With ``--repeat R`` the variants run in R interleaved rounds (every variant once per
@@ -42,8 +41,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from starlette.requests import Request
 
 # The emulator's zero-latency model; the Starlette fallback answers any model path alike.
@@ -57,7 +54,6 @@ ASYNCIO_VARIANTS = [
     "httpx",
     "aiohttp",
     "httpx-sharded",
-    "httpx-sharded-local",
 ]
 TRIO_VARIANTS = ["trio-httpx", "trio-httpx-sharded", "trio-ours"]
 ALL_VARIANTS = ASYNCIO_VARIANTS + TRIO_VARIANTS
@@ -68,7 +64,6 @@ LABELS = {
     "httpx": "bare httpx.AsyncClient",
     "aiohttp": "bare aiohttp.ClientSession",
     "httpx-sharded": "httpx, 32-connection pools, round-robin",
-    "httpx-sharded-local": "httpx, 32-conn pools, round-robin (local shards)",
     "trio-httpx": "trio: bare httpx.AsyncClient",
     "trio-httpx-sharded": "trio: httpx, 32-connection pools, round-robin",
     "trio-ours": "trio: replicate_async.AsyncClient.run",
@@ -313,87 +308,6 @@ def _limits(size: int) -> Any:
     return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
 
-#: Connections per shard in `httpx-sharded-local` (the library's trio shard size).
-SHARD_SIZE = 32
-
-#: Seconds an idle connection is kept (the library's keep-alive expiry).
-KEEPALIVE_EXPIRY = 15.0
-
-
-class _ReleasingStream(httpx.AsyncByteStream):
-    """A response body that gives its shard's slot back when closed."""
-
-    def __init__(self, inner: Any, in_flight: list[int], index: int) -> None:
-        self._inner = inner
-        self._in_flight = in_flight
-        self._index = index
-        self._open = True
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
-
-    async def aclose(self) -> None:
-        if self._open:
-            self._open = False
-            self._in_flight[self._index] -= 1
-        await self._inner.aclose()
-
-
-class LocalShards(httpx.AsyncBaseTransport):
-    """httpx's own transport, sharded into small pools used round-robin.
-
-    The same scheme as the library's trio transport, written out here from
-    `httpx.AsyncHTTPTransport` alone so that `httpx-sharded-local` keeps working whatever
-    the library's transport module becomes: the next shard (round-robin) with a free
-    connection takes the request, and its slot is given back when the body is closed.
-    """
-
-    def __init__(self, max_connections: int, shard_size: int = SHARD_SIZE) -> None:
-        count = max(1, -(-max_connections // shard_size))
-        self._per_shard = -(-max_connections // count)
-        verify = httpx.create_ssl_context()  # one TLS context for all shards (unused on http://)
-        limits = httpx.Limits(
-            max_connections=self._per_shard,
-            max_keepalive_connections=self._per_shard,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-        )
-        self._shards = [
-            httpx.AsyncHTTPTransport(verify=verify, trust_env=False, limits=limits)
-            for _ in range(count)
-        ]
-        self._in_flight = [0] * count
-        self._next = 0
-
-    def _pick(self) -> int:
-        count = len(self._shards)
-        start = self._next
-        self._next = (start + 1) % count
-        for offset in range(count):
-            index = (start + offset) % count
-            if self._in_flight[index] < self._per_shard:
-                return index
-        return start
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = self._pick()
-        self._in_flight[index] += 1
-        try:
-            response = await self._shards[index].handle_async_request(request)
-        except BaseException:
-            self._in_flight[index] -= 1
-            raise
-        if response.is_closed:  # a body read in advance holds no connection
-            self._in_flight[index] -= 1
-            return response
-        response.stream = _ReleasingStream(response.stream, self._in_flight, index)
-        return response
-
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
-
-
 async def _variant(name: str, base: str, n: int, c: int) -> float:
     """Run variant *name* and return the CPU seconds it spent."""
     fanout = _trio_fanout if name.startswith("trio-") else _asyncio_fanout
@@ -408,8 +322,6 @@ async def _variant(name: str, base: str, n: int, c: int) -> float:
         from replicate_async._backend import httpx_pools
 
         transport = httpx_pools(1000, shard_size=32)
-    elif name == "httpx-sharded-local":
-        transport = LocalShards(1000)
     async with httpx.AsyncClient(transport=transport, limits=_limits(1000), timeout=120) as client:
         return await _run_httpx(client, base, n, c, fanout)
 

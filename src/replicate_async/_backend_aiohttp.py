@@ -195,21 +195,26 @@ class AiohttpBackend:
             )
         return session
 
+    def _request(self, outgoing: Outgoing) -> aiohttp.client._RequestContextManager:
+        """aiohttp's request for *outgoing* (awaited for a reply, or entered with ``async with``)."""
+        method, url, headers, content, phases, _ = outgoing
+        return self._client().request(
+            method,
+            url,
+            headers=headers,
+            data=content,
+            allow_redirects=False,
+            timeout=_client_timeout(phases),
+        )
+
     async def fetch(self, outgoing: Outgoing) -> Reply:
         """Send *outgoing* and read the whole (decompressed) reply; failures raise TransportError.
 
         A body past ``outgoing.max_bytes`` raises DecodeError, the rest unread.
         """
-        method, url, headers, content, phases, cap = outgoing
+        cap = outgoing.max_bytes
         try:
-            async with self._client().request(
-                method,
-                url,
-                headers=headers,
-                data=content,
-                allow_redirects=False,
-                timeout=_client_timeout(phases),
-            ) as response:
+            async with self._request(outgoing) as response:
                 if cap is None:
                     body = await response.read()
                 else:
@@ -221,16 +226,8 @@ class AiohttpBackend:
     @contextlib.asynccontextmanager
     async def open(self, outgoing: Outgoing) -> AsyncIterator[_AiohttpStreamed]:
         """Send *outgoing* and hold its reply open until the context exits."""
-        method, url, headers, content, phases, _ = outgoing
         try:
-            response = await self._client().request(
-                method,
-                url,
-                headers=headers,
-                data=content,
-                allow_redirects=False,
-                timeout=_client_timeout(phases),
-            )
+            response = await self._request(outgoing)
         except _FAILURES as exc:
             raise from_aiohttp(exc, outgoing) from exc
         try:
