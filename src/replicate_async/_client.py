@@ -146,31 +146,28 @@ class AsyncClient:
             raise TypeError("max_concurrency must be an int")
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
-        self._file_encoding = check_file_encoding(file_encoding)
+        encoding = check_file_encoding(file_encoding)
         if isinstance(max_data_uri_bytes, bool) or not isinstance(max_data_uri_bytes, int):
             raise TypeError("max_data_uri_bytes must be an int")
         if max_data_uri_bytes < 0:
             raise ValueError(f"max_data_uri_bytes must be >= 0, got {max_data_uri_bytes}")
-        self._max_data_uri_bytes = max_data_uri_bytes
         if transport is not None and http_client is not None:
             raise ValueError("pass transport= or http_client=, not both")
         token = check_token(api_token if api_token is not None else os.environ.get(TOKEN_ENV_VAR))
         from_env = None if base_url else os.environ.get(BASE_URL_ENV_VAR)
-        self._base_url = normalise_base_url(
+        root = normalise_base_url(
             base_url or from_env or DEFAULT_BASE_URL,
             source=BASE_URL_ENV_VAR if from_env else "base_url",
             allow_insecure_http=insecure_http_allowed(allow_insecure_http, transport),
         )
-        self._timeouts = timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS
-        self._retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
-        self._max_concurrency = max_concurrency
+        # The settings live in the session; the client keeps only what the session does not.
         self._transport = transport
         self._session = Session(
             token=token,
-            base_url=self._base_url,
+            base_url=root,
             user_agent=user_agent or _config.default_user_agent(),
-            timeouts=self._timeouts,
-            retry=self._retry,
+            timeouts=timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS,
+            retry=retry if retry is not None else _config.DEFAULT_RETRY_POLICY,
             poll=poll if poll is not None else _config.DEFAULT_POLL_POLICY,
             max_concurrency=max_concurrency,
             rate_limits=rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
@@ -184,7 +181,7 @@ class AsyncClient:
             self._session,
             upload=self._uploader.upload_cached,
             downloader=self.downloader,
-            file_encoding=self._file_encoding,
+            file_encoding=encoding,
             max_data_uri_bytes=max_data_uri_bytes,
         )
         self._downloader: Downloader | None = None
@@ -233,7 +230,7 @@ class AsyncClient:
 
         .. versionadded:: 0.1.0
         """
-        return self._base_url
+        return self._session.base_url
 
     def downloader(self) -> Downloader:
         """The download client behind this client's FileOutput objects, made on first use.
@@ -246,8 +243,8 @@ class AsyncClient:
         self._session.check_open()  # a new one now would never be closed
         if self._downloader is None:
             self._downloader = Downloader(
-                timeouts=self._timeouts,
-                retry=self._retry,
+                timeouts=self._session.timeouts,
+                retry=self._session.retry,
                 transport=self._transport,
                 user_agent=self._session.user_agent,
             )
