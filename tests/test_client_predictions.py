@@ -203,7 +203,7 @@ async def test_list_follows_next_cursors_lazily(api: respx.Router, make_client):
         return_value=_page(["a", "b"], f"{API}/v1/predictions?cursor=cD0y")
     )
     async with make_client() as client:
-        pages = client.predictions.list()
+        pages = aiter(client.predictions.list())
         assert (await anext(pages)).id == "a"
         assert (await anext(pages)).id == "b"
         assert second.call_count == 0
@@ -219,7 +219,7 @@ async def test_list_refuses_a_next_link_to_another_host(api: respx.Router, make_
         return_value=_page(["a"], "https://evil.test/v1/predictions?cursor=x")
     )
     async with make_client() as client:
-        pages = client.predictions.list()
+        pages = aiter(client.predictions.list())
         assert (await anext(pages)).id == "a"
         with pytest.raises(DecodeError, match=r"evil\.test"):
             await anext(pages)

@@ -340,7 +340,9 @@ def test_list_fetches_pages_lazily(router, mocked):
     """The next page is requested only when the caller asks past the current one."""
     pages: list[str] = []
     _paged(router, pages)
-    it = mocked.predictions.list()
+    listed = mocked.predictions.list()
+    assert pages == []
+    it = iter(listed)
     assert pages == []
     assert next(it).id == "p1"
     assert next(it).id == "p2"
@@ -365,7 +367,7 @@ def test_abandoned_iterators_do_not_block_close(router):
     """close() returns while an iterator is still suspended half-way."""
     _paged(router, [])
     c = Client(api_token="r8_test", base_url=API, transport=httpx.MockTransport(router.handler))
-    it = c.predictions.list()
+    it = iter(c.predictions.list())
     next(it)
     c.close()
     with pytest.raises(RuntimeError, match="closed"):
@@ -375,10 +377,10 @@ def test_abandoned_iterators_do_not_block_close(router):
 def test_breaking_out_of_a_loop_releases_the_iterator(router, mocked):
     """Leaving a for loop early closes the portal-side iterator."""
     _paged(router, [])
-    it = mocked.predictions.list()
+    it = iter(mocked.predictions.list())
     for _ in it:
         break
-    it.close()
+    it.close()  # type: ignore[attr-defined]  # a generator
     assert mocked._open_iterators == set()
 
 

@@ -21,8 +21,10 @@ error with ``return_exceptions``, else the batch's, as for any job error).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
@@ -452,13 +454,16 @@ class _Batch:
         rows = list(self.journal.rows())
         known = {row.prediction_id for row in rows if row.prediction_id is not None}
         oldest = min(row.started_at for row in rows if row.state == CREATING)
+        since = datetime.fromtimestamp(oldest - LOOKUP_SLACK, UTC)
         found: list[Prediction] = []
-        async for prediction in self.runner.list():
-            created = prediction.created_at
-            if created is not None and created.timestamp() < oldest - LOOKUP_SLACK:
-                break
-            if prediction.id not in known:
-                found.append(prediction)
+        # Closed at once when left early: trio refuses async generators left to the GC.
+        async with contextlib.aclosing(aiter(self.runner.list(created_after=since))) as listed:
+            async for prediction in listed:
+                created = prediction.created_at
+                if created is not None and created < since:
+                    break  # a server that ignores the filter: the rest is older still
+                if prediction.id not in known:
+                    found.append(prediction)
         found.reverse()  # oldest first, the order the jobs were created in
         return found
 

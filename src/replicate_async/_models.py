@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping  # noqa: TC003  (read at runtime by attrs and cattrs)
 from datetime import datetime  # noqa: TC003  (read at runtime by attrs and cattrs)
 from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
@@ -171,6 +172,8 @@ class Prediction:
 class Page(Generic[T]):
     """One page of a paginated list.
 
+    Pages come from a list's ``.page(cursor)``; iterating the list itself walks them all.
+
     Args:
         results: The items on this page.
         next: The absolute URL of the next page, or None on the last page.
@@ -184,6 +187,32 @@ class Page(Generic[T]):
     next: str | None = None
     previous: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The ``cursor`` of the next page's link: pass it to ``.page(cursor)`` later.
+
+        .. versionadded:: 0.1.0
+        """
+        return _cursor_of(self.next)
+
+    @property
+    def previous_cursor(self) -> str | None:
+        """The ``cursor`` of the previous page's link.
+
+        .. versionadded:: 0.1.0
+        """
+        return _cursor_of(self.previous)
+
+
+def _cursor_of(url: str | None) -> str | None:
+    """The ``cursor`` query parameter of a page link, or None."""
+    if not url:
+        return None
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if key == "cursor":
+            return value
+    return None
 
 
 @attrs.frozen(kw_only=True)

@@ -49,7 +49,15 @@ if TYPE_CHECKING:
     from anyio.abc import TaskStatus
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-__all__ = ["INTERRUPT_GRACE", "Portal", "SyncTwin", "forward", "forward_iter", "shaped_like"]
+__all__ = [
+    "INTERRUPT_GRACE",
+    "Portal",
+    "SyncTwin",
+    "forward",
+    "forward_iter",
+    "made_from",
+    "shaped_like",
+]
 
 _A = TypeVar("_A")
 _R = TypeVar("_R")
@@ -346,7 +354,7 @@ class SyncTwin(Generic[_A]):
         return value._async
 
 
-def _made_from(
+def made_from(
     func: Callable[..., object], method: Callable[..., _R], *, returns: object = _SAME
 ) -> Callable[..., _R]:
     """*method* as the forwarder of *func*: its docstring and parameters, named by its class."""
@@ -370,7 +378,7 @@ def forward(
     def method(self: SyncTwin[_A], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return self._bridge.call(func, self._async, *args, **kwargs)
 
-    return _made_from(func, method)
+    return made_from(func, method)
 
 
 def forward_iter(
@@ -386,7 +394,7 @@ def forward_iter(
     returns = inspect.signature(func).return_annotation
     if isinstance(returns, str) and returns.startswith("AsyncIterator["):
         returns = returns.removeprefix("Async")
-    return _made_from(func, method, returns=returns)
+    return made_from(func, method, returns=returns)
 
 
 def shaped_like(

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Any, Final, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import anyio
 import attrs
@@ -36,12 +38,13 @@ from replicate_async import _sansio
 from replicate_async._cancellation import is_cancellation
 from replicate_async._config import USE_CLIENT_DEFAULT
 from replicate_async._file_output import to_file_outputs
-from replicate_async._models import Deployment
+from replicate_async._models import Deployment, Prediction
+from replicate_async._paging import AsyncPages
 from replicate_async._sansio.inputs import canonical_json
-from replicate_async._session import CANCEL_GRACE
+from replicate_async._sansio.routes import timestamp
+from replicate_async._session import CANCEL_GRACE, cancel_quietly
 from replicate_async._uploads import check_file_encoding, encode_request
 from replicate_async.exceptions import (
-    DecodeError,
     FileExpiredError,
     PredictionTimeout,
     ReplicateError,
@@ -49,12 +52,11 @@ from replicate_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
     from datetime import timedelta
 
     from replicate_async._config import UseClientDefault
     from replicate_async._downloads import Downloader
-    from replicate_async._models import Prediction
     from replicate_async._ratelimit import BucketName, RequestHooks
     from replicate_async._session import Session
     from replicate_async._uploads import FileEncoding, Source
@@ -71,6 +73,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("replicate_async")
+
+P = TypeVar("P", bound=Prediction)
 
 DEFAULT_RUN_TIMEOUT: Final = 3600.0
 """Seconds a run waits for a terminal status when given ``timeout=None`` (promise 2: every wait ends).
@@ -320,14 +324,25 @@ class Runner:
         self, ref: str | Deployment, input_json: str, sent_at: float
     ) -> Prediction | None:
         """The newest unclaimed prediction made since *sent_at* by a create like this one."""
+        since = datetime.fromtimestamp(sent_at - CLOCK_SLACK, UTC)
         for delay in LOOKUP_DELAYS:
             await anyio.sleep(delay)
-            # Closed at once when left early: trio refuses async generators left to the GC.
-            async with contextlib.aclosing(self.list()) as predictions:
-                async for prediction in predictions:
+            found = await self._newest_match(ref, input_json, since)
+            if found is not None:
+                return found
+        return None
+
+    async def _newest_match(
+        self, ref: str | Deployment, input_json: str, since: datetime
+    ) -> Prediction | None:
+        """One look through the predictions made since *since* (newest first)."""
+        # Closed at once when left early: trio refuses async generators left to the GC.
+        async with contextlib.aclosing(self.list(created_after=since).pages()) as pages:
+            async for page in pages:
+                for prediction in page.results:
                     created = prediction.created_at
-                    if created is not None and created.timestamp() < sent_at - CLOCK_SLACK:
-                        break
+                    if created is not None and created < since:
+                        return None  # older than the create: a server ignoring the filter
                     if prediction.id not in self._claimed and made_by(prediction, ref, input_json):
                         return prediction
         return None
@@ -340,43 +355,38 @@ class Runner:
         """Cancel a prediction and return it."""
         return await self.session.send_prediction(_sansio.build_cancel(prediction_id))
 
-    async def list(self) -> AsyncGenerator[Prediction, None]:
-        """Every prediction of the account, newest first, fetching pages as they are needed.
-
-        Each page's ``next`` link is followed only when it points at the API's own host
-        (the token goes nowhere else); a link elsewhere raises DecodeError.
-        """
-        url: str | None = None
-        while True:
-            request = _sansio.build_list(url)
-            reply = await self.session.send(request)
-            page = _sansio.decode_page(
-                reply.status_code,
-                reply.headers,
-                reply.content,
-                method=request.method,
-                path=request.path,
-            )
-            for prediction in page.results:
-                yield prediction
-            if not page.next:
-                return
-            following = _sansio.resolve_next_url(page.next, self.session.base_url)
-            if following == url:
-                raise DecodeError(message=f"the page at {url} names itself as the next page")
-            url = following
+    def list(
+        self,
+        *,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        source: str | None = None,
+    ) -> AsyncPages[Prediction]:
+        """The account's predictions, newest first, as a lazy list of pages (see AsyncPages)."""
+        params = {
+            "created_after": None
+            if created_after is None
+            else timestamp(created_after, "created_after"),
+            "created_before": None
+            if created_before is None
+            else timestamp(created_before, "created_before"),
+            "source": source,
+        }
+        return AsyncPages(self.session, "/v1/predictions", Prediction, params=params)
 
     async def poll(
         self,
-        prediction: Prediction,
+        prediction: P,
         *,
         within: float,
         reported_timeout: float,
         cancel_on_timeout: bool,
-        abandon: Callable[[Prediction], Awaitable[None]] | None,
+        abandon: Callable[[P], Awaitable[None]] | None,
         held: float = 0.0,
         hooks: RequestHooks | None = None,
-    ) -> Prediction:
+        fetch: Callable[[str], Awaitable[P]] | None = None,
+        cancel: Callable[[str], Awaitable[object]] | None = None,
+    ) -> P:
         """Poll *prediction* until terminal, within *within* seconds: the one poll loop.
 
         Args:
@@ -391,6 +401,9 @@ class Runner:
                 after a long hold is a long prediction: polling starts at the delay it would
                 have reached by then, not the shortest one.
             hooks: Told of the polls' rate-limit tokens and 429s.
+            fetch: Fetches the prediction by id (a training's GET); predictions' by default.
+            cancel: Cancels it remotely on timeout (a training's cancel); predictions' by
+                default.
 
         Raises:
             PredictionTimeout: *within* passed first (with the last prediction seen).
@@ -404,19 +417,20 @@ class Runner:
                 if delay >= policy.maximum * (1 - policy.jitter):
                     break
                 spent += delay
+        refresh: Callable[[str], Awaitable[Any]] = fetch or functools.partial(self.get, hooks=hooks)
         last = prediction
         try:
             with anyio.move_on_after(within):
                 while _sansio.needs_confirmation(last):
                     await anyio.sleep(next(delays))
-                    last = await self.get(last.id, hooks=hooks)
+                    last = await refresh(last.id)
         except BaseException as exc:
             if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
                 await abandon(last)
             raise
         if _sansio.needs_confirmation(last):
             if cancel_on_timeout:
-                await self.session.cancel_quietly(last.id)
+                await cancel_quietly(cancel or self.cancel, last.id)
             raise PredictionTimeout(prediction=last, timeout=reported_timeout)
         return last
 

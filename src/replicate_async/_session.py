@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import anyio
 import stamina
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from replicate_async._sansio import ModelRef, Request
 
 __all__ = ["CANCEL_GRACE", "Session", "cancel_quietly"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("replicate_async")
 # A library leaves its log records to the application: with no handler configured anywhere,
@@ -210,10 +212,16 @@ class Session:
             # (_sansio.inputs); refusing it here too means invalid JSON is never sent.
             content = json.dumps(request.json, separators=(",", ":"), allow_nan=False).encode()
             headers["Content-Type"] = "application/json"
+        elif request.text is not None:
+            content = request.text.encode()
+            headers["Content-Type"] = "text/plain; charset=utf-8"
         bucket = bucket_for(request.method, request.path)
         ticket = await self.rate.acquire(bucket, hooks)
         # A body given as content (not JSON) is an upload: bounded like a file transfer.
-        phases = self.phases(read_timeout, transfer=request.json is None and content is not None)
+        phases = self.phases(
+            read_timeout,
+            transfer=request.json is None and request.text is None and content is not None,
+        )
         try:
             async with self.slot:
                 reply = await self.backend.fetch(
@@ -334,6 +342,41 @@ class Session:
             ref=ref,
             create=create,
         )
+
+    async def send_json(self, request: Request, cls: type[T]) -> T:
+        """Send *request* (with retries) and decode its JSON reply as *cls*, or raise its error."""
+        reply = await self.send(request)
+        return _sansio.decode(
+            reply.status_code,
+            reply.headers,
+            reply.content,
+            cls,
+            method=request.method,
+            path=request.path,
+        )
+
+    async def send_text(self, request: Request) -> str:
+        """Send *request* (with retries) and return its reply as text, or raise its error."""
+        reply = await self.send(request)
+        self._raise_for_error(request, reply)
+        return reply.content.decode("utf-8", "replace")
+
+    async def send_no_content(self, request: Request) -> None:
+        """Send *request* (with retries) for its effect (a delete: 202 or 204), or raise its error."""
+        reply = await self.send(request)
+        self._raise_for_error(request, reply)
+
+    @staticmethod
+    def _raise_for_error(request: Request, reply: Reply) -> None:
+        """Raise the error an error status stands for; any other status is fine."""
+        if reply.status_code >= 400:  # noqa: PLR2004
+            raise _sansio.error_for(
+                reply.status_code,
+                reply.headers,
+                reply.content,
+                method=request.method,
+                path=request.path,
+            )
 
     def open(
         self,

@@ -21,6 +21,7 @@ from ._resources.files import AsyncFiles
 from ._resources.predictions import AsyncPredictions
 from ._resources.webhooks import AsyncWebhooks
 from ._streaming import PredictionStream
+from ._sync_pages import forward_pages
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -163,7 +164,7 @@ class SyncPredictions(SyncTwin[AsyncPredictions]):
     get = forward(AsyncPredictions.get)
     cancel = forward(AsyncPredictions.cancel)
     wait = forward(AsyncPredictions.wait)
-    list = forward_iter(AsyncPredictions.list)
+    list = forward_pages(AsyncPredictions.list)
 
     @shaped_like(AsyncPredictions.stream)
     def stream(self, *args: Any, **kwargs: Any) -> SyncPredictionStream:
@@ -179,7 +180,7 @@ class SyncFiles(SyncTwin[AsyncFiles]):
 
     create = forward(AsyncFiles.create)
     get = forward(AsyncFiles.get)
-    list = forward_iter(AsyncFiles.list)
+    list = forward_pages(AsyncFiles.list)
     delete = forward(AsyncFiles.delete)
     read = forward(AsyncFiles.read)
     iter_bytes = forward_iter(AsyncFiles.aiter_bytes)

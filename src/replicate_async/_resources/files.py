@@ -23,13 +23,14 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Final
 
 from replicate_async import _sansio
-from replicate_async._models import File, Page
+from replicate_async._models import File
 from replicate_async._naming import safe_file_name, target_path, write_atomically
+from replicate_async._paging import AsyncPages
 from replicate_async._sansio import Request
 from replicate_async._uploader import MAX_CACHED_UPLOADS
 from replicate_async._uploads import open_source, read_error
 from replicate_async._urls import display_url
-from replicate_async.exceptions import DecodeError, UnsupportedURLError, ValidationError
+from replicate_async.exceptions import UnsupportedURLError, ValidationError
 
 if TYPE_CHECKING:
     import os
@@ -116,28 +117,17 @@ class AsyncFiles:
         .. versionadded:: 0.1.0
         """
         request = Request(method="GET", path=f"/v1/files/{_check_file_id(file_id)}")
-        file: File = await self._send_json(request, File)
-        return file
+        return await self._session.send_json(request, File)
 
-    async def list(self) -> AsyncIterator[File]:
-        """Iterate over your uploaded files, newest first, fetching pages as they are needed.
+    def list(self) -> AsyncPages[File]:
+        """Your uploaded files, newest first, as a lazy list: ``async for f in ...list()``.
 
-        Each page's ``next`` link is followed only when it points at the API's own host.
+        Pages are fetched as you iterate (see :class:`~replicate_async.AsyncPages`); each
+        page's ``next`` link is followed only when it points at the API's own host.
 
         .. versionadded:: 0.1.0
         """
-        url: str | None = None
-        while True:
-            request = Request(method="GET", path=url or "/v1/files")
-            page = await self._send_json(request, Page[File])
-            for file in page.results:
-                yield file
-            if not page.next:
-                return
-            following = _sansio.resolve_next_url(page.next, self._session.base_url)
-            if following == url:
-                raise DecodeError(message=f"the page at {url} names itself as the next page")
-            url = following
+        return AsyncPages(self._session, "/v1/files", File)
 
     async def delete(self, file_id: str) -> None:
         """Delete a file; afterwards it is gone (404) and no longer reused for inputs.
@@ -148,16 +138,10 @@ class AsyncFiles:
         .. versionadded:: 0.1.0
         """
         request = Request(method="DELETE", path=f"/v1/files/{_check_file_id(file_id)}")
-        response = await self._session.send(request)
-        self._uploader.forget(file_id)
-        if response.status_code >= 400:  # noqa: PLR2004
-            raise _sansio.error_for(
-                response.status_code,
-                response.headers,
-                response.content,
-                method=request.method,
-                path=request.path,
-            )
+        try:
+            await self._session.send_no_content(request)
+        finally:
+            self._uploader.forget(file_id)
 
     async def read(self, file: File | str) -> bytes:
         """Download a file's content whole.
@@ -208,18 +192,6 @@ class AsyncFiles:
             return target
 
     # -- private ------------------------------------------------------------------------
-
-    async def _send_json(self, request: Request, cls: Any) -> Any:
-        """Send *request* through the client (with its retries) and decode the reply as *cls*."""
-        response = await self._session.send(request)
-        return _sansio.decode(
-            response.status_code,
-            response.headers,
-            response.content,
-            cls,
-            method=request.method,
-            path=request.path,
-        )
 
     def _download_url(self, file: File | str) -> tuple[str, bool]:
         """The URL to download *file* from, and whether it goes with the token (API host only)."""

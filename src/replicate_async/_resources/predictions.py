@@ -12,11 +12,12 @@ from replicate_async._running import DEFAULT_RUN_TIMEOUT
 from replicate_async._streaming import PredictionStream
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
-    from datetime import timedelta
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime, timedelta
 
     from replicate_async._config import UseClientDefault
     from replicate_async._models import Deployment
+    from replicate_async._paging import AsyncPages
     from replicate_async._running import Runner
     from replicate_async._uploads import FileEncoding
 
@@ -111,16 +112,31 @@ class AsyncPredictions:
         """
         return await self._runner.cancel(prediction_id)
 
-    async def list(self) -> AsyncIterator[Prediction]:
-        """Iterate over your predictions, newest first, fetching pages as they are needed.
+    def list(
+        self,
+        *,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        source: Literal["web"] | None = None,
+    ) -> AsyncPages[Prediction]:
+        """Your predictions, newest first, as a lazy list: ``async for p in ...list()``.
 
-        Each page's ``next`` link is followed only when it points at the API's own host
-        (the token goes nowhere else); a link elsewhere raises DecodeError.
+        Pages are fetched as you iterate; ``await ....list().page(cursor)`` fetches one page
+        (see :class:`~replicate_async.AsyncPages`). Each page's ``next`` link is followed
+        only when it points at the API's own host (the token goes nowhere else); a link
+        elsewhere raises DecodeError.
+
+        Args:
+            created_after: Only predictions created after this time (a datetime, naive
+                meaning UTC, or an ISO 8601 string).
+            created_before: Only predictions created before this time.
+            source: ``"web"`` for only those made on the website (the server keeps 14 days).
 
         .. versionadded:: 0.1.0
         """
-        async for prediction in self._runner.list():
-            yield prediction
+        return self._runner.list(
+            created_after=created_after, created_before=created_before, source=source
+        )
 
     async def wait(
         self,

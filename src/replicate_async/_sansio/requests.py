@@ -62,17 +62,19 @@ class Request:
     """An HTTP request, described without sending it.
 
     Args:
-        method: ``"GET"`` or ``"POST"``.
+        method: ``"GET"``, ``"POST"``, ``"PATCH"``, ``"DELETE"`` or ``"QUERY"``.
         path: A path under the API root, e.g. ``"/v1/predictions"``, or an absolute URL
             (a pagination cursor, already checked by :func:`resolve_next_url`).
         headers: Headers for this request only; the client adds :func:`base_headers`.
         json: The JSON body, or None for no body.
+        text: A ``text/plain`` body instead (``QUERY /v1/models`` takes its search so).
     """
 
     method: str
     path: str
     headers: Mapping[str, str] = attrs.field(factory=dict)
     json: Any = None
+    text: str | None = None
 
 
 @attrs.frozen(kw_only=True)
