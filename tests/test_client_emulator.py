@@ -21,7 +21,7 @@ from replicate_async import (
     Timeouts,
     TransportError,
 )
-from replicate_async._client import default_client
+from replicate_async._default_client import default_client
 from replicate_async.emulator import FaultRule, RateLimits
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 from replicate_async._client import AsyncClient
-from replicate_async._client import default_client as _default_client
 from replicate_async._config import (
     USE_CLIENT_DEFAULT,
     PollPolicy,
@@ -29,6 +28,7 @@ from replicate_async._config import (
     Timeouts,
     UseClientDefault,
 )
+from replicate_async._default_client import default_client as _default_client
 from replicate_async._file_output import FileOutput
 from replicate_async._jobs import Job, Progress, ProgressEvent
 from replicate_async._models import (

@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 from replicate_async import _config
-from replicate_async._backend import current_loop, make_backend
+from replicate_async._backend import make_backend
 from replicate_async._base_url import insecure_http_allowed, normalise_base_url
 from replicate_async._downloads import Downloader
 from replicate_async._fanout import as_completed, run_many
@@ -31,7 +31,6 @@ from replicate_async._uploads import DEFAULT_MAX_DATA_URI_BYTES, check_file_enco
 
 if TYPE_CHECKING:
     from collections.abc import (
-        AsyncGenerator,
         AsyncIterator,
         Callable,
         Iterable,
@@ -59,7 +58,6 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RUN_TIMEOUT",
     "AsyncClient",
-    "default_client",
 ]
 
 logger = logging.getLogger("replicate_async")
@@ -551,32 +549,3 @@ class AsyncClient:
         .. versionadded:: 0.1.0
         """
         return await save_all(output, folder, concurrency=concurrency)
-
-
-# ---------------------------------------------------------------------- default client
-
-_default: tuple[object, AsyncClient, AsyncGenerator[None, None]] | None = None
-
-
-async def _close_with_loop(client: AsyncClient) -> AsyncGenerator[None, None]:
-    """Suspended for the loop's life; asyncio.run and trio.run finalize it as they end."""
-    try:
-        yield
-    finally:
-        await client.aclose()
-
-
-async def default_client() -> AsyncClient:
-    """The module-level AsyncClient of the running event loop, made from the environment.
-
-    It is closed when its event loop ends: both asyncio.run and trio.run finalize the
-    suspended async generator that holds it.
-    """
-    global _default  # noqa: PLW0603 - one default client per process, by design
-    loop = current_loop()
-    if _default is None or _default[0] is not loop:
-        client = AsyncClient()
-        keeper = _close_with_loop(client)
-        await anext(keeper)
-        _default = (loop, client, keeper)
-    return _default[1]
