@@ -1,11 +1,17 @@
-"""Load the real recorded Replicate traffic in ../shared/reference/cassettes (Apache-2.0).
+"""Load the real recorded Replicate traffic in tests/fixtures/cassettes (Apache-2.0).
+
+The cassettes are verbatim copies of replicate/replicate-python's `tests/cassettes/` (provenance
+in tests/fixtures/NOTICE.md), so the suite needs nothing beside the checkout; a missing folder is
+an error, not a skip.
 
 Both vcrpy YAML shapes occur there: the older one (`response.content`, `response.status_code`)
-and the newer one (`response.body.string`, `response.status.code`).
+and the newer one (`response.body.string`, `response.status.code`). Newer cassettes keep some
+bodies as recorded on the wire: gzip bytes (`!!binary`); `Interaction.payload` decodes them.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +19,9 @@ from typing import Any
 
 import yaml
 
-CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cassettes"
+CASSETTES = Path(__file__).resolve().parent / "fixtures" / "cassettes"
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Interaction:
     status: int
     response_headers: dict[str, list[str]]
     response_body: str
+    response_bytes: bytes = b""
 
     @property
     def json(self) -> Any:
@@ -37,6 +46,14 @@ class Interaction:
             return json.loads(self.response_body)
         except ValueError:
             return None
+
+    @property
+    def payload(self) -> Any:
+        """The response body as JSON, gzip-encoded recordings decoded (None when empty)."""
+        raw = self.response_bytes
+        if raw.startswith(_GZIP_MAGIC):
+            raw = gzip.decompress(raw)
+        return json.loads(raw) if raw.strip() else None
 
     @property
     def id(self) -> str:
@@ -52,6 +69,14 @@ def _text(value: Any) -> str:
     if isinstance(value, dict):  # newer shape: {"string": ...}
         return _text(value.get("string"))
     return str(value)
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, dict):
+        return _bytes(value.get("string"))
+    if isinstance(value, bytes):
+        return value
+    return _text(value).encode()
 
 
 def load(path: Path) -> list[Interaction]:
@@ -75,13 +100,16 @@ def load(path: Path) -> list[Interaction]:
                 status=int(status),
                 response_headers=resp.get("headers") or {},
                 response_body=_text(body),
+                response_bytes=_bytes(body),
             )
         )
     return out
 
 
 def all_interactions() -> list[Interaction]:
-    """Every interaction of every cassette (empty when ../shared is not beside the checkout)."""
-    if not CASSETTES.is_dir():
-        return []
-    return [i for p in sorted(CASSETTES.glob("*.yaml")) for i in load(p)]
+    """Every interaction of every cassette; FileNotFoundError when the fixtures are missing."""
+    paths = sorted(CASSETTES.glob("*.yaml"))
+    if not paths:
+        msg = f"no recorded cassettes in {CASSETTES}"
+        raise FileNotFoundError(msg)
+    return [i for p in paths for i in load(p)]

@@ -1,4 +1,4 @@
-"""Every prediction payload in the real recorded traffic decodes (shared/reference/cassettes).
+"""Every prediction payload in the real recorded traffic decodes (tests/fixtures/cassettes).
 
 The corpus holds no page of predictions with a cursor; tests/fixtures/page_with_next.json
 (assembled from recorded predictions) covers pages in test_sansio_responses.py.
@@ -10,16 +10,11 @@ import json
 
 import pytest
 
-from _cassettes import CASSETTES, all_interactions
+from _cassettes import all_interactions
 from replicate_async._converters import unstructure
 from replicate_async._models import Prediction, PredictionStatus
 from replicate_async._sansio.responses import decode_prediction, error_for
 from replicate_async.exceptions import APIError
-
-pytestmark = pytest.mark.skipif(
-    not CASSETTES.is_dir(),
-    reason=f"the recorded cassettes are not beside the checkout ({CASSETTES})",
-)
 
 _INTERACTIONS = all_interactions()
 
