@@ -11,8 +11,13 @@ import pytest
 
 from replicate_async._client import AsyncClient
 from replicate_async._file_output import FileOutput
+from replicate_async._paging import AsyncPages
+from replicate_async._resources.deployments import AsyncDeploymentPredictions, AsyncDeployments
+from replicate_async._resources.discovery import AsyncAccount, AsyncCollections, AsyncHardware
 from replicate_async._resources.files import AsyncFiles
+from replicate_async._resources.models import AsyncModelPredictions, AsyncModels, AsyncModelVersions
 from replicate_async._resources.predictions import AsyncPredictions
+from replicate_async._resources.trainings import AsyncTrainings
 from replicate_async._resources.webhooks import AsyncWebhooks
 from replicate_async._streaming import PredictionStream
 from replicate_async._sync import (
@@ -23,6 +28,18 @@ from replicate_async._sync import (
     SyncPredictionStream,
     SyncWebhooks,
 )
+from replicate_async._sync_api import (
+    SyncAccount,
+    SyncCollections,
+    SyncDeploymentPredictions,
+    SyncDeployments,
+    SyncHardware,
+    SyncModelPredictions,
+    SyncModels,
+    SyncModelVersions,
+    SyncTrainings,
+)
+from replicate_async._sync_pages import SyncPages
 
 TWINS = [
     (Client, AsyncClient),
@@ -31,6 +48,16 @@ TWINS = [
     (SyncWebhooks, AsyncWebhooks),
     (SyncPredictionStream, PredictionStream),
     (SyncFileOutput, FileOutput),
+    (SyncPages, AsyncPages),
+    (SyncModels, AsyncModels),
+    (SyncModelVersions, AsyncModelVersions),
+    (SyncModelPredictions, AsyncModelPredictions),
+    (SyncDeployments, AsyncDeployments),
+    (SyncDeploymentPredictions, AsyncDeploymentPredictions),
+    (SyncTrainings, AsyncTrainings),
+    (SyncCollections, AsyncCollections),
+    (SyncHardware, AsyncHardware),
+    (SyncAccount, AsyncAccount),
 ]
 
 #: Async names whose blocking twin is named as Python's sync protocols name it.

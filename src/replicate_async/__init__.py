@@ -19,6 +19,23 @@ import atexit
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
+from replicate_async._api_objects import (
+    Account,
+    Collection,
+    DeploymentConfiguration,
+    DeploymentInfo,
+    DeploymentRelease,
+    Hardware,
+    Model,
+    ModelVersion,
+    SearchCollection,
+    SearchModel,
+    SearchModelMetadata,
+    SearchPage,
+    SearchResults,
+    Training,
+    TrainingOutput,
+)
 from replicate_async._client import AsyncClient
 from replicate_async._config import (
     USE_CLIENT_DEFAULT,
@@ -41,9 +58,14 @@ from replicate_async._models import (
     PredictionStatus,
     PredictionUrls,
 )
+from replicate_async._paging import AsyncPages
 from replicate_async._ratelimit import RateLimit, RateLimits
+from replicate_async._resources.deployments import AsyncDeploymentPredictions, AsyncDeployments
+from replicate_async._resources.discovery import AsyncAccount, AsyncCollections, AsyncHardware
 from replicate_async._resources.files import AsyncFiles
+from replicate_async._resources.models import AsyncModelPredictions, AsyncModels, AsyncModelVersions
 from replicate_async._resources.predictions import AsyncPredictions
+from replicate_async._resources.trainings import AsyncTrainings
 from replicate_async._resources.webhooks import AsyncWebhooks, WebhookWaiter
 from replicate_async._streaming import PredictionStream, StreamEvent
 from replicate_async._sync import (
@@ -54,6 +76,18 @@ from replicate_async._sync import (
     SyncPredictionStream,
     SyncWebhooks,
 )
+from replicate_async._sync_api import (
+    SyncAccount,
+    SyncCollections,
+    SyncDeploymentPredictions,
+    SyncDeployments,
+    SyncHardware,
+    SyncModelPredictions,
+    SyncModels,
+    SyncModelVersions,
+    SyncTrainings,
+)
+from replicate_async._sync_pages import SyncPages
 from replicate_async.exceptions import (
     APIError,
     AuthenticationError,
@@ -89,26 +123,44 @@ if TYPE_CHECKING:
 __all__ = [
     "USE_CLIENT_DEFAULT",
     "APIError",
+    "Account",
+    "AsyncAccount",
     "AsyncClient",
+    "AsyncCollections",
+    "AsyncDeploymentPredictions",
+    "AsyncDeployments",
     "AsyncFiles",
+    "AsyncHardware",
+    "AsyncModelPredictions",
+    "AsyncModelVersions",
+    "AsyncModels",
+    "AsyncPages",
     "AsyncPredictions",
+    "AsyncTrainings",
     "AsyncWebhooks",
     "AuthenticationError",
     "Client",
     "ClientClosedError",
     "ClientError",
+    "Collection",
     "CreateOutcomeUnknown",
     "DecodeError",
     "Deployment",
+    "DeploymentConfiguration",
+    "DeploymentInfo",
+    "DeploymentRelease",
     "File",
     "FileExpiredError",
     "FileOutput",
     "FileUrls",
+    "Hardware",
     "InvalidField",
     "Job",
     "JournalError",
     "JournalLocked",
     "JournalMismatch",
+    "Model",
+    "ModelVersion",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
@@ -130,16 +182,33 @@ __all__ = [
     "ReplicateError",
     "RequestTimeout",
     "RetryPolicy",
+    "SearchCollection",
+    "SearchModel",
+    "SearchModelMetadata",
+    "SearchPage",
+    "SearchResults",
     "ServerError",
     "SizeLimits",
     "StreamEvent",
     "StreamingNotSupportedError",
+    "SyncAccount",
+    "SyncCollections",
+    "SyncDeploymentPredictions",
+    "SyncDeployments",
     "SyncFileOutput",
     "SyncFiles",
+    "SyncHardware",
+    "SyncModelPredictions",
+    "SyncModelVersions",
+    "SyncModels",
+    "SyncPages",
     "SyncPredictionStream",
     "SyncPredictions",
+    "SyncTrainings",
     "SyncWebhooks",
     "Timeouts",
+    "Training",
+    "TrainingOutput",
     "TransportError",
     "UnsupportedURLError",
     "UseClientDefault",

@@ -18,8 +18,13 @@ from replicate_async._base_url import insecure_http_allowed, normalise_base_url
 from replicate_async._downloads import Downloader
 from replicate_async._fanout import as_completed, run_many
 from replicate_async._ratelimit import DEFAULT_RATE_LIMITS
+from replicate_async._resources import discovery
+from replicate_async._resources.deployments import AsyncDeployments
+from replicate_async._resources.discovery import AsyncAccount, AsyncCollections, AsyncHardware
 from replicate_async._resources.files import AsyncFiles
+from replicate_async._resources.models import AsyncModels
 from replicate_async._resources.predictions import AsyncPredictions
+from replicate_async._resources.trainings import AsyncTrainings
 from replicate_async._resources.webhooks import AsyncWebhooks
 from replicate_async._running import DEFAULT_RUN_TIMEOUT, Runner, RunOptions
 from replicate_async._sansio import check_token
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from replicate_async._api_objects import SearchResults
     from replicate_async._config import (
         PollPolicy,
         RetryPolicy,
@@ -190,6 +196,18 @@ class AsyncClient:
         """Upload, get, list, delete and download files (the Files API)."""
         self.webhooks = AsyncWebhooks(self._session)
         """The webhook signing secret (``default_secret()``)."""
+        self.models = AsyncModels(self._session, self._runner)
+        """Models, their versions, examples and README, and official models' predictions."""
+        self.deployments = AsyncDeployments(self._session, self._runner)
+        """Deployments, and predictions through one."""
+        self.trainings = AsyncTrainings(self._session, self._runner)
+        """Create, get, list, cancel and wait for trainings."""
+        self.collections = AsyncCollections(self._session)
+        """Curated collections of models."""
+        self.hardware = AsyncHardware(self._session)
+        """The hardware models and deployments run on."""
+        self.account = AsyncAccount(self._session)
+        """The account the token belongs to."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -247,6 +265,17 @@ class AsyncClient:
                 user_agent=self._session.user_agent,
             )
         return self._downloader
+
+    async def search(self, query: str, *, limit: int | None = None) -> SearchResults:
+        """Search models, collections and documentation pages (``GET /v1/search``, beta).
+
+        Args:
+            query: What to look for, e.g. ``"upscale"``.
+            limit: Most models to return, 1 to 50 (the server's default is 20).
+
+        .. versionadded:: 0.1.0
+        """
+        return await discovery.search(self._session, query, limit=limit)
 
     # ------------------------------------------------------------------ run
 

@@ -21,6 +21,14 @@ from ._resources.files import AsyncFiles
 from ._resources.predictions import AsyncPredictions
 from ._resources.webhooks import AsyncWebhooks
 from ._streaming import PredictionStream
+from ._sync_api import (
+    SyncAccount,
+    SyncCollections,
+    SyncDeployments,
+    SyncHardware,
+    SyncModels,
+    SyncTrainings,
+)
 from ._sync_pages import forward_pages
 
 if TYPE_CHECKING:
@@ -92,6 +100,18 @@ class Client(SyncTwin[AsyncClient]):
         """The webhook signing secret (blocking)."""
         self.files: SyncFiles = SyncFiles(self._async.files, self)
         """Upload, get, list, delete and download files (blocking)."""
+        self.models: SyncModels = SyncModels(self._async.models, self)
+        """Models, their versions, examples and README (blocking)."""
+        self.deployments: SyncDeployments = SyncDeployments(self._async.deployments, self)
+        """Deployments, and predictions through one (blocking)."""
+        self.trainings: SyncTrainings = SyncTrainings(self._async.trainings, self)
+        """Create, get, list, cancel and wait for trainings (blocking)."""
+        self.collections: SyncCollections = SyncCollections(self._async.collections, self)
+        """Curated collections of models (blocking)."""
+        self.hardware: SyncHardware = SyncHardware(self._async.hardware, self)
+        """The hardware models and deployments run on (blocking)."""
+        self.account: SyncAccount = SyncAccount(self._async.account, self)
+        """The account the token belongs to (blocking)."""
 
     def __repr__(self) -> str:
         state = "closed" if self._bridge.closed else "open"
@@ -145,6 +165,8 @@ class Client(SyncTwin[AsyncClient]):
             lambda value: self._twin_of(value) if isinstance(value, SyncFileOutput) else value,
         )
         return self._bridge.call(self._async.save_all, plain, *args, **kwargs)
+
+    search = forward(AsyncClient.search)
 
     def _sync_outputs(self, output: Any) -> Any:
         """*output* with its FileOutput objects as SyncFileOutput."""
