@@ -63,7 +63,7 @@ class SyncModels(SyncTwin[AsyncModels]):
     def __init__(self, models: AsyncModels, client: SyncTwin[Any]) -> None:
         super().__init__(models, client)
         self.versions: SyncModelVersions = SyncModelVersions(models.versions, client)
-        """A model's versions: list, get, delete."""
+        """A model's versions (list, get, delete)."""
         self.predictions: SyncModelPredictions = SyncModelPredictions(models.predictions, client)
         """Predictions of official models by name."""
 

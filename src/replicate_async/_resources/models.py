@@ -234,7 +234,7 @@ class AsyncModels:
     """
 
     versions: AsyncModelVersions
-    """A model's versions: list, get, delete.
+    """A model's versions (list, get, delete).
 
     .. versionadded:: 0.1.0
     """
