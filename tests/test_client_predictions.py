@@ -20,6 +20,7 @@ from replicate_async import (
     PredictionStatus,
     PredictionTimeout,
     Timeouts,
+    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -154,6 +155,16 @@ async def test_wait_without_timeout_uses_the_longest_wait(api: respx.Router, mak
     api.get("/v1/predictions/p1").mock(side_effect=[reply("starting"), reply("succeeded")])
     async with make_client() as client:
         assert (await client.predictions.wait("p1", timeout=None)).status == "succeeded"
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), -1, "60", True])
+@pytest.mark.asyncio
+async def test_wait_refuses_a_timeout_that_never_ends(api: respx.Router, make_client, timeout):
+    """An infinite, NaN, negative or non-number timeout is refused before any request (promise 2)."""
+    async with make_client() as client:
+        with pytest.raises(ValidationError, match="invalid timeout"):
+            await client.predictions.wait("p1", timeout=timeout)
+    assert len(api.calls) == 0
 
 
 @pytest.mark.asyncio

@@ -49,6 +49,7 @@ from replicate_async.exceptions import (
     PredictionTimeout,
     ReplicateError,
     RequestTimeout,
+    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ __all__ = [
     "Runner",
     "made_by",
     "plan_run",
+    "wait_budget",
 ]
 
 logger = logging.getLogger("replicate_async")
@@ -184,6 +186,27 @@ def plan_run(
         if cancel_on_timeout:
             cancel_after = max(MIN_CANCEL_AFTER, math.ceil(budget) + CANCEL_AFTER_SLACK)
     return budget, create_wait, cancel_after
+
+
+def wait_budget(timeout: object) -> float:
+    """The seconds a ``wait(timeout=...)`` polls: finite and not negative (promise 2: waits end).
+
+    None means :data:`DEFAULT_RUN_TIMEOUT`; anything else that is not a finite number of
+    seconds >= 0 raises ValidationError before any request.
+    """
+    if timeout is None:
+        return DEFAULT_RUN_TIMEOUT
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        seconds = float(timeout)
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    raise ValidationError(
+        status_code=None,
+        message=(
+            f"invalid timeout {timeout!r}: expected a finite number of seconds (>= 0), "
+            "or None for the client's longest wait"
+        ),
+    )
 
 
 class Runner:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from replicate_async import _config
 from replicate_async._models import Prediction
-from replicate_async._running import DEFAULT_RUN_TIMEOUT
+from replicate_async._running import wait_budget
 from replicate_async._streaming import PredictionStream
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class AsyncPredictions:
 
         .. versionadded:: 0.1.0
         """
-        budget = DEFAULT_RUN_TIMEOUT if timeout is None else float(timeout)
+        budget = wait_budget(timeout)
         if not isinstance(prediction, Prediction):
             prediction = await self.get(prediction)
         return await self._runner.poll(

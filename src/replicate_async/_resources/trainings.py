@@ -15,7 +15,6 @@ the training may exist and to check ``client.trainings.list()`` before creating 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,7 +22,7 @@ from replicate_async import _sansio
 from replicate_async._api_objects import Training
 from replicate_async._paging import AsyncPages
 from replicate_async._resources.predictions import DEFAULT_WAIT_TIMEOUT
-from replicate_async._running import DEFAULT_RUN_TIMEOUT
+from replicate_async._running import wait_budget
 from replicate_async._sansio import Request
 from replicate_async._sansio.inputs import scan_input
 from replicate_async._sansio.routes import owner_name, segment
@@ -255,7 +254,7 @@ class AsyncTrainings:
 
         .. versionadded:: 0.1.0
         """
-        budget = DEFAULT_RUN_TIMEOUT if timeout is None else _check_timeout(timeout)
+        budget = wait_budget(timeout)
         if not isinstance(training, Training):
             training = await self.get(training)
         return await self._runner.poll(
@@ -271,15 +270,3 @@ class AsyncTrainings:
     async def _abandon(self, training: Training) -> None:
         """Cancel an abandoned training remotely, shielded and bounded."""
         await cancel_quietly(self.cancel, training.id)
-
-
-def _check_timeout(timeout: object) -> float:
-    """A wait's timeout: a finite number of seconds, not negative (promise 2: waits end)."""
-    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
-        seconds = float(timeout)
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    raise _fail(
-        f"invalid timeout {timeout!r}: expected a finite number of seconds (>= 0), "
-        "or None for the client's longest wait"
-    )
