@@ -115,13 +115,15 @@ async def test_get_while_processing(client, state):
 
 
 async def test_success_output_is_new_version_and_weights(client, state):
-    """On success `output` is `{version, weights}`: a new 64-hex version and a delivery URL."""
+    """On success `output` is `{version, weights}`: `destination:<new 64-hex id>` and a URL."""
     pid = (await start(client, state)).json()["id"]
     body = (await client.get(f"/v1/trainings/{pid}")).json()
     output = body["output"]
-    assert (body["status"], set(output), bool(HEX64.fullmatch(output["version"]))) == (
+    destination, _, version = output["version"].partition(":")
+    assert (body["status"], set(output), destination, bool(HEX64.fullmatch(version))) == (
         "succeeded",
         {"version", "weights"},
+        "emulator/echo-versioned",
         True,
     )
 
@@ -130,7 +132,7 @@ async def test_success_version_is_not_the_trained_one(client, state):
     """The output version is new: neither the trained nor the destination model's version."""
     pid = (await start(client, state)).json()["id"]
     version = (await client.get(f"/v1/trainings/{pid}")).json()["output"]["version"]
-    assert version not in state.versions
+    assert version.partition(":")[2] not in state.versions
 
 
 async def test_success_has_metrics(client, state):
@@ -340,3 +342,111 @@ async def test_list_bad_cursor_is_404(client):
     """A malformed cursor is a 404, as for predictions."""
     response = await client.get("/v1/trainings", params={"cursor": "%%%"})
     assert response.status_code == 404
+
+
+# -- over loopback: the version a training pushes -----------------------------------------------
+
+
+def train(http, server, destination="emulator/echo-versioned", ref="emulator/echo"):
+    """Train `ref` into `destination` and fetch it (a zero-latency model: it has finished)."""
+    version = server.state.models[ref].version_id
+    created = http.post(
+        f"/v1/models/{ref}/versions/{version}/trainings",
+        json={"destination": destination, "input": {"steps": 1}},
+    )
+    return http.get(f"/v1/trainings/{created.json()['id']}").json()
+
+
+def test_pushed_version_is_listed_newest_first(http, replicate_emulator):
+    """A successful training's version heads its destination's versions list."""
+    pushed = train(http, replicate_emulator)["output"]["version"].partition(":")[2]
+    listed = http.get("/v1/models/emulator/echo-versioned/versions").json()["results"]
+    assert [v["id"] for v in listed] == [
+        pushed,
+        replicate_emulator.state.models["emulator/echo-versioned"].version_id,
+    ]
+
+
+def test_pushed_version_is_the_latest_version(http, replicate_emulator):
+    """The destination's `latest_version` becomes the pushed version."""
+    pushed = train(http, replicate_emulator)["output"]["version"].partition(":")[2]
+    model = http.get("/v1/models/emulator/echo-versioned").json()
+    assert model["latest_version"]["id"] == pushed
+
+
+def test_pushed_version_runs_as_its_destination(http, replicate_emulator):
+    """Running `destination:version` runs like the trained model, reported as the destination."""
+    version = train(http, replicate_emulator)["output"]["version"]
+    answer = http.post(
+        "/v1/predictions",
+        json={"version": version, "input": {"prompt": "tuned"}},
+        headers={"Prefer": "wait"},
+    ).json()
+    assert (answer["model"], answer["version"], answer["output"]) == (
+        "emulator/echo-versioned",
+        version.partition(":")[2],
+        "tuned",
+    )
+
+
+def test_a_created_model_is_a_destination(http, replicate_emulator):
+    """A model created through the API can be trained into, and gets its first version."""
+    http.post(
+        "/v1/models",
+        json={"owner": "emulator", "name": "tuned", "visibility": "private", "hardware": "cpu"},
+    )
+    training = train(http, replicate_emulator, destination="emulator/tuned")
+    model = http.get("/v1/models/emulator/tuned").json()
+    assert model["latest_version"]["id"] == training["output"]["version"].partition(":")[2]
+
+
+def test_pushed_version_appears_without_polling_the_training(http, replicate_emulator):
+    """The destination shows the version once the training is done, even if nobody polled it."""
+    replicate_emulator.configure(time_scale=1.0)  # emulator/slow trains for 31 s
+    version = replicate_emulator.state.models["emulator/slow"].version_id
+    http.post(
+        f"/v1/models/emulator/slow/versions/{version}/trainings",
+        json={"destination": "emulator/echo-versioned", "input": {}},
+    )
+    path = "/v1/models/emulator/echo-versioned/versions"
+    before = len(http.get(path).json()["results"])
+    replicate_emulator.travel(60)
+    assert (before, len(http.get(path).json()["results"])) == (1, 2)
+
+
+def test_a_failed_training_pushes_nothing(http, replicate_emulator):
+    """A training that fails adds no version to its destination."""
+    failed = train(http, replicate_emulator, ref="emulator/fail")
+    replicate_emulator.travel(1)
+    listed = http.get("/v1/models/emulator/echo-versioned/versions").json()["results"]
+    assert (http.get(f"/v1/trainings/{failed['id']}").json()["status"], len(listed)) == (
+        "failed",
+        1,
+    )
+
+
+def test_a_pushed_version_can_be_trained(http, replicate_emulator):
+    """A pushed version is a model version like any: it can be trained again."""
+    version = train(http, replicate_emulator)["output"]["version"].partition(":")[2]
+    created = http.post(
+        f"/v1/models/emulator/echo-versioned/versions/{version}/trainings",
+        json={"destination": "emulator/echo-versioned", "input": {}},
+    )
+    assert (created.status_code, created.json()["version"]) == (201, version)
+
+
+def test_training_into_a_deleted_destination_pushes_nothing(http, replicate_emulator):
+    """A destination deleted while its training runs gets nothing (and nothing breaks)."""
+    replicate_emulator.configure(time_scale=1.0)  # emulator/slow trains for 31 s
+    http.post(
+        "/v1/models",
+        json={"owner": "emulator", "name": "brief", "visibility": "private", "hardware": "cpu"},
+    )
+    created = train(http, replicate_emulator, destination="emulator/brief", ref="emulator/slow")
+    http.delete("/v1/models/emulator/brief")
+    replicate_emulator.travel(60)
+    done = http.get(f"/v1/trainings/{created['id']}").json()
+    assert (done["status"], http.get("/v1/models/emulator/brief").status_code) == (
+        "succeeded",
+        404,
+    )

@@ -33,6 +33,8 @@ MODULES: Sequence[str] = (
     "replicate_async.emulator._predictions",
     "replicate_async.emulator._trainings",
     "replicate_async.emulator._models_api",
+    "replicate_async.emulator._model_changes",
+    "replicate_async.emulator._deployments",
     "replicate_async.emulator._delivery",
     "replicate_async.emulator._control",
     "replicate_async.emulator._streams",

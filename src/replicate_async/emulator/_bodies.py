@@ -20,6 +20,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
     from starlette.types import Message, Receive, Scope
 
 
@@ -172,3 +173,16 @@ def parse_json(raw: bytes, depth: int) -> Any:
     if _deeper_than(value, depth):
         raise Refused(too_deep)
     return value
+
+
+async def json_object(request: Request, depth: int) -> dict[str, Any] | None:
+    """The request's body as a JSON object (None: not JSON, or not an object).
+
+    Raises:
+        Refused: As `parse_json` (nesting deeper than `depth`, non-finite numbers).
+    """
+    try:
+        body = parse_json(await request.body(), depth)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

@@ -85,15 +85,24 @@ class FaultRule:
 class DeploymentConfig:
     """A deployment the emulator knows: `owner/name` running a fake model.
 
+    It starts at release 1, running the model's version; the API may update or delete it until
+    the emulator's next reset.
+
     Args:
         name: The deployment's `owner/name`.
         model: The `owner/name` of the fake model it runs.
+        hardware: The hardware SKU its release names.
+        min_instances: Its release's lower instance bound (0 to 5).
+        max_instances: Its release's upper instance bound (0 to 20).
 
     .. versionadded:: 0.1.0
     """
 
     name: str
     model: str
+    hardware: str = "cpu"
+    min_instances: int = 0
+    max_instances: int = 1
 
 
 WaitTimeoutStatus = Literal["starting", "actual"]

@@ -1,6 +1,9 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""Output files, served by the emulator itself: no auth, public caching, gone after retention."""
+"""Output files, served by the emulator itself: no auth, public caching, gone after retention.
+
+The files of the models' example predictions (`_registry`) are served too, and never expire.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     """`GET /delivery/{id}/{name}`: the bytes of one output file."""
 
     async def deliver(request: Request) -> Response:
-        record = state.get(request.path_params["id"])
+        pid = request.path_params["id"]
+        record = state.get(pid) or state.registry.example(pid)
         if record is None or record.data_removed:
             return problem(NOT_FOUND)
         name = request.path_params["name"]

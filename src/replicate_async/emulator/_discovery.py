@@ -4,20 +4,20 @@ Enough for clients to find the fake models: `GET /v1/models` (paginated, `sort_b
 `sort_direction`), `QUERY /v1/models` (a `text/plain` search string), `GET /v1/search`
 (no auth), `GET /v1/collections[/{slug}]` (collections made from the catalogue by output kind),
 `GET /v1/models/{owner}/{name}/readme` (`text/plain`), `GET /v1/hardware` (a bare array) and
-`GET /v1/account`.
+`GET /v1/account`. Models are the registry's (`_registry`): the fake models with any changed
+metadata, and the models created through the API.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from replicate_async.emulator._files_api import OWNER
 from replicate_async.emulator._http import api_route, base_url, json_response, problem
 from replicate_async.emulator._models_api import model_object
-from replicate_async.emulator._predictions import INVALID_CURSOR, decode_cursor, encode_cursor
+from replicate_async.emulator._pages import sequence_page
+from replicate_async.emulator._registry import ACCOUNT, HARDWARE
 from replicate_async.emulator._util import NOT_FOUND
 
 if TYPE_CHECKING:
@@ -27,25 +27,11 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from replicate_async.emulator._fake_models import FakeModel
+    from replicate_async.emulator._registry import ModelEntry
     from replicate_async.emulator._state import EmulatorState
 
 #: Models per page of `GET /v1/models` and `QUERY /v1/models`.
 PAGE_SIZE = 25
-HARDWARE: list[dict[str, str]] = [
-    {"name": "CPU", "sku": "cpu"},
-    {"name": "Nvidia T4 GPU", "sku": "gpu-t4"},
-    {"name": "Nvidia L40S GPU", "sku": "gpu-l40s"},
-    {"name": "2x Nvidia L40S GPU", "sku": "gpu-l40s-2x"},
-    {"name": "Nvidia A100 (80GB) GPU", "sku": "gpu-a100-large"},
-    {"name": "Nvidia H100 GPU", "sku": "gpu-h100"},
-]
-ACCOUNT: dict[str, Any] = {
-    "type": "user",
-    "username": OWNER,
-    "name": "Replicate Emulator",
-    "github_url": None,
-    "avatar_url": None,
-}
 #: Collections: slug, name, description, and the output kinds (or owner) they gather.
 COLLECTIONS: Sequence[tuple[str, str, str, frozenset[str]]] = (
     (
@@ -80,31 +66,33 @@ _MAX_SEARCH_LIMIT = 50
 QUERY_REQUIRED: dict[str, Any] = {"detail": 'Query parameter "query" is required'}
 
 
-def _in_collection(model: FakeModel, kinds: frozenset[str]) -> bool:
-    """Whether a model belongs to a collection."""
-    return model.kind in kinds or f"owner:{model.owner}" in kinds
+def _in_collection(entry: ModelEntry, kinds: frozenset[str]) -> bool:
+    """Whether a model belongs to a collection (only fake models do: collections are curated)."""
+    fake = entry.fake
+    return fake is not None and (fake.kind in kinds or f"owner:{fake.owner}" in kinds)
 
 
 def collections(state: EmulatorState) -> list[dict[str, Any]]:
-    """The collections with at least one model: `{name, slug, description, models: [FakeModel]}`."""
+    """The collections with at least one model: `{name, slug, description, models: [entry]}`."""
     found = []
+    listed = state.registry.listed_models()
     for slug, name, description, kinds in COLLECTIONS:
-        models = [m for m in state.models.values() if _in_collection(m, kinds)]
+        models = [m for m in listed if _in_collection(m, kinds)]
         if models:
             found.append({"name": name, "slug": slug, "description": description, "models": models})
     return found
 
 
-def _matches(model: FakeModel, words: list[str]) -> bool:
+def _matches(entry: ModelEntry, words: list[str]) -> bool:
     """Whether every word occurs in the model's name, owner or description."""
-    text = f"{model.ref} {model.description}".lower()
+    text = f"{entry.ref} {entry.description or ''}".lower()
     return all(word in text for word in words)
 
 
-def search_models(state: EmulatorState, query: str) -> list[FakeModel]:
-    """The catalogue's models matching every word of `query` (case-insensitive)."""
+def search_models(state: EmulatorState, query: str) -> list[ModelEntry]:
+    """The models matching every word of `query` (case-insensitive), oldest first."""
     words = query.lower().split()
-    return [m for m in state.models.values() if _matches(m, words)]
+    return [m for m in state.registry.listed_models() if _matches(m, words)]
 
 
 def readme(model: FakeModel) -> str:
@@ -122,25 +110,19 @@ class _Handlers:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
 
-    def _page(
-        self, request: Request, models: list[FakeModel], path: str, kept: dict[str, str]
-    ) -> Response:
-        """One page of models, newest (last in the catalogue) first unless asked otherwise."""
-        position = 0
-        cursor = request.query_params.get("cursor")
-        if cursor is not None:
-            decoded = decode_cursor(cursor)
-            if decoded is None:
-                return problem(INVALID_CURSOR)
-            position = decoded
-        base = base_url(self.state, request.scope)
-        page = models[position : position + PAGE_SIZE]
-        next_url = None
-        if position + PAGE_SIZE < len(models):
-            query = {**kept, "cursor": encode_cursor(position + PAGE_SIZE)}
-            next_url = f"{base}{path}?{urlencode(query)}"
-        results = [model_object(m, base) for m in page]
-        return json_response({"next": next_url, "previous": None, "results": results})
+    def _page(self, request: Request, models: list[ModelEntry], kept: dict[str, str]) -> Response:
+        """One page of models of `/v1/models`."""
+        state = self.state
+        state.settle_trainings()
+        return sequence_page(
+            state,
+            request,
+            models,
+            lambda entry, base: model_object(state, entry, base),
+            path="/v1/models",
+            size=PAGE_SIZE,
+            kept=kept,
+        )
 
     async def hardware(self, _: Request) -> Response:
         """`GET /v1/hardware`: a bare array."""
@@ -162,16 +144,17 @@ class _Handlers:
             )
             return problem({"detail": detail, "status": 400})
         # Every fake model was "created" at once; catalogue order breaks the tie (later: newer).
-        models = list(self.state.models.values())
+        # Models created through the API come after them.
+        models = self.state.registry.listed_models()
         if direction == "desc":
             models.reverse()
         kept = {k: query[k] for k in ("sort_by", "sort_direction") if k in query}
-        return self._page(request, models, "/v1/models", kept)
+        return self._page(request, models, kept)
 
     async def query_models(self, request: Request) -> Response:
         """`QUERY /v1/models` with a `text/plain` search string."""
         text = (await request.body()).decode("utf-8", "replace")
-        return self._page(request, search_models(self.state, text), "/v1/models", {})
+        return self._page(request, search_models(self.state, text), {})
 
     async def search(self, request: Request) -> Response:
         """`GET /v1/search?query=&limit=` (no auth; 400 without `query`)."""
@@ -200,10 +183,10 @@ class _Handlers:
                 "query": query,
                 "models": [
                     {
-                        "model": model_object(m, base),
+                        "model": model_object(self.state, m, base),
                         "metadata": {
-                            "generated_description": m.description,
-                            "tags": [m.kind],
+                            "generated_description": m.description or "",
+                            "tags": [m.fake.kind] if m.fake is not None else [],
                             "score": round(1.0 - i / (len(models) + 1), 3),
                         },
                     }
@@ -234,17 +217,26 @@ class _Handlers:
                 "slug": found["slug"],
                 "description": found["description"],
                 "full_description": found["description"] + ".",
-                "models": [model_object(m, base) for m in found["models"]],
+                "models": [model_object(self.state, m, base) for m in found["models"]],
             }
         )
 
     async def readme(self, request: Request) -> Response:
-        """`GET /v1/models/{owner}/{name}/readme`: Markdown as `text/plain`."""
+        """`GET /v1/models/{owner}/{name}/readme`: Markdown as `text/plain` (404 if none).
+
+        A fake model's is generated unless an update set one; a created model has none until
+        an update sets it.
+        """
         params = request.path_params
-        model = self.state.models.get(f"{params['owner']}/{params['name']}")
-        if model is None:
+        entry = self.state.registry.models.get(f"{params['owner']}/{params['name']}")
+        text = None
+        if entry is not None:
+            text = entry.readme
+            if text is None and entry.fake is not None:
+                text = readme(entry.fake)
+        if text is None:
             return problem(NOT_FOUND)
-        return Response(readme(model), 200, media_type="text/plain; charset=utf-8")
+        return Response(text, 200, media_type="text/plain; charset=utf-8")
 
 
 def routes(state: EmulatorState) -> list[BaseRoute]:

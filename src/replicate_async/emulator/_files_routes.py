@@ -23,7 +23,7 @@ from replicate_async.emulator._files_api import (
 )
 from replicate_async.emulator._http import api_route, base_url, json_response, problem
 from replicate_async.emulator._multipart import Upload, boundary, receive
-from replicate_async.emulator._predictions import INVALID_CURSOR, decode_cursor, encode_cursor
+from replicate_async.emulator._pages import INVALID_CURSOR, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
@@ -14,12 +12,13 @@ import attrs
 
 from replicate_async.emulator._bodies import parse_json
 from replicate_async.emulator._http import Endpoint, api_route, base_url, json_response, problem
+from replicate_async.emulator._pages import INVALID_CURSOR, decode_cursor, encode_cursor
 from replicate_async.emulator._render import render_prediction
 from replicate_async.emulator._util import INVALID_VERSION, NOT_FOUND, parse_iso
 from replicate_async.emulator._validation import body_errors, problem_422
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from starlette.requests import Request
     from starlette.responses import Response
@@ -53,7 +52,9 @@ INVALID_DATE: dict[str, Any] = {
     "detail": "created_after and created_before must be ISO 8601 date-times.",
     "status": 400,
 }
-INVALID_CURSOR: dict[str, Any] = {"detail": "Invalid cursor", "status": 404}
+INVALID_SOURCE: dict[str, Any] = {"detail": 'source must be "web".', "status": 400}
+#: The query parameters a list filters by (and carries into `next`).
+_FILTERS = ("created_after", "created_before", "source")
 
 
 def parse_prefer(value: str) -> int | None:
@@ -94,19 +95,24 @@ class _RejectError(Exception):
 
 
 def _resolve_version(state: EmulatorState, ref: str) -> tuple[FakeModel, str]:
-    """The model and reported version of a `version` field (64-hex, owner/name:id, owner/name)."""
-    model: FakeModel | None
+    """The model and reported version of a `version` field (64-hex, owner/name:id, owner/name).
+
+    Any version the registry holds runs: the fake models' own and those trainings pushed.
+    """
+    registry = state.registry
+    model: FakeModel | None = None
     if _HEX64.fullmatch(ref):
-        model = state.versions.get(ref)
+        found = registry.find_version(ref)
+        model = found[1].runs if found is not None else None
     elif ":" in ref:
-        name, _, version = ref.partition(":")
-        model = state.models.get(name)
-        if model is not None and model.version_id != version:
-            model = None
+        name, _, version_id = ref.partition(":")
+        entry = registry.models.get(name)
+        version = entry.version(version_id) if entry is not None else None
+        model = version.runs if version is not None else None
     else:
-        model = state.models.get(ref)
-        if model is not None and not model.official:
-            model = None
+        entry = registry.models.get(ref)
+        if entry is not None and entry.official:
+            model = entry.fake
     if model is None:
         _reject(problem(INVALID_VERSION))
     return model, "hidden" if model.official else model.version_id
@@ -151,15 +157,18 @@ def _target(
     if kind == "version":
         return (*_resolve_version(state, body["version"]), None)
     name = f"{params['owner']}/{params['name']}"
+    registry = state.registry
     if kind == "model":
-        found = state.models.get(name)
-        if found is None or not found.official:
+        entry = registry.models.get(name)
+        found = entry.fake if entry is not None and entry.official else None
+        if found is None:
             _reject(problem(NOT_FOUND))
         return found, "hidden", None
-    deployed = state.deployments.get(name)
-    if deployed is None:
+    deployment = registry.deployments.get(name)
+    runs = registry.runnable(deployment) if deployment is not None else None
+    if deployment is None or runs is None:
         _reject(problem(NOT_FOUND))
-    return deployed, deployed.version_id, name
+    return runs, deployment.current.version, name
 
 
 async def _parse_create(state: EmulatorState, request: Request, kind: str) -> _Create:
@@ -176,7 +185,7 @@ async def _parse_create(state: EmulatorState, request: Request, kind: str) -> _C
     if errors:
         _reject(problem(problem_422(errors)))
     model, version, deployment = _target(state, request, kind, body)
-    invalid = state.validators[model.ref].errors(body["input"])
+    invalid = state.validator(model).errors(body["input"])
     if invalid:
         _reject(problem(problem_422(invalid)))
     return _Create(model, version, body, deployment, wait, prefer, cancel_after)
@@ -256,6 +265,37 @@ class _Handlers:
         return list_page(state, request, "/v1/predictions", render, trainings=False)
 
 
+@attrs.frozen
+class _Filters:
+    """A list's filters: `created_after` (inclusive), `created_before` (exclusive), `source`."""
+
+    after: float | None
+    before: float | None
+    web_only: bool
+
+    def keeps(self, record: PredictionRecord) -> bool:
+        """Whether `record` passes (every emulated prediction comes from the API, not the web)."""
+        created = record.created_at
+        return not (
+            (self.after is not None and created < self.after)
+            or (self.before is not None and created >= self.before)
+            or self.web_only
+        )
+
+
+def _filters(query: Mapping[str, str]) -> _Filters | Response:
+    """The filters of a list request, or its 400 response."""
+    try:
+        after = parse_iso(query["created_after"]) if "created_after" in query else None
+        before = parse_iso(query["created_before"]) if "created_before" in query else None
+    except ValueError:
+        return problem(INVALID_DATE)
+    source = query.get("source")
+    if source not in (None, "web"):
+        return problem(INVALID_SOURCE)
+    return _Filters(after, before, web_only=source == "web")
+
+
 def list_page(
     state: EmulatorState,
     request: Request,
@@ -264,13 +304,15 @@ def list_page(
     *,
     trainings: bool,
 ) -> Response:
-    """A page of predictions (or of trainings): newest first, 100 per page, cursor in `next`."""
+    """A page of predictions (or of trainings): newest first, 100 per page, cursor in `next`.
+
+    The filters (`created_after`, `created_before`, `source`) apply to every page: `next`
+    carries them (reference section 9).
+    """
     query = request.query_params
-    try:
-        after = parse_iso(query["created_after"]) if "created_after" in query else None
-        before = parse_iso(query["created_before"]) if "created_before" in query else None
-    except ValueError:
-        return problem(INVALID_DATE)
+    filters = _filters(query)
+    if not isinstance(filters, _Filters):
+        return filters
     position: int | None = None
     if "cursor" in query:
         position = decode_cursor(query["cursor"])
@@ -284,9 +326,7 @@ def list_page(
             position is not None and record.seq >= position
         ):
             continue
-        if (after is not None and record.created_at <= after) or (
-            before is not None and record.created_at >= before
-        ):
+        if not filters.keeps(record):
             continue
         if len(page) == PAGE_SIZE:
             more = True
@@ -298,7 +338,7 @@ def list_page(
         results.append(render(record, base))
     next_url = None
     if more:
-        kept = {k: query[k] for k in ("created_after", "created_before", "source") if k in query}
+        kept = {k: query[k] for k in _FILTERS if k in query}
         kept["cursor"] = encode_cursor(page[-1].seq)
         next_url = f"{base}{path}?{urlencode(kept)}"
     return json_response({"next": next_url, "previous": None, "results": results})
@@ -335,19 +375,3 @@ def _wait_view(state: EmulatorState, record: PredictionRecord) -> Any:
     if record.status == "succeeded" and not state.wait_returns_terminal:
         return "sync_done"
     return "full"
-
-
-def encode_cursor(position: int) -> str:
-    """An opaque cursor (base64 of a url-encoded position, DRF style)."""
-    return base64.urlsafe_b64encode(f"p={position}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int | None:
-    """The position of a cursor (None: malformed)."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    if not text.startswith("p=") or not text[2:].isdigit():
-        return None
-    return int(text[2:])

@@ -123,9 +123,11 @@ def render_training(
     """The training object (reference section 3).
 
     Every key of the spec's training schema, with `started_at`/`completed_at` null and `metrics`
-    `{}` until known (as recorded); `output` is `{version, weights}` once it succeeded. The create
-    answer (`created`) is the queued shape however fast the model, like a prediction's: `starting`,
-    no output, empty logs, and no `started_at`, `completed_at` or `metrics` (as recorded). `urls_under` is `predictions` for the recorded quirk of create (and cancel).
+    `{}` until known (as recorded); `output` is `{version, weights}` once it succeeded, `version`
+    being `destination:<new version id>` (what `run` takes). The create answer (`created`) is the
+    queued shape however fast the model, like a prediction's: `starting`, no output, empty logs,
+    and no `started_at`, `completed_at` or `metrics` (as recorded). `urls_under` is
+    `predictions` for the recorded quirk of create (and cancel).
 
     Args:
         state: The emulator state.
@@ -141,7 +143,8 @@ def render_training(
     item = record.output
     output = None
     if training is not None and isinstance(item, FileItem):
-        output = {"version": training.version, "weights": file_url(base, pid, item)}
+        version = f"{training.destination}:{training.version}"
+        output = {"version": version, "weights": file_url(base, pid, item)}
     body: dict[str, Any] = {
         "id": pid,
         "model": record.model.ref,

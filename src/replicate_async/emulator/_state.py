@@ -8,8 +8,9 @@ per prediction; waiters sleep exactly until the next due step, or until `notify(
 (cancel, clock travel). A single optional scheduler task (started by the app's lifespan) drives
 the predictions some listener wants pushed (webhooks) without anyone polling them.
 
-The parts live beside it: the records in `_records`, rate limits in `_limits`, injected faults
-in `_faults`, counters in `_stats`.
+The parts live beside it: the records in `_records`, what the API shows of models and
+deployments in `_registry` (rebuilt by `reset()`), rate limits in `_limits`, injected faults in
+`_faults`, counters in `_stats`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from replicate_async.emulator._fake_models import FakeModel, Plan, make_plan
 from replicate_async.emulator._faults import Faults
 from replicate_async.emulator._limits import TokenBuckets
 from replicate_async.emulator._records import TERMINAL, PredictionRecord, Training
+from replicate_async.emulator._registry import Registry
 from replicate_async.emulator._stats import Stats
 from replicate_async.emulator._util import iso
 from replicate_async.emulator._validation import InputValidator
@@ -53,20 +55,16 @@ class EmulatorState:
     def __init__(self, config: EmulatorConfig) -> None:
         """Index the models, compile their validators, start empty."""
         self.config = config
+        #: The configured fake models by `owner/name` and by version id (what runs; what the
+        #: API shows of models, deployments and pushed versions is `registry`).
         self.models: dict[str, FakeModel] = {}
         self.versions: dict[str, FakeModel] = {}
+        #: Input validators by version id (`validator()`).
         self.validators: dict[str, InputValidator] = {}
         for model in config.models:
             self.models[model.ref] = model
             self.versions[model.version_id] = model
-            self.validators[model.ref] = InputValidator(model.input_schema, model.components)
-        self.deployments: dict[str, FakeModel] = {}
-        for deployment in config.deployments:
-            if deployment.model not in self.models:
-                raise ValueError(
-                    f"deployment {deployment.name} runs unknown model {deployment.model}"
-                )
-            self.deployments[deployment.name] = self.models[deployment.model]
+            self.validators[model.version_id] = InputValidator(model.input_schema, model.components)
         self.tokens = frozenset(config.tokens)
         self.listeners: list[Listener] = []
         #: Objects other emulator modules attach by name (files store, webhook sender, ...): each
@@ -85,10 +83,17 @@ class EmulatorState:
     def reset(self) -> None:
         """Forget every prediction and counter; restore the configured switches.
 
+        Models and deployments go back to the configured ones too: a fresh `registry` forgets
+        what the API created, changed or deleted.
+
         .. versionadded:: 0.1.0
         """
         config = self.config
         self.predictions: dict[str, PredictionRecord] = {}
+        self._offset = 0.0
+        #: What the API shows of models, versions and deployments (see `_registry`).
+        self.registry = Registry(config.models, config.deployments, iso(self.now()))
+        self._trainings: list[PredictionRecord] = []
         self.stats = Stats()
         self.rng = random.Random(config.seed)  # noqa: S311 - not for security
         self.time_scale = config.time_scale
@@ -101,7 +106,6 @@ class EmulatorState:
         self.set_faults(config.faults)
         for extension in self.extensions.values():
             extension.reset()
-        self._offset = 0.0
         self._seq = 0
         self._heap.clear()
         waiting = list(self._waiting) if hasattr(self, "_waiting") else []
@@ -217,6 +221,8 @@ class EmulatorState:
         record.webhook_events_filter = webhook_events_filter
         record.training = training
         self.predictions[record.id] = record
+        if training is not None:
+            self._trainings.append(record)
         self.stats.count_create(record.id, prediction_input)
         if self.listeners and webhook is not None:
             record.listened = True
@@ -296,9 +302,41 @@ class EmulatorState:
             self._expire(record, now)
 
     def _finish(self, record: PredictionRecord, status: str, at: float) -> None:
-        """Make `record` terminal with `status` at emulated time `at`, and say so."""
+        """Make `record` terminal with `status` at emulated time `at`, and say so.
+
+        A training that succeeds pushes its new version to its destination.
+        """
         record.finish(status, at)
+        training = record.training
+        if training is not None and status == "succeeded":
+            self.registry.push_trained(
+                training.destination, training.version, record.model, self.timestamp(at)
+            )
         self._emit(record, "completed")
+
+    def settle_trainings(self) -> None:
+        """Advance every unfinished training, so the versions they pushed by now exist.
+
+        .. versionadded:: 0.1.0
+        """
+        now = self.now()
+        for record in self._trainings:
+            self.advance(record, now)
+        self._trainings = [r for r in self._trainings if not r.terminal]
+
+    def validator(self, model: FakeModel) -> InputValidator:
+        """The input validator of a model's version (compiled once, on first use).
+
+        Args:
+            model: The fake model a create runs.
+
+        .. versionadded:: 0.1.0
+        """
+        found = self.validators.get(model.version_id)
+        if found is None:
+            found = InputValidator(model.input_schema, model.components)
+            self.validators[model.version_id] = found
+        return found
 
     def _expire(self, record: PredictionRecord, now: float) -> None:
         """Purge input, output, logs and events once retention has passed (files then 404)."""

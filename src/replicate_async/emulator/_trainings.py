@@ -5,7 +5,9 @@
 A training is a `PredictionRecord` with `training` set: it shares the prediction id space, the
 lazy lifecycle, cancellation and retention. It runs as long as a prediction of the model it trains
 would, logs a few lines, and on success outputs the new version of its destination and a weights
-file served by the delivery route.
+file served by the delivery route. That version is pushed to the destination (its versions list
+shows it; it runs like the version trained). Any version the registry holds can be trained,
+including pushed ones; the destination must exist.
 """
 
 from __future__ import annotations
@@ -73,11 +75,13 @@ class _Handlers:
         if errors:
             return problem(problem_422(errors))
         params = request.path_params
-        model = state.models.get(f"{params['owner']}/{params['name']}")
-        if model is None or params["version_id"] != model.version_id:
+        entry = state.registry.models.get(f"{params['owner']}/{params['name']}")
+        version = entry.version(params["version_id"]) if entry is not None else None
+        if version is None:
             return problem(NOT_FOUND)
+        model = version.runs
         destination = body["destination"]
-        if not isinstance(destination, str) or destination not in state.models:
+        if not isinstance(destination, str) or destination not in state.registry.models:
             return problem(INVALID_DESTINATION)
         new_version = hashlib.sha256(f"{destination}:{state.rng.random()}".encode()).hexdigest()
         record = state.create(

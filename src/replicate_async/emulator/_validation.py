@@ -83,8 +83,9 @@ def _json_type(value: Any) -> str:
 
 
 def _field(prefix: str, error: SchemaError) -> str:
-    """The dotted field name of an error."""
-    return ".".join([prefix, *(str(p) for p in error.absolute_path)])
+    """The dotted field name of an error (`""` for the top level of a body)."""
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join([prefix, *parts] if prefix else parts)
 
 
 _MESSAGES: Mapping[str, tuple[str, Callable[[Any], str]]] = {
@@ -212,6 +213,26 @@ class InputValidator:
                 if (item.field, item.description) not in seen:
                     seen.add((item.field, item.description))
                     out.append(item)
+        return out
+
+
+class BodyValidator:
+    """A request body's validator: a JSON Schema, errors named as the API names them.
+
+    Fields are named from the top of the body (`hardware`, not `body.hardware`); a missing
+    required key is `{"type": "required", "field": ""}` as for the prediction creates.
+    """
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        """Compile `schema`."""
+        self._validator = Draft7Validator(schema)
+
+    def errors(self, body: Any) -> list[InvalidField]:
+        """The invalid fields of `body` (empty: valid)."""
+        out: list[InvalidField] = []
+        for error in self._validator.iter_errors(body):
+            # jsonschema reports `required` once per missing key, each naming all of them.
+            out.extend(item for item in _convert("", error) if item not in out)
         return out
 
 
