@@ -10,17 +10,28 @@ from typing import Any, assert_type
 
 import replicate_async
 from replicate_async import (
+    Account,
     AsyncClient,
+    AsyncPages,
     Client,
+    Collection,
     Deployment,
+    DeploymentInfo,
+    Hardware,
+    Model,
+    ModelVersion,
+    Page,
     PollPolicy,
     Prediction,
     PredictionFailed,
     PredictionStatus,
     PredictionTimeout,
     RetryPolicy,
+    SearchResults,
+    SyncPages,
     SyncPredictionStream,
     Timeouts,
+    Training,
     TransportError,
 )
 
@@ -49,6 +60,22 @@ async def async_usage() -> None:
         pred = await client.predictions.cancel(pred.id)
         async for p in client.predictions.list():
             assert_type(p, Prediction)
+        assert_type(client.predictions.list(source="web"), AsyncPages[Prediction])
+        page = await client.models.list(sort_by="model_created_at").page()
+        assert_type(page, Page[Model])
+        assert_type(page.next_cursor, str | None)
+        model = await client.models.get("owner/name")
+        assert_type(model.latest_version, ModelVersion | None)
+        assert_type(await client.models.readme("owner/name"), str)
+        assert_type(await client.models.versions.get("o/n", "v" * 64), ModelVersion)
+        assert_type(await client.account.get(), Account)
+        assert_type(await client.collections.get("text-to-image"), Collection)
+        deployment = await client.deployments.get("o/n")
+        assert_type(deployment.ref, Deployment)
+        training = await client.trainings.create("o/n:" + "a" * 64, destination="me/x", input={})
+        assert_type(await client.trainings.wait(training), Training)
+        async for item in client.trainings.list():
+            assert_type(item, Training)
         assert_type(client.base_url, str)
         outputs = await client.run_many([("owner/name", {"prompt": "x"})], concurrency=8)
         assert_type(outputs, list[Any])
@@ -82,7 +109,16 @@ def sync_usage() -> None:
         assert_type(client.stream("o/n", {"prompt": "x"}, timeout=5.0), SyncPredictionStream)
         assert_type(client.predictions.create("o/n", {}, wait=5), Prediction)
         assert_type(client.predictions.wait("id", timeout=None), Prediction)
-        assert_type(client.predictions.list(), Iterator[Prediction])
+        assert_type(client.predictions.list(), SyncPages[Prediction])
+        for listed in client.predictions.list(created_after="2026-01-01T00:00:00Z"):
+            assert_type(listed, Prediction)
+        assert_type(client.predictions.list().page("cD0y"), Page[Prediction])
+        assert_type(client.models.get("o/n"), Model)
+        assert_type(client.models.versions.list("o/n"), SyncPages[ModelVersion])
+        assert_type(client.deployments.get("o/n"), DeploymentInfo)
+        assert_type(client.trainings.wait("id", timeout=60), Training)
+        assert_type(client.hardware.list(), list[Hardware])
+        assert_type(client.search("upscale", limit=5), SearchResults)
         assert_type(client.files.iter_bytes("id"), Iterator[bytes])
         assert_type(client.files.save("id", "p"), Path)
         assert_type(client.webhooks.default_secret(), str)
