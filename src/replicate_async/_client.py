@@ -9,32 +9,19 @@ sends them. It uses only anyio APIs, so it runs on asyncio and on trio.
 from __future__ import annotations
 
 import logging
-import os
-from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal
 
 from replicate_async import _config
-from replicate_async._backend import make_backend
-from replicate_async._base_url import insecure_http_allowed, normalise_base_url
-from replicate_async._downloads import Downloader
+from replicate_async._client_base import ClientBase
 from replicate_async._fanout import as_completed, run_many
-from replicate_async._ratelimit import DEFAULT_RATE_LIMITS
-from replicate_async._resources import discovery
-from replicate_async._resources.deployments import AsyncDeployments
-from replicate_async._resources.discovery import AsyncAccount, AsyncCollections, AsyncHardware
-from replicate_async._resources.files import AsyncFiles
-from replicate_async._resources.models import AsyncModels
-from replicate_async._resources.predictions import AsyncPredictions
-from replicate_async._resources.trainings import AsyncTrainings
-from replicate_async._resources.webhooks import AsyncWebhooks
-from replicate_async._running import DEFAULT_RUN_TIMEOUT, Runner, RunOptions
-from replicate_async._sansio import check_token
+from replicate_async._generating import Generation, make_generation
+from replicate_async._running import DEFAULT_RUN_TIMEOUT, RunOptions
 from replicate_async._saving import save_all
-from replicate_async._session import Session
+from replicate_async._setup import DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENCY
 from replicate_async._streaming import PredictionStream
-from replicate_async._uploader import Uploader
-from replicate_async._uploads import DEFAULT_MAX_DATA_URI_BYTES, check_file_encoding
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import (
         AsyncIterator,
         Callable,
@@ -42,22 +29,13 @@ if TYPE_CHECKING:
         Mapping,
         Sequence,
     )
-    from types import TracebackType
 
-    import httpx
-
-    from replicate_async._api_objects import SearchResults
-    from replicate_async._config import (
-        PollPolicy,
-        RetryPolicy,
-        SizeLimits,
-        Timeouts,
-        UseClientDefault,
-    )
+    from replicate_async._config import UseClientDefault
+    from replicate_async._file_output import FileOutput
     from replicate_async._jobs import JobSpec, ProgressEvent
     from replicate_async._models import Deployment, Prediction
-    from replicate_async._ratelimit import RateLimits
     from replicate_async._uploads import FileEncoding
+    from replicate_async.catalog import GenerationRequest
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -68,22 +46,8 @@ __all__ = [
 
 logger = logging.getLogger("replicate_async")
 
-DEFAULT_BASE_URL: Final = "https://api.replicate.com"
-"""The API root used when neither ``base_url=`` nor ``REPLICATE_BASE_URL`` is set."""
 
-BASE_URL_ENV_VAR: Final = "REPLICATE_BASE_URL"
-TOKEN_ENV_VAR: Final = "REPLICATE_API_TOKEN"  # noqa: S105 - a variable name, not a secret
-
-DEFAULT_MAX_CONCURRENCY: Final = 1000
-"""Requests in flight at once per client, and connections in its pool.
-
-Sized so that 1,000 concurrent predictions, each holding a create open for its
-``Prefer: wait``, never queue for a connection. Each connection is a file descriptor:
-raise the process's limit (``ulimit -n``) or lower this where that is small.
-"""
-
-
-class AsyncClient:
+class AsyncClient(ClientBase):
     """An async client for the Replicate HTTP API, built for many predictions at once.
 
     One instance holds one connection pool; share it across tasks and close it with
@@ -124,165 +88,20 @@ class AsyncClient:
             clear. ``REPLICATE_ALLOW_INSECURE_HTTP=1`` does the same for programs you do not
             write (the command line). Not needed for loopback hosts, nor with an in-process
             ``httpx.ASGITransport`` or ``httpx.MockTransport`` (nothing leaves the process).
+        validate: Check every input the catalogue did not check against the model version's
+            own schema before its create (fetched once per model, cached): an invalid input
+            raises ValidationError instead of costing a failed prediction. Per call:
+            ``validate=`` on ``run``, ``generate`` and ``predictions.create``.
 
     .. versionadded:: 0.1.0
     """
-
-    def __init__(
-        self,
-        api_token: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy | None = None,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        rate_limits: RateLimits | None = None,
-        user_agent: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        file_encoding: FileEncoding = "auto",
-        max_data_uri_bytes: int = DEFAULT_MAX_DATA_URI_BYTES,
-        size_limits: SizeLimits | None = None,
-        allow_insecure_http: bool = False,
-    ) -> None:
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
-            raise TypeError("max_concurrency must be an int")
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
-        encoding = check_file_encoding(file_encoding)
-        if isinstance(max_data_uri_bytes, bool) or not isinstance(max_data_uri_bytes, int):
-            raise TypeError("max_data_uri_bytes must be an int")
-        if max_data_uri_bytes < 0:
-            raise ValueError(f"max_data_uri_bytes must be >= 0, got {max_data_uri_bytes}")
-        if transport is not None and http_client is not None:
-            raise ValueError("pass transport= or http_client=, not both")
-        token = check_token(api_token if api_token is not None else os.environ.get(TOKEN_ENV_VAR))
-        from_env = None if base_url else os.environ.get(BASE_URL_ENV_VAR)
-        root = normalise_base_url(
-            base_url or from_env or DEFAULT_BASE_URL,
-            source=BASE_URL_ENV_VAR if from_env else "base_url",
-            allow_insecure_http=insecure_http_allowed(allow_insecure_http, transport),
-        )
-        # The settings live in the session; the client keeps only what the session does not.
-        self._transport = transport
-        self._session = Session(
-            token=token,
-            base_url=root,
-            user_agent=user_agent or _config.default_user_agent(),
-            timeouts=timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS,
-            retry=retry if retry is not None else _config.DEFAULT_RETRY_POLICY,
-            poll=poll if poll is not None else _config.DEFAULT_POLL_POLICY,
-            max_concurrency=max_concurrency,
-            rate_limits=rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
-            limits=size_limits if size_limits is not None else _config.DEFAULT_SIZE_LIMITS,
-            backend=make_backend(
-                max_connections=max_concurrency, transport=transport, http_client=http_client
-            ),
-        )
-        self._uploader = Uploader(self._session)
-        self._runner = Runner(
-            self._session,
-            upload=self._uploader.upload_cached,
-            downloader=self.downloader,
-            file_encoding=encoding,
-            max_data_uri_bytes=max_data_uri_bytes,
-        )
-        self._downloader: Downloader | None = None
-        self._closed = False
-        self.predictions = AsyncPredictions(self._runner)
-        """Create, get, cancel, wait for and list predictions."""
-        self.files = AsyncFiles(self._session, self._uploader, self.downloader)
-        """Upload, get, list, delete and download files (the Files API)."""
-        self.webhooks = AsyncWebhooks(self._session)
-        """The webhook signing secret (``default_secret()``)."""
-        self.models = AsyncModels(self._session, self._runner)
-        """Models, their versions, examples and README, and official models' predictions."""
-        self.deployments = AsyncDeployments(self._session, self._runner)
-        """Deployments, and predictions through one."""
-        self.trainings = AsyncTrainings(self._session, self._runner)
-        """Create, get, list, cancel and wait for trainings."""
-        self.collections = AsyncCollections(self._session)
-        """Curated collections of models."""
-        self.hardware = AsyncHardware(self._session)
-        """The hardware models and deployments run on."""
-        self.account = AsyncAccount(self._session)
-        """The account the token belongs to."""
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def __repr__(self) -> str:
-        return repr(self._session)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool and the file download client; closing twice is fine.
-
-        .. versionadded:: 0.1.0
-        """
-        if self._closed:
-            return
-        self._closed = True
-        downloader = self._downloader  # kept: FileOutputs hold it; closed, it builds no pool
-        try:
-            if downloader is not None:
-                await downloader.aclose()
-        finally:
-            await self._session.aclose()
-
-    @property
-    def base_url(self) -> str:
-        """The API root requests go to, e.g. ``"https://api.replicate.com"``.
-
-        .. versionadded:: 0.1.0
-        """
-        return self._session.base_url
-
-    def downloader(self) -> Downloader:
-        """The download client behind this client's FileOutput objects, made on first use.
-
-        It is a separate HTTP client that never sends the API token (promise 5), and it
-        is closed by :meth:`aclose`; after that this raises ClientClosedError.
-
-        .. versionadded:: 0.1.0
-        """
-        self._session.check_open()  # a new one now would never be closed
-        if self._downloader is None:
-            self._downloader = Downloader(
-                timeouts=self._session.timeouts,
-                retry=self._session.retry,
-                transport=self._transport,
-                user_agent=self._session.user_agent,
-            )
-        return self._downloader
-
-    async def search(self, query: str, *, limit: int | None = None) -> SearchResults:
-        """Search models, collections and documentation pages (``GET /v1/search``, beta).
-
-        Args:
-            query: What to look for, e.g. ``"upscale"``.
-            limit: Most models to return, 1 to 50 (the server's default is 20).
-
-        .. versionadded:: 0.1.0
-        """
-        return await discovery.search(self._session, query, limit=limit)
 
     # ------------------------------------------------------------------ run
 
     async def run(
         self,
         ref: str | Deployment,
-        input: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
+        input: Mapping[str, Any] | GenerationRequest | None = None,  # noqa: A002 - the API's name
         *,
         wait: int | Literal[False] = 60,
         timeout: float | None = None,  # noqa: ASYNC109 - public API (PRODUCT.md)
@@ -291,6 +110,7 @@ class AsyncClient:
         file_encoding: FileEncoding | UseClientDefault = _config.USE_CLIENT_DEFAULT,
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
+        validate: bool | None = None,
     ) -> Any:
         """Run a model and return its output once the prediction has succeeded.
 
@@ -311,7 +131,8 @@ class AsyncClient:
         Args:
             ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
                 or ``Deployment("owner/name")``.
-            input: The model's input.
+            input: The model's input: a dict, or a typed request (``VideoRequest``, ...) that
+                :attr:`catalog` maps and checks.
             wait: Seconds (1 to 60) the server may hold the create open, or False to
                 return at once and poll. Shortened to fit ``timeout``.
             timeout: Seconds to wait for a terminal status, from the call, the create
@@ -328,6 +149,8 @@ class AsyncClient:
             webhook: An https URL the server also calls with updates.
             webhook_events_filter: Which events call the webhook (start, output, logs,
                 completed).
+            validate: Check the input against the model's schema first (the client's
+                ``validate`` when None; a typed request is always checked offline).
 
         Raises:
             PredictionFailed: The model failed.
@@ -335,21 +158,75 @@ class AsyncClient:
             PredictionTimeout: ``timeout`` passed first.
             FileExpiredError: The prediction succeeded but its output was already
                 deleted (``data_removed``): outputs expire an hour after a prediction ends.
+            ValidationError: The input cannot go to this model (nothing was created).
 
         .. versionadded:: 0.1.0
         """
-        return await self._runner.run(
-            ref,
-            input,
-            RunOptions(
-                wait=wait,
-                timeout=timeout,
-                cancel_on_timeout=cancel_on_timeout,
-                use_file_output=use_file_output,
-                file_encoding=file_encoding,
-                webhook=webhook,
-                webhook_events_filter=webhook_events_filter,
-            ),
+        options = RunOptions(
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            use_file_output=use_file_output,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+            validate=validate,
+        )
+        return await self._runner.run(ref, input, options)
+
+    async def generate(
+        self,
+        model: str | Deployment,
+        request: GenerationRequest | Mapping[str, Any],
+        *,
+        wait: int | Literal[False] = 60,
+        timeout: float | None = None,  # noqa: ASYNC109 - as run's
+        cancel_on_timeout: bool = False,
+        file_encoding: FileEncoding | UseClientDefault = _config.USE_CLIENT_DEFAULT,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
+        validate: bool | None = None,
+    ) -> Generation[FileOutput]:
+        """Run *model* on a typed request (or an input dict) and return the whole result.
+
+        Like :meth:`run` (the same create, confirmation, polling, timeouts and cancellation),
+        but it returns a :class:`Generation`: the prediction itself (id, logs, metrics),
+        the output, its ``files``, the ``text`` of a language model, the exact ``input`` sent
+        and the request's fields the model had no input for (``dropped``). A typed request
+        is mapped by :attr:`catalog` and checked before anything is sent.
+
+        Args:
+            model: The model reference (a ``:version`` is kept for the call).
+            request: A :class:`~replicate_async.catalog.VideoRequest` (or another typed
+                request), or the model's input as a dict.
+            wait: As for :meth:`run`.
+            timeout: As for :meth:`run`.
+            cancel_on_timeout: As for :meth:`run`.
+            file_encoding: As for :meth:`run`.
+            webhook: As for :meth:`run`.
+            webhook_events_filter: As for :meth:`run`.
+            validate: As for :meth:`run`.
+
+        Raises:
+            ValidationError: The request cannot go to this model (nothing was created).
+            PredictionFailed: The model failed (and the others :meth:`run` raises).
+
+        .. versionadded:: 0.1.0
+        """
+        built = await self._inputs.prepare(model, request, validate=validate)
+        options = RunOptions(
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            file_encoding=file_encoding,
+            webhook=webhook,
+            webhook_events_filter=webhook_events_filter,
+            validate=False,  # checked above
+        )
+        prediction = await self._runner.finish(model, built.input, options)
+        output = self._runner.output(prediction, use_file_output=True)
+        return make_generation(
+            built.model, prediction, output, input=built.input, dropped=built.dropped
         )
 
     # ------------------------------------------------------------------ stream
@@ -357,7 +234,7 @@ class AsyncClient:
     def stream(
         self,
         ref: str | Deployment,
-        input: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
+        input: Mapping[str, Any] | GenerationRequest | None = None,  # noqa: A002 - the API's name
         *,
         timeout: float | None = None,
         cancel_on_timeout: bool = False,
@@ -379,7 +256,7 @@ class AsyncClient:
         Args:
             ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
                 or ``Deployment("owner/name")``.
-            input: The model's input.
+            input: The model's input: a dict, or a ``ChatRequest`` :attr:`catalog` maps.
             timeout: Seconds the whole stream may take before PredictionTimeout; None
                 waits up to :data:`DEFAULT_RUN_TIMEOUT`.
             cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes.

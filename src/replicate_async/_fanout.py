@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -79,12 +80,14 @@ LOOKUP_SLACK: Final = 120.0
 class _JobRun:
     """One job in flight: its cancel scope around the create and its request hooks."""
 
-    __slots__ = ("batch", "create_scope", "index", "job", "key", "running", "sent")
+    __slots__ = ("batch", "create_scope", "index", "input", "job", "key", "running", "sent")
 
     def __init__(self, batch: _Batch, index: int, job: Job) -> None:
         self.batch = batch
         self.index = index
         self.job = job
+        # The input sent: the job's, or its typed request mapped (set by _Batch._run_job).
+        self.input: Mapping[str, Any] = {}
         self.key: str | None = None
         self.sent = False
         self.running = False
@@ -98,7 +101,7 @@ class _JobRun:
         if batch.interrupted:
             raise _Interrupted
         if batch.journal is not None and self.key is not None:
-            batch.journal.creating(self.key, ref_text(self.job.ref), self.job.input)
+            batch.journal.creating(self.key, ref_text(self.job.ref), self.input)
         self.sent = True
         batch.emit("submitted", self, None)
 
@@ -275,6 +278,14 @@ class _Batch:
         """Run one job to its output (or raise its error)."""
         job = run.job
         options = job_options(job, self.options)
+        if isinstance(job.input, Mapping):
+            run.input = job.input
+        else:
+            # A typed request, mapped once: the journal's key, its fingerprint and the create
+            # all see the input that is sent.
+            run.input = await self.runner.prepare_input(
+                job.ref, job.input, validate=options.validate
+            )
         started = anyio.current_time()
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
@@ -283,9 +294,9 @@ class _Batch:
         if self.journal is not None:
             # Keys and fingerprints read the input: refuse what JSON cannot carry first, with
             # its field path, as the create would.
-            check_input(job.input)
+            check_input(run.input)
             run.key = (
-                job.key if job.key is not None else job_key(ref_text(job.ref), job.input, run.index)
+                job.key if job.key is not None else job_key(ref_text(job.ref), run.input, run.index)
             )
             prediction = await self._resume(run)
         if prediction is None:
@@ -330,7 +341,7 @@ class _Batch:
             with scope:
                 prediction = await self.runner.create(
                     job.ref,
-                    job.input,
+                    run.input,
                     wait=wait,
                     cancel_after=cancel_after,
                     webhook=options.webhook,
@@ -403,7 +414,7 @@ class _Batch:
         """The job's prediction from the journal, or None to create it."""
         assert self.journal is not None  # noqa: S101 - only called with a journal
         assert run.key is not None  # noqa: S101
-        row = self.journal.row_for(run.key, ref_text(run.job.ref), run.job.input)
+        row = self.journal.row_for(run.key, ref_text(run.job.ref), run.input)
         if row is None:
             return None
         if row.state == CREATING:
@@ -437,7 +448,7 @@ class _Batch:
         async with self._lookup_lock:
             if self._candidates is None:
                 self._candidates = await self._list_candidates()
-        wanted = canonical_json(dict(run.job.input))
+        wanted = canonical_json(dict(run.input))
         for position, prediction in enumerate(self._candidates):
             if prediction.created_at is not None and prediction.created_at.timestamp() < (
                 started_at - LOOKUP_SLACK

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from replicate_async._running import RunOptions
+    from replicate_async.catalog import GenerationRequest
 
 __all__ = [
     "EventKind",
@@ -30,7 +31,9 @@ __all__ = [
 EventKind: TypeAlias = Literal["submitted", "running", "succeeded", "failed", "retried", "resumed"]
 
 
-def _input(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def _input(
+    value: Mapping[str, Any] | GenerationRequest | None,
+) -> Mapping[str, Any] | GenerationRequest:
     """A job's input: an empty mapping for None."""
     return {} if value is None else value
 
@@ -44,7 +47,8 @@ class Job:
 
     Args:
         ref: ``"owner/name"``, ``"owner/name:<version>"``, a version id or a Deployment.
-        input: The model's input.
+        input: The model's input: a dict, or a typed request (``VideoRequest``, ...) the
+            client's catalogue maps once, before the job's journal key is made.
         wait: Seconds for ``Prefer: wait`` (1 to 60), or False.
         timeout: Seconds the job may take, or None for the client's longest wait.
         cancel_on_timeout: Cancel the prediction remotely when ``timeout`` passes.
@@ -58,7 +62,7 @@ class Job:
     """
 
     ref: str | Deployment
-    input: Mapping[str, Any] = attrs.field(factory=dict, converter=_input)
+    input: Mapping[str, Any] | GenerationRequest = attrs.field(factory=dict, converter=_input)
     wait: OrClientDefault[int | Literal[False]] = attrs.field(
         default=USE_CLIENT_DEFAULT, kw_only=True
     )
@@ -72,7 +76,7 @@ class Job:
     key: str | None = attrs.field(default=None, kw_only=True)
 
 
-JobSpec: TypeAlias = "Job | tuple[str | Deployment, Mapping[str, Any] | None]"
+JobSpec: TypeAlias = "Job | tuple[str | Deployment, Mapping[str, Any] | GenerationRequest | None]"
 """A job: a :class:`Job` or a ``(ref, input)`` pair."""
 
 

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from replicate_async._ratelimit import BucketName, RequestHooks
     from replicate_async._session import Session
     from replicate_async._uploads import FileEncoding, Source
+    from replicate_async.catalog import GenerationRequest
 
 __all__ = [
     "CANCEL_AFTER_SLACK",
@@ -156,6 +157,8 @@ class RunOptions:
         file_encoding: How file inputs are sent; the client's setting by default.
         webhook: An https URL the server also calls with updates.
         webhook_events_filter: Which events call the webhook.
+        validate: Check the input against the model's schema before the create; the
+            client's setting when None.
     """
 
     wait: int | Literal[False] = 60
@@ -165,6 +168,7 @@ class RunOptions:
     file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT
     webhook: str | None = None
     webhook_events_filter: Sequence[str] | None = None
+    validate: bool | None = None
 
 
 def plan_run(
@@ -218,6 +222,8 @@ class Runner:
         downloader: Gives the token-free download client behind FileOutput objects.
         file_encoding: The client's default for file inputs.
         max_data_uri_bytes: The largest file sent as a data URI under ``"auto"``.
+        prepare: Makes what a caller passed as ``input`` (a dict or a typed request) into the
+            input sent, checking it (``prepare(ref, input, validate)``).
     """
 
     def __init__(
@@ -228,8 +234,10 @@ class Runner:
         downloader: Callable[[], Downloader],
         file_encoding: FileEncoding,
         max_data_uri_bytes: int,
+        prepare: Callable[[str | Deployment, Any, bool | None], Awaitable[Mapping[str, Any]]],
     ) -> None:
         self.session: Final = session
+        self._prepare = prepare
         self._upload = upload
         self._downloader = downloader
         self._file_encoding = file_encoding
@@ -244,7 +252,7 @@ class Runner:
     async def create(
         self,
         ref: str | Deployment,
-        input: Mapping[str, Any] | None,  # noqa: A002 - the API's name
+        input: Mapping[str, Any] | GenerationRequest | None,  # noqa: A002 - the API's name
         *,
         wait: int | Literal[False] = 60,
         cancel_after: float | str | timedelta | None = None,
@@ -253,6 +261,7 @@ class Runner:
         file_encoding: FileEncoding | UseClientDefault = USE_CLIENT_DEFAULT,
         hooks: RequestHooks | None = None,
         abandon: Callable[[Prediction], Awaitable[None]] | Literal["cancel"] | None = "cancel",
+        validate: bool | None = None,
     ) -> Prediction:
         """Encode file inputs, then send the create once (retried only when surely unsent).
 
@@ -267,10 +276,12 @@ class Runner:
             hooks: Told when the create takes its rate-limit token and when it meets a 429.
             abandon: What to do with a prediction found that way: ``"cancel"`` it remotely
                 (:meth:`abandon`), another coroutine function, or None to leave it running.
+            validate: Check the input against the model's schema first (see ``prepare``).
         """
+        sent_input = await self._prepare(ref, input, validate)
         request = _sansio.build_create(
             ref,
-            input if input is not None else {},
+            sent_input,
             wait=wait,
             cancel_after=cancel_after,
             webhook=webhook,
@@ -304,6 +315,16 @@ class Runner:
             raise
         self._claim(prediction.id)
         return prediction
+
+    async def prepare_input(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | GenerationRequest | None,  # noqa: A002 - the API's name
+        *,
+        validate: bool | None = None,
+    ) -> Mapping[str, Any]:
+        """The input a create of *ref* sends for *input* (a typed request mapped, checked)."""
+        return await self._prepare(ref, input, validate)
 
     def _claim(self, prediction_id: str) -> None:
         """Remember that one of this runner's creates made *prediction_id*."""
@@ -484,10 +505,20 @@ class Runner:
     async def run(
         self,
         ref: str | Deployment,
-        input: Mapping[str, Any] | None,  # noqa: A002 - the API's name
+        input: Mapping[str, Any] | GenerationRequest | None,  # noqa: A002 - the API's name
         options: RunOptions,
     ) -> Any:
         """Run one prediction to its output: create, confirm, poll, cancel on abandon."""
+        prediction = await self.finish(ref, input, options)
+        return self.output(prediction, use_file_output=options.use_file_output)
+
+    async def finish(
+        self,
+        ref: str | Deployment,
+        input: Mapping[str, Any] | GenerationRequest | None,  # noqa: A002 - the API's name
+        options: RunOptions,
+    ) -> Prediction:
+        """Run one prediction to a terminal status and return it (any terminal status)."""
         started = anyio.current_time()
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
@@ -513,6 +544,7 @@ class Runner:
                 webhook_events_filter=options.webhook_events_filter,
                 hooks=sent,
                 abandon=abandon,
+                validate=options.validate,
             )
         if deadline.cancelled_caught:
             if lost:
@@ -543,4 +575,4 @@ class Runner:
                 abandon=self.abandon,
                 held=held,
             )
-        return self.output(prediction, use_file_output=options.use_file_output)
+        return prediction

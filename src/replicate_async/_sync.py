@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ._client import AsyncClient
 from ._file_output import FileOutput, FileOutputBase, map_outputs
+from ._generating import Generation, make_generation
 from ._portal import Portal, SyncTwin, forward, forward_iter, shaped_like
 from ._resources.files import AsyncFiles
 from ._resources.predictions import AsyncPredictions
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from ._models import Prediction
     from ._streaming import StreamEvent
+    from .catalog import Catalog
 
 __all__ = [
     "Client",
@@ -100,6 +102,9 @@ class Client(SyncTwin[AsyncClient]):
         """The webhook signing secret (blocking)."""
         self.files: SyncFiles = SyncFiles(self._async.files, self)
         """Upload, get, list, delete and download files (blocking)."""
+        self.catalog: Catalog = self._async.catalog
+        """Typed requests mapped to each model's inputs (no I/O: the same object as the
+        async client's)."""
         self.models: SyncModels = SyncModels(self._async.models, self)
         """Models, their versions, examples and README (blocking)."""
         self.deployments: SyncDeployments = SyncDeployments(self._async.deployments, self)
@@ -142,6 +147,14 @@ class Client(SyncTwin[AsyncClient]):
     @shaped_like(AsyncClient.run)
     def run(self, *args: Any, **kwargs: Any) -> Any:
         return self._sync_outputs(self._bridge.call(self._async.run, *args, **kwargs))
+
+    @shaped_like(AsyncClient.generate)
+    def generate(self, *args: Any, **kwargs: Any) -> Generation[SyncFileOutput]:
+        done = self._bridge.call(self._async.generate, *args, **kwargs)
+        output = self._sync_outputs(done.output)
+        return make_generation(
+            done.model, done.prediction, output, input=done.input, dropped=done.dropped
+        )
 
     @shaped_like(AsyncClient.stream)
     def stream(self, *args: Any, **kwargs: Any) -> SyncPredictionStream:

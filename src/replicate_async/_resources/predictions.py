@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from replicate_async._paging import AsyncPages
     from replicate_async._running import Runner
     from replicate_async._uploads import FileEncoding
+    from replicate_async.catalog import GenerationRequest
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncPredictions"]
 
@@ -46,13 +47,14 @@ class AsyncPredictions:
     async def create(
         self,
         ref: str | Deployment,
-        input: Mapping[str, Any] | None = None,  # noqa: A002 - the API's name
+        input: Mapping[str, Any] | GenerationRequest | None = None,  # noqa: A002 - the API's name
         *,
         wait: int | Literal[False] = 60,
         cancel_after: float | str | timedelta | None = None,
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
         file_encoding: FileEncoding | UseClientDefault = _config.USE_CLIENT_DEFAULT,
+        validate: bool | None = None,
     ) -> Prediction:
         """Create a prediction and return it as the server answered.
 
@@ -68,7 +70,7 @@ class AsyncPredictions:
         Args:
             ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,
                 or ``Deployment("owner/name")``.
-            input: The model's input.
+            input: The model's input: a dict, or a typed request the client's catalogue maps.
             wait: Seconds (1 to 60) for ``Prefer: wait``, or False to return at once.
             cancel_after: A server-side deadline (``Cancel-After``): seconds, a timedelta,
                 or a duration like ``"5m"``; at least 5 s.
@@ -79,6 +81,8 @@ class AsyncPredictions:
                 ``"auto"`` (a data URI when small, else an upload through the Files API),
                 ``"upload"`` or ``"data_uri"``; the client's setting by default. Files are
                 encoded before the create is sent: a failed upload creates nothing.
+            validate: Check the input against the model's schema first (the client's
+                ``validate`` when None; a typed request is always checked offline).
 
         .. versionadded:: 0.1.0
         """
@@ -90,6 +94,7 @@ class AsyncPredictions:
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
             file_encoding=file_encoding,
+            validate=validate,
         )
 
     async def get(self, prediction_id: str) -> Prediction:

@@ -12,7 +12,7 @@ request is made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence  # noqa: TC003 - attrs reads them
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import attrs
@@ -77,6 +77,21 @@ def is_file_source(value: object) -> bool:
     if isinstance(value, str):
         return value.startswith(("https://", "http://", "data:"))
     return is_file_input(value)
+
+
+PLACEHOLDER_URL = "https://example.invalid/file"
+"""What a file source stands as when an input is checked against a schema (a URI)."""
+
+
+def with_placeholders(value: Any) -> Any:
+    """*value* with every non-string file source replaced by a URL, for a schema check."""
+    if isinstance(value, Mapping):
+        return {k: with_placeholders(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [with_placeholders(v) for v in value]
+    if is_file_input(value):
+        return PLACEHOLDER_URL
+    return value
 
 
 class Builder:

@@ -10,13 +10,12 @@ other field of the request as dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from replicate_async._models import Deployment
-from replicate_async.catalog._builder import Builder, BuiltInput, CatalogEntry, is_file_source
+from replicate_async.catalog._builder import Builder, BuiltInput, CatalogEntry, with_placeholders
 from replicate_async.catalog._requests import (
     AvatarRequest,
     ChatRequest,
@@ -28,6 +27,8 @@ from replicate_async.catalog._requests import (
 from replicate_async.exceptions import ValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from replicate_async.catalog._requests import GenerationRequest
 
 __all__ = ["GENERIC_FIELDS", "REQUEST_TYPES", "Catalog", "is_request"]
@@ -44,8 +45,6 @@ REQUEST_TYPES: tuple[type, ...] = (
 
 GENERIC_FIELDS: tuple[str, ...] = ("prompt", "seed", "negative_prompt", "aspect_ratio")
 """The fields the generic mapping sends to a model no entry covers."""
-
-_PLACEHOLDER_URL = "https://example.invalid/file"
 
 
 def is_request(value: object) -> bool:
@@ -211,15 +210,4 @@ def _check_schema(schema: str | Mapping[str, Any], model: str, built: Mapping[st
     from replicate_async import _schemas  # noqa: PLC0415 - jsonschema only when needed
 
     record = _schemas.load(schema) if isinstance(schema, str) else schema
-    _schemas.check_input(record, model, _with_placeholders(built))
-
-
-def _with_placeholders(value: Any) -> Any:
-    """*value* with every non-string file source replaced by a URL, for the schema check."""
-    if isinstance(value, Mapping):
-        return {k: _with_placeholders(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_with_placeholders(v) for v in value]
-    if is_file_source(value) and not isinstance(value, str):
-        return _PLACEHOLDER_URL
-    return value
+    _schemas.check_input(record, model, with_placeholders(built))
