@@ -29,11 +29,11 @@ nitpicky = False
 # packages stay plain text instead of failing the nitpicky build.
 nitpick_ignore_regex = [
     (r"py:.*", r"(datetime|collections|os|pathlib|typing|types|enum|ssl|httpx|anyio|attrs|cattrs)\..*"),
-    (r"py:.*", r"(Path|Any|Self|Mapping|Sequence|Iterator|AsyncIterator|Callable|T|_T|timedelta|datetime)"),
+    (r"py:.*", r"(Path|Any|Self|Mapping|Sequence|Iterator|AsyncIterator|Callable|T|_T|F|timedelta|datetime|GenerationRequest)"),
     # Private helpers and type aliases that public docstrings mention by name.
     (
         r"py:.*",
-        r"(replicate_async\._(models|paging)\.T|FileEncoding|OrClientDefault|JobSpec|HeadersLike|Downloader"
+        r"(replicate_async\._(models|paging)\.T|replicate_async\._generating\.F|FileEncoding|OrClientDefault|JobSpec|HeadersLike|Downloader"
         r"|DEFAULT_RUN_TIMEOUT|MAX_UNCLAIMED|INTERRUPT_GRACE|safe_file_name|UNKNOWN|unlimited)",
     ),
     # The package-internal layers public classes are built on (docs/architecture.md draws them):

@@ -47,6 +47,7 @@ from replicate_async._config import (
 )
 from replicate_async._default_client import default_client as _default_client
 from replicate_async._file_output import FileOutput
+from replicate_async._generating import Generation
 from replicate_async._jobs import Job, Progress, ProgressEvent
 from replicate_async._models import (
     Deployment,
@@ -153,6 +154,7 @@ __all__ = [
     "FileExpiredError",
     "FileOutput",
     "FileUrls",
+    "Generation",
     "Hardware",
     "InvalidField",
     "Job",

@@ -82,7 +82,7 @@ class ClientBase:
         )
         self._uploader = Uploader(self._session)
         self.catalog = Catalog()
-        """Typed requests mapped to each model's inputs: ``build``, ``plan``, ``register``."""
+        """Typed requests mapped to each model's inputs (``build``, ``plan``, ``register``)."""
         self._inputs = InputChecks(self._session, self.catalog, validate=validate)
         self._runner = Runner(
             self._session,

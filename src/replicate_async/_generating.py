@@ -45,7 +45,7 @@ class Generation(Generic[F]):
 
     @property
     def file(self) -> F | None:
-        """The first file, or None: the one file most image and video models make.
+        """The first file (None when there is none), the one file most image and video models make.
 
         .. versionadded:: 0.1.0
         """

@@ -103,8 +103,7 @@ class Client(SyncTwin[AsyncClient]):
         self.files: SyncFiles = SyncFiles(self._async.files, self)
         """Upload, get, list, delete and download files (blocking)."""
         self.catalog: Catalog = self._async.catalog
-        """Typed requests mapped to each model's inputs (no I/O: the same object as the
-        async client's)."""
+        """Typed requests mapped to each model's inputs, without I/O (the async client's own)."""
         self.models: SyncModels = SyncModels(self._async.models, self)
         """Models, their versions, examples and README (blocking)."""
         self.deployments: SyncDeployments = SyncDeployments(self._async.deployments, self)
