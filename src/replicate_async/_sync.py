@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import TracebackType
 
+    from ._api_objects import SearchResults
     from ._models import Prediction
     from ._streaming import StreamEvent
     from .catalog import Catalog
@@ -178,7 +179,9 @@ class Client(SyncTwin[AsyncClient]):
         )
         return self._bridge.call(self._async.save_all, plain, *args, **kwargs)
 
-    search = forward(AsyncClient.search)
+    @shaped_like(AsyncClient.search)
+    def search(self, *args: Any, **kwargs: Any) -> SearchResults:
+        return self._bridge.call(self._async.search, *args, **kwargs)
 
     def _sync_outputs(self, output: Any) -> Any:
         """*output* with its FileOutput objects as SyncFileOutput."""

@@ -17,6 +17,8 @@ from replicate_async import (
     Collection,
     Deployment,
     DeploymentInfo,
+    FileOutput,
+    Generation,
     Hardware,
     Model,
     ModelVersion,
@@ -28,12 +30,14 @@ from replicate_async import (
     PredictionTimeout,
     RetryPolicy,
     SearchResults,
+    SyncFileOutput,
     SyncPages,
     SyncPredictionStream,
     Timeouts,
     Training,
     TransportError,
 )
+from replicate_async.catalog import ChatRequest, ImageInput, VideoRequest
 
 
 async def async_usage() -> None:
@@ -76,6 +80,14 @@ async def async_usage() -> None:
         assert_type(await client.trainings.wait(training), Training)
         async for item in client.trainings.list():
             assert_type(item, Training)
+        request = VideoRequest("a kite", duration=5, images=[ImageInput("https://x/k.jpg")])
+        assert_type(client.catalog.build("kwaivgi/kling-v2.1", request), dict[str, Any])
+        generation = await client.generate("kwaivgi/kling-v2.1", request, timeout=600)
+        assert_type(generation, Generation[FileOutput])
+        assert_type(generation.file, FileOutput | None)
+        assert_type(generation.text, str | None)
+        assert_type(await client.run("google/veo-3", input=request), Any)
+        await client.generate("owner/name", {"prompt": "x"}, validate=True)
         assert_type(client.base_url, str)
         outputs = await client.run_many([("owner/name", {"prompt": "x"})], concurrency=8)
         assert_type(outputs, list[Any])
@@ -119,6 +131,9 @@ def sync_usage() -> None:
         assert_type(client.trainings.wait("id", timeout=60), Training)
         assert_type(client.hardware.list(), list[Hardware])
         assert_type(client.search("upscale", limit=5), SearchResults)
+        done = client.generate("meta/meta-llama-3-8b-instruct", ChatRequest("hi"))
+        assert_type(done, Generation[SyncFileOutput])
+        client.generate("o/n", VideoRequest("x"), wait="no")  # type: ignore[arg-type]
         assert_type(client.files.iter_bytes("id"), Iterator[bytes])
         assert_type(client.files.save("id", "p"), Path)
         assert_type(client.webhooks.default_secret(), str)

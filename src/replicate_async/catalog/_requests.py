@@ -16,7 +16,7 @@ it) as it does for any ``input``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping  # noqa: TC003 - attrs reads the annotations
+from collections.abc import Iterable, Mapping  # noqa: TC003 - attrs reads the annotations
 from typing import Any, Literal
 
 import attrs
@@ -41,6 +41,18 @@ subject or style to keep), for the models that take one."""
 
 IMAGE_ROLES: tuple[ImageRole, ...] = ("first_frame", "last_frame", "reference")
 """Every :data:`ImageRole`."""
+
+
+def _images(value: Iterable[ImageInput]) -> tuple[ImageInput, ...]:
+    return tuple(value)
+
+
+def _messages(value: Iterable[ChatMessage]) -> tuple[ChatMessage, ...]:
+    return tuple(value)
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 @attrs.frozen
@@ -82,7 +94,7 @@ class VideoRequest:
     prompt: str | None = None
     duration: float | None = attrs.field(default=None, kw_only=True)
     aspect_ratio: str | None = attrs.field(default=None, kw_only=True)
-    images: tuple[ImageInput, ...] = attrs.field(factory=tuple, converter=tuple, kw_only=True)
+    images: tuple[ImageInput, ...] = attrs.field(factory=tuple, converter=_images, kw_only=True)
     negative_prompt: str | None = attrs.field(default=None, kw_only=True)
     seed: int | None = attrs.field(default=None, kw_only=True)
     enhance_prompt: bool | None = attrs.field(default=None, kw_only=True)
@@ -162,12 +174,14 @@ class ChatRequest:
     """
 
     prompt: str | None = None
-    messages: tuple[ChatMessage, ...] = attrs.field(factory=tuple, converter=tuple, kw_only=True)
+    messages: tuple[ChatMessage, ...] = attrs.field(
+        factory=tuple, converter=_messages, kw_only=True
+    )
     system_prompt: str | None = attrs.field(default=None, kw_only=True)
     max_tokens: int | None = attrs.field(default=None, kw_only=True)
     temperature: float | None = attrs.field(default=None, kw_only=True)
     top_p: float | None = attrs.field(default=None, kw_only=True)
-    stop: tuple[str, ...] = attrs.field(factory=tuple, converter=tuple, kw_only=True)
+    stop: tuple[str, ...] = attrs.field(factory=tuple, converter=_strings, kw_only=True)
     extra: Mapping[str, Any] = attrs.field(factory=dict, converter=dict, kw_only=True)
 
 
