@@ -46,13 +46,15 @@ MAX_LINES = 600
 #: What the sans-I/O core may not import: the I/O libraries and the loop detection.
 IO_LIBRARIES = ("httpx", "anyio", "aiohttp", "trio", "sniffio")
 
-#: What the emulator may use of the package besides itself: the sans-I/O core and the data.
+#: What the emulator may use of the package besides itself: the sans-I/O core and the data
+#: (`_schemas`: the shipped model schemas and their pure check).
 EMULATOR_MAY_IMPORT = (
     f"{ROOT}._sansio",
     f"{ROOT}._models",
     f"{ROOT}._converters",
     f"{ROOT}._config",
     f"{ROOT}.exceptions",
+    f"{ROOT}._schemas",
     f"{ROOT}.emulator",
 )
 

@@ -45,21 +45,32 @@ async def test_discovery_routes_need_a_token(anon):
     assert {(await anon.get(p)).status_code for p in paths} == {401}
 
 
+async def _every_model(client, url):
+    """The models of every page of a models list, following `next`."""
+    found = []
+    while url:
+        body = (await client.get(url)).json()
+        found.extend(body["results"])
+        url = body["next"]
+    return found
+
+
 async def test_models_list_has_every_catalogue_model(client, state):
-    """GET /v1/models lists the catalogue's models as model objects."""
-    body = (await client.get("/v1/models")).json()
-    assert {f"{m['owner']}/{m['name']}" for m in body["results"]} == set(state.models)
-    assert body["results"][0]["latest_version"]["openapi_schema"]["components"]["schemas"]["Input"]
+    """GET /v1/models lists the catalogue's models (over more than one page) as model objects."""
+    models = await _every_model(client, "/v1/models")
+    assert len(models) > PAGE_SIZE
+    assert {f"{m['owner']}/{m['name']}" for m in models} == set(state.models)
+    assert models[0]["latest_version"]["openapi_schema"]["components"]["schemas"]["Input"]
 
 
 async def test_models_list_sort_direction(client):
     """`sort_direction=asc` reverses the default (desc) order."""
-    desc = [m["name"] for m in (await client.get("/v1/models")).json()["results"]]
+    desc = [m["name"] for m in await _every_model(client, "/v1/models")]
     asc = [
         m["name"]
-        for m in (
-            await client.get("/v1/models?sort_by=model_created_at&sort_direction=asc")
-        ).json()["results"]
+        for m in await _every_model(
+            client, "/v1/models?sort_by=model_created_at&sort_direction=asc"
+        )
     ]
     assert asc == desc[::-1]
 
@@ -103,6 +114,7 @@ async def test_query_models_searches_by_text(client):
     assert response.status_code == 200
     assert {m["name"] for m in body["results"]} == {
         "meta-llama-3-8b-instruct",
+        "meta-llama-3-70b-instruct",
         "meta-llama-3.1-405b-instruct",
     }
     assert body["next"] is None

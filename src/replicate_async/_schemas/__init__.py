@@ -28,18 +28,24 @@ if TYPE_CHECKING:
 __all__ = ["check_input", "input_errors", "load", "names", "resolve"]
 
 
-@cache
 def load(name: str) -> Mapping[str, Any]:
     """The shipped record *name* (``"kwaivgi__kling-v2.1"`` or ``"kwaivgi/kling-v2.1"``).
+
+    Both spellings give the same object: the catalogue and the emulator share one copy.
 
     Raises:
         KeyError: No such record is shipped.
     """
-    stem = name.replace("/", "__")
     try:
-        text = resources.files(__name__).joinpath(f"{stem}.json").read_text(encoding="utf-8")
+        return _load(name.replace("/", "__"))
     except FileNotFoundError as exc:
         raise KeyError(f"no shipped schema named {name!r}") from exc
+
+
+@cache
+def _load(stem: str) -> Mapping[str, Any]:
+    """The record of file ``<stem>.json``, read once."""
+    text = resources.files(__name__).joinpath(f"{stem}.json").read_text(encoding="utf-8")
     record: dict[str, Any] = json.loads(text)
     return record
 
@@ -91,7 +97,10 @@ def input_errors(record: Mapping[str, Any] | str, value: Mapping[str, Any]) -> l
     A key the schema does not name is a problem too (Cog schemas allow any key, and the model
     ignores it: a mapping that sends one has a bug).
     """
-    validator = _validator(record) if isinstance(record, str) else _compile(record)
+    if isinstance(record, str):
+        validator = _validator(record.replace("/", "__"))
+    else:
+        validator = _compile(record)
     known = validator.schema.get("properties") or {}
     problems: list[InvalidField] = [
         InvalidField(

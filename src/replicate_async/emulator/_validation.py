@@ -1,6 +1,10 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""Input validation with the real 422 shape (gojsonschema-style types and messages)."""
+"""Input validation with the real 422 shape (gojsonschema-style types and messages).
+
+Schemas are resolved as the typed catalogue resolves them (`replicate_async._schemas.resolve`:
+enum `components` inlined, `nullable` a union with null); only the messages are the emulator's.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from jsonschema import Draft7Validator
+
+from replicate_async._schemas import resolve
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -38,26 +44,6 @@ def problem_422(fields: Iterable[InvalidField]) -> dict[str, Any]:
         "title": "Input validation failed",
         "invalid_fields": [attrs.asdict(f) for f in items],
     }
-
-
-def _resolve(node: Any, components: Mapping[str, Any]) -> Any:
-    """A copy of a Cog schema with `allOf: [{$ref}]` inlined and `nullable` made a type union."""
-    if isinstance(node, list):
-        return [_resolve(n, components) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "allOf" and isinstance(value, list) and len(value) == 1 and "$ref" in value[0]:
-            target = str(value[0]["$ref"]).rsplit("/", 1)[-1]
-            for k, v in _resolve(components.get(target, {}), components).items():
-                if k not in ("title", "description"):
-                    out.setdefault(k, v)
-        else:
-            out[key] = _resolve(value, components)
-    if out.pop("nullable", False) is True and isinstance(out.get("type"), str):
-        out["type"] = [out["type"], "null"]
-    return out
 
 
 def _number(value: Any) -> str:
@@ -178,7 +164,7 @@ class InputValidator:
 
     def __init__(self, input_schema: Mapping[str, Any], components: Mapping[str, Any]) -> None:
         """Compile `input_schema` with its enum components resolved."""
-        resolved = _resolve(dict(input_schema), components)
+        resolved = resolve(dict(input_schema), components)
         self._validator = Draft7Validator(resolved)
         self._required, self._quick = _quick_plan(resolved)
         self._known = frozenset(resolved.get("properties", {}))
