@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
         Callable,
         Iterable,
         Iterator,
+        Mapping,
     )
 
     from replicate_async._jobs import EventKind
@@ -278,14 +278,10 @@ class _Batch:
         """Run one job to its output (or raise its error)."""
         job = run.job
         options = job_options(job, self.options)
-        if isinstance(job.input, Mapping):
-            run.input = job.input
-        else:
-            # A typed request, mapped once: the journal's key, its fingerprint and the create
-            # all see the input that is sent.
-            run.input = await self.runner.prepare_input(
-                job.ref, job.input, validate=options.validate
-            )
+        # Mapped (a typed request) and checked (validate) once, here: the journal's key, its
+        # fingerprint and the create all see the input that is sent, and the create does not
+        # check it again.
+        run.input = await self.runner.prepare_input(job.ref, job.input, validate=options.validate)
         started = anyio.current_time()
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
@@ -342,6 +338,7 @@ class _Batch:
                 prediction = await self.runner.create(
                     job.ref,
                     run.input,
+                    validate=False,  # checked by _run_job
                     wait=wait,
                     cancel_after=cancel_after,
                     webhook=options.webhook,
