@@ -21,7 +21,7 @@ import respx
 from fixtures.fileserver import FileServer, Reply
 from replicate_async._client import AsyncClient
 from replicate_async._file_output import FileOutput
-from replicate_async._portal import _Call, _Pump, _running_event_loop
+from replicate_async._portal import _Call, _Pump
 from replicate_async._resources.predictions import AsyncPredictions
 from replicate_async._sync import Client, SyncFileOutput, SyncPredictions
 from replicate_async.exceptions import (
@@ -176,6 +176,7 @@ def test_predictions_list(client):
 
 
 # -- where it may run ---------------------------------------------------------------------------
+# (Inside a running event loop, as in a notebook: tests/test_sync_in_running_loop.py.)
 
 
 def test_works_from_a_plain_script(replicate_emulator, tmp_path):
@@ -222,25 +223,6 @@ async def test_works_from_a_worker_thread_while_a_loop_runs(replicate_emulator):
             return c.run("emulator/echo", {"prompt": "from a thread"})
 
     assert await anyio.to_thread.run_sync(work) == "from a thread"
-
-
-@pytest.mark.anyio
-async def test_inside_a_running_loop_it_points_to_async_client(replicate_emulator):
-    """A blocking call inside a running event loop raises RuntimeError naming AsyncClient."""
-    with (
-        Client(api_token=replicate_emulator.token, base_url=replicate_emulator.base_url) as c,
-        pytest.raises(RuntimeError, match="use AsyncClient") as info,
-    ):
-        c.run("emulator/echo", {"prompt": "x"})
-    assert "running" in str(info.value)
-    assert replicate_emulator.stats()["creates"] == 0
-
-
-@pytest.mark.anyio
-async def test_iterating_inside_a_running_loop_is_refused(mocked):
-    """predictions.list() inside a running event loop raises the same error."""
-    with pytest.raises(RuntimeError, match="AsyncClient"):
-        next(mocked.predictions.list())
 
 
 # -- lifecycle ------------------------------------------------------------------------------------
@@ -473,12 +455,6 @@ def test_asking_a_stopped_pump_ends_the_iteration(mocked):
     future.cancel()
     assert pump.finished.wait(10)
     assert mocked._call(pump.next) == (True, None)
-
-
-def test_no_running_loop_without_trio_imported(monkeypatch):
-    """Outside any loop, with trio never imported, no running loop is reported."""
-    monkeypatch.delitem(sys.modules, "trio", raising=False)
-    assert _running_event_loop() is None
 
 
 # -- sync file outputs ---------------------------------------------------------------------------

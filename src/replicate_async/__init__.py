@@ -285,7 +285,8 @@ def run(
     """Run a model on a default blocking :class:`Client` and return its output.
 
     The default client is made from the environment on first use and closed at exit.
-    Inside a running event loop, use :func:`async_run` instead.
+    Inside a running event loop (a notebook's) it blocks that loop until the output is
+    back; in async code of your own, ``await`` :func:`async_run` instead.
 
     Args:
         ref: ``"owner/name"``, ``"owner/name:<version>"``, a bare 64-hex version id,

@@ -23,11 +23,17 @@ the async client closed and the loop stopped.
 portal. :func:`forward` and :func:`forward_iter` make a blocking method from an async one,
 typed from its signature (ParamSpec), with its docstring as it is; :func:`shaped_like` gives a
 hand-written wrapper the parameters of its async twin, for the few whose result changes.
+
+A call blocks its own thread only, so it works where an event loop already runs in that
+thread (a notebook's cell, a coroutine calling plain code): it blocks that loop, as any
+blocking call does, while the portal's own loop does the work. The one thread it refuses is
+the portal's: a call from there (a callback such as ``on_progress``) would wait for itself.
+No warning is given for blocking a caller's loop: that is what a sync call means (the
+official client says nothing either), and asyncio's debug mode already reports the slow step.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import inspect
@@ -74,26 +80,13 @@ _CLOSED_DURING: Final = (
     "the Client was closed while this call was running: the call was cancelled (and its "
     "prediction with it, best effort); make a new Client to go on"
 )
+_OWN_THREAD: Final = (
+    "this Client was called on its own event-loop thread (from a callback such as "
+    "on_progress), where a blocking call would wait for itself forever; make the call after "
+    "the running one returns, or from another thread"
+)
 _THREAD_NAME: Final = "replicate-async-portal"
 _SAME: Final = object()
-
-
-def _running_event_loop() -> str | None:
-    """The name of the event loop running in this thread, if any (asyncio or trio)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return "asyncio"
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            return None
-        return "trio"
-    return None
 
 
 class Portal:
@@ -111,6 +104,8 @@ class Portal:
         )
         #: The anyio portal itself.
         self.portal = self._cm.__enter__()
+        #: The loop thread: the one thread a blocking call may not come from.
+        self._loop_thread = self.portal.call(threading.get_ident)
 
     @property
     def closed(self) -> bool:
@@ -134,15 +129,19 @@ class Portal:
         if self._closed:
             raise ClientClosedError(message=_CLOSED)
 
+    def check_thread(self) -> None:
+        """Raise a clear error on the loop thread, where blocking on the loop would hang."""
+        if threading.get_ident() == self._loop_thread:
+            raise RuntimeError(_OWN_THREAD)
+
     def check(self) -> anyio.from_thread.BlockingPortal:
-        """The portal, or a clear error when the client is closed or called from a loop."""
+        """The portal, or a clear error when the client is closed or called from its loop.
+
+        An event loop running in the calling thread (a notebook's) is no obstacle: the call
+        blocks that thread, and so that loop, until the portal's loop has done the work.
+        """
         self.check_open()
-        loop = _running_event_loop()
-        if loop is not None:
-            raise RuntimeError(
-                f"Client blocks, so it cannot be used inside a running {loop} event loop; "
-                "use AsyncClient and await its methods there (or call Client from a worker thread)"
-            )
+        self.check_thread()
         return self.portal
 
     def call(self, func: Callable[_P, Awaitable[_T]], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -194,6 +193,7 @@ class Portal:
         cancels run, on the still open client) and raise ClientClosedError in their threads;
         closing waits for them at most :data:`INTERRUPT_GRACE` seconds in all.
         """
+        self.check_thread()
         with self._lock:
             if self._closed:
                 return

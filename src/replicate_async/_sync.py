@@ -56,9 +56,12 @@ class Client(SyncTwin[AsyncClient]):
 
     It runs an :class:`AsyncClient` on a private event-loop thread (one anyio blocking
     portal for the client's whole life), so the sync and async clients behave the same.
-    Use it from scripts and from worker threads, also while another event loop runs in
-    the main thread, and share it between threads. Inside a running event loop it raises
-    :class:`RuntimeError`: use :class:`AsyncClient` there. Close it with
+    Use it from scripts, from worker threads and from notebooks, and share it between
+    threads. Where an event loop already runs in the calling thread (a Jupyter cell), a
+    call blocks that thread, and so that loop, until it returns, as any blocking call does:
+    in a notebook that is what you want; in an async service, await :class:`AsyncClient`
+    instead. A call from the client's own loop thread (from an ``on_progress`` callback)
+    raises :class:`RuntimeError`, since it would wait for itself. Close it with
     ``with Client() as client:`` or :meth:`close`.
 
     ``run`` returns file outputs as :class:`SyncFileOutput` (plain ``read()``, ``save()``,
