@@ -36,7 +36,7 @@ from replicate_async._api_objects import (
     Training,
     TrainingOutput,
 )
-from replicate_async._client import AsyncClient
+from replicate_async._client import AsyncClient, BatchOptions
 from replicate_async._config import (
     USE_CLIENT_DEFAULT,
     PollPolicy,
@@ -56,6 +56,7 @@ from replicate_async._models import (
     Page,
     Prediction,
     PredictionMetrics,
+    PredictionProgress,
     PredictionStatus,
     PredictionUrls,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "AsyncTrainings",
     "AsyncWebhooks",
     "AuthenticationError",
+    "BatchOptions",
     "Client",
     "ClientClosedError",
     "ClientError",
@@ -172,6 +174,7 @@ __all__ = [
     "PredictionError",
     "PredictionFailed",
     "PredictionMetrics",
+    "PredictionProgress",
     "PredictionStatus",
     "PredictionStream",
     "PredictionTimeout",

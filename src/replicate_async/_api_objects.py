@@ -5,7 +5,9 @@ deployments, trainings and search results.
 
 Frozen attrs classes like :mod:`replicate_async._models`: attribute names are the JSON keys,
 everything the server may leave out has a default, and unknown keys are kept in ``extra``
-(out of ``repr`` and equality) so newer API fields survive a round trip. Shapes follow
+(out of ``repr`` and equality) so newer API fields survive a round trip. Each is an
+:class:`~replicate_async._models.APIObject` (``to_dict()``, ``to_json()``), and values that may
+be long (schemas, descriptions, lists of models) are cut in ``repr``. Shapes follow
 Replicate's OpenAPI document and the recorded replies in ``../shared/reference/cassettes``.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from ._models import Deployment, Prediction
+from ._models import APIObject, Deployment, Prediction, short_repr
 
 __all__ = [
     "Account",
@@ -44,7 +46,7 @@ def _extra() -> Any:
 
 
 @attrs.frozen(kw_only=True)
-class ModelVersion:
+class ModelVersion(APIObject):
     """A version of a model (``client.models.versions``).
 
     Args:
@@ -61,7 +63,7 @@ class ModelVersion:
     id: str
     created_at: datetime | None = None
     cog_version: str | None = None
-    openapi_schema: Mapping[str, Any] | None = None
+    openapi_schema: Mapping[str, Any] | None = attrs.field(default=None, repr=short_repr)
     extra: Mapping[str, Any] = _extra()
 
     @property
@@ -76,7 +78,7 @@ class ModelVersion:
 
 
 @attrs.frozen(kw_only=True)
-class Model:
+class Model(APIObject):
     """A model (``client.models``).
 
     Args:
@@ -102,7 +104,7 @@ class Model:
     owner: str
     name: str
     url: str | None = None
-    description: str | None = None
+    description: str | None = attrs.field(default=None, repr=short_repr)
     visibility: str | None = None
     github_url: str | None = None
     paper_url: str | None = None
@@ -124,7 +126,7 @@ class Model:
 
 
 @attrs.frozen(kw_only=True)
-class Collection:
+class Collection(APIObject):
     """A curated collection of models (``client.collections``).
 
     ``collections.list()`` gives ``name``, ``slug`` and ``description``; ``collections.get``
@@ -144,13 +146,13 @@ class Collection:
     slug: str
     name: str | None = None
     description: str | None = None
-    full_description: str | None = None
-    models: tuple[Model, ...] = ()
+    full_description: str | None = attrs.field(default=None, repr=short_repr)
+    models: tuple[Model, ...] = attrs.field(default=(), repr=short_repr)
     extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen(kw_only=True)
-class Hardware:
+class Hardware(APIObject):
     """A kind of hardware models and deployments run on (``client.hardware.list()``).
 
     Args:
@@ -167,7 +169,7 @@ class Hardware:
 
 
 @attrs.frozen(kw_only=True)
-class Account:
+class Account(APIObject):
     """The account the API token belongs to (``client.account.get()``), also a release's author.
 
     Args:
@@ -190,7 +192,7 @@ class Account:
 
 
 @attrs.frozen(kw_only=True)
-class DeploymentConfiguration:
+class DeploymentConfiguration(APIObject):
     """How a deployment release runs: hardware and instance bounds.
 
     Args:
@@ -209,7 +211,7 @@ class DeploymentConfiguration:
 
 
 @attrs.frozen(kw_only=True)
-class DeploymentRelease:
+class DeploymentRelease(APIObject):
     """A deployment's release: every update makes a new one with the next ``number``.
 
     Args:
@@ -234,7 +236,7 @@ class DeploymentRelease:
 
 
 @attrs.frozen(kw_only=True)
-class DeploymentInfo:
+class DeploymentInfo(APIObject):
     """A deployment as the API describes it (``client.deployments``).
 
     Not to be confused with :class:`~replicate_async.Deployment`, the model reference
@@ -264,7 +266,7 @@ class DeploymentInfo:
 
 
 @attrs.frozen(kw_only=True)
-class TrainingOutput:
+class TrainingOutput(APIObject):
     """What a successful training made.
 
     Args:
@@ -317,7 +319,7 @@ def _str_or_none(value: object) -> str | None:
 
 
 @attrs.frozen(kw_only=True)
-class SearchModelMetadata:
+class SearchModelMetadata(APIObject):
     """What search says about a model it found.
 
     Args:
@@ -329,14 +331,14 @@ class SearchModelMetadata:
     .. versionadded:: 0.1.0
     """
 
-    generated_description: str | None = None
-    tags: tuple[str, ...] = ()
+    generated_description: str | None = attrs.field(default=None, repr=short_repr)
+    tags: tuple[str, ...] = attrs.field(default=(), repr=short_repr)
     score: float | None = None
     extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen(kw_only=True)
-class SearchModel:
+class SearchModel(APIObject):
     """A model search found, with search's metadata.
 
     Args:
@@ -353,7 +355,7 @@ class SearchModel:
 
 
 @attrs.frozen(kw_only=True)
-class SearchCollection:
+class SearchCollection(APIObject):
     """A collection search found.
 
     Args:
@@ -369,12 +371,12 @@ class SearchCollection:
     slug: str
     name: str | None = None
     description: str | None = None
-    models: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = attrs.field(default=None, repr=short_repr)
     extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen(kw_only=True)
-class SearchPage:
+class SearchPage(APIObject):
     """A documentation page search found.
 
     Args:
@@ -391,7 +393,7 @@ class SearchPage:
 
 
 @attrs.frozen(kw_only=True)
-class SearchResults:
+class SearchResults(APIObject):
     """What ``client.search(query)`` found: models, collections and documentation pages.
 
     Args:
@@ -405,7 +407,7 @@ class SearchResults:
     """
 
     query: str | None = None
-    models: tuple[SearchModel, ...] = ()
-    collections: tuple[SearchCollection, ...] = ()
-    pages: tuple[SearchPage, ...] = ()
+    models: tuple[SearchModel, ...] = attrs.field(default=(), repr=short_repr)
+    collections: tuple[SearchCollection, ...] = attrs.field(default=(), repr=short_repr)
+    pages: tuple[SearchPage, ...] = attrs.field(default=(), repr=short_repr)
     extra: Mapping[str, Any] = _extra()

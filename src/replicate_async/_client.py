@@ -9,7 +9,7 @@ sends them. It uses only anyio APIs, so it runs on asyncio and on trio.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 from replicate_async import _config
 from replicate_async._client_base import ClientBase
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         Mapping,
         Sequence,
     )
+    from pathlib import Path
 
     from replicate_async._config import UseClientDefault
     from replicate_async._file_output import FileOutput
@@ -42,9 +43,31 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RUN_TIMEOUT",
     "AsyncClient",
+    "BatchOptions",
 ]
 
 logger = logging.getLogger("replicate_async")
+
+
+class BatchOptions(TypedDict, total=False):
+    """The options of :meth:`AsyncClient.run_many` but ``return_exceptions``, as keyword
+    arguments: the type of its overloads' ``**options``, for a dict of options passed on
+    (``client.run_many(jobs, **options)``). Every key is optional; the defaults and meanings
+    are ``run_many``'s.
+
+    .. versionadded:: 0.1.0
+    """
+
+    concurrency: int
+    wait: int | Literal[False]
+    timeout: float | None
+    cancel_on_timeout: bool
+    use_file_output: bool
+    webhook: str | None
+    webhook_events_filter: Sequence[str] | None
+    journal: str | os.PathLike[str] | None
+    recreate_unknown: bool
+    on_progress: Callable[[ProgressEvent], object] | None
 
 
 class AsyncClient(ClientBase):
@@ -111,6 +134,7 @@ class AsyncClient(ClientBase):
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
         validate: bool | None = None,
+        on_progress: Callable[[Prediction], object] | None = None,
     ) -> Any:
         """Run a model and return its output once the prediction has succeeded.
 
@@ -151,6 +175,13 @@ class AsyncClient(ClientBase):
                 completed).
             validate: Check the input against the model's schema first (the client's
                 ``validate`` when None; a typed request is always checked offline).
+            on_progress: Called with the :class:`Prediction` after the create's reply and
+                after each poll's (the last call sees it terminal): show its ``status``,
+                ``logs`` or :attr:`~Prediction.progress`. A plain function or a coroutine
+                function (awaited); it runs on the event loop (the sync client's loop
+                thread), so keep it quick. An exception it raises is logged (logger
+                ``replicate_async``) and the run goes on: the prediction runs, and is
+                billed, whatever a display does.
 
         Raises:
             PredictionFailed: The model failed.
@@ -171,6 +202,7 @@ class AsyncClient(ClientBase):
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
             validate=validate,
+            on_progress=on_progress,
         )
         return await self._runner.run(ref, input, options)
 
@@ -186,6 +218,7 @@ class AsyncClient(ClientBase):
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
         validate: bool | None = None,
+        on_progress: Callable[[Prediction], object] | None = None,
     ) -> Generation[FileOutput]:
         """Run *model* on a typed request (or an input dict) and return the whole result.
 
@@ -206,6 +239,7 @@ class AsyncClient(ClientBase):
             webhook: As for :meth:`run`.
             webhook_events_filter: As for :meth:`run`.
             validate: As for :meth:`run`.
+            on_progress: As for :meth:`run`.
 
         Raises:
             ValidationError: The request cannot go to this model (nothing was created).
@@ -222,6 +256,7 @@ class AsyncClient(ClientBase):
             webhook=webhook,
             webhook_events_filter=webhook_events_filter,
             validate=False,  # checked above
+            on_progress=on_progress,
         )
         prediction = await self._runner.finish(model, built.input, options)
         output = self._runner.output(prediction, use_file_output=True)
@@ -292,6 +327,20 @@ class AsyncClient(ClientBase):
 
     # ------------------------------------------------------------------ fan-out
 
+    # The result's type follows return_exceptions: with it, a failed job's place holds its
+    # exception, so callers must tell outputs from errors before using them.
+    @overload
+    async def run_many(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        return_exceptions: Literal[False] = False,
+        **options: Unpack[BatchOptions],
+    ) -> list[Any]: ...
+    @overload
+    async def run_many(
+        self, jobs: Iterable[JobSpec], *, return_exceptions: bool, **options: Unpack[BatchOptions]
+    ) -> list[Any | Exception]: ...
     async def run_many(
         self,
         jobs: Iterable[JobSpec],
@@ -307,7 +356,7 @@ class AsyncClient(ClientBase):
         journal: str | os.PathLike[str] | None = None,
         recreate_unknown: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
-    ) -> list[Any]:
+    ) -> list[Any] | list[Any | Exception]:
         """Run many jobs, at most ``concurrency`` at once, and return their outputs in job order.
 
         A job is a ``(ref, input)`` pair or a :class:`Job` (which may override the options
@@ -325,7 +374,9 @@ class AsyncClient(ClientBase):
             concurrency: Most jobs in flight at once; at most the client's
                 ``max_concurrency`` (else ValueError), so no job waits for a connection.
             return_exceptions: Put each failed job's exception in its place instead of
-                raising the first one (which cancels the rest of the batch).
+                raising the first one (which cancels the rest of the batch); the result is
+                then typed ``list[Any | Exception]``, so a type checker asks you to tell
+                outputs from errors.
             wait: Seconds for each create's ``Prefer: wait`` (1 to 60), or False.
             timeout: Seconds each job may take (None: the client's longest wait).
             cancel_on_timeout: Cancel a job's prediction remotely when its timeout passes.
@@ -422,6 +473,41 @@ class AsyncClient(ClientBase):
             on_progress=on_progress,
         )
 
+    # The result has the shape of the output with a Path for each FileOutput; these overloads
+    # say so for the shapes a type checker can see (one file, a list, tuple or dict of files);
+    # anything else (a model's Any output, mixed values) stays Any.
+    @overload
+    async def save_all(
+        self, output: FileOutput, folder: str | os.PathLike[str], *, concurrency: int = ...
+    ) -> Path: ...
+    @overload
+    async def save_all(
+        self, output: FileOutput | None, folder: str | os.PathLike[str], *, concurrency: int = ...
+    ) -> Path | None: ...
+    @overload
+    async def save_all(
+        self, output: list[FileOutput], folder: str | os.PathLike[str], *, concurrency: int = ...
+    ) -> list[Path]: ...
+    @overload
+    async def save_all(
+        self,
+        output: tuple[FileOutput, ...],
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = ...,
+    ) -> tuple[Path, ...]: ...
+    @overload
+    async def save_all(
+        self,
+        output: Mapping[str, FileOutput],
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = ...,
+    ) -> dict[str, Path]: ...
+    @overload
+    async def save_all(
+        self, output: Any, folder: str | os.PathLike[str], *, concurrency: int = ...
+    ) -> Any: ...
     async def save_all(
         self,
         output: Any,
@@ -442,6 +528,10 @@ class AsyncClient(ClientBase):
 
         On the first failure the downloads still running are cancelled and that error is
         raised; files saved before it stay.
+
+        Typed by overloads: a :class:`FileOutput` gives a ``Path`` (``FileOutput | None``, such
+        as ``Generation.file``, gives ``Path | None``), a list, tuple or dict of them a list,
+        tuple or dict of paths; any other output (a model's ``Any``, mixed values) ``Any``.
 
         Args:
             output: The outputs.

@@ -1,13 +1,17 @@
 """The one cattrs converter: JSON values <-> the attrs models of ``_models``.
 
-Hooks for simple types (datetimes, the status enum, pass-through mappings) are
-registered before the class hook factories, as cattrs' customisation guide asks.
+Hooks for simple types (datetimes, string enums such as the status, pass-through mappings)
+are registered before the class hook factories, as cattrs' customisation guide asks.
 Every attrs class with an ``extra`` field gets hooks that keep unknown keys on the
 way in and write them back on the way out.
+
+This module names no model: every hook is keyed by a type or a predicate (an enum, an attrs
+class with ``extra``), so it sits below ``_models``, whose ``to_dict`` uses :func:`unstructure`.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,7 +21,6 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._models import PredictionStatus
 from .exceptions import DecodeError
 
 __all__ = [
@@ -78,11 +81,17 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     return parse_datetime(value)
 
 
-def _structure_status(value: Any, _: type) -> PredictionStatus:
-    """Structure hook for the status: unknown strings become UNKNOWN."""
+def _structure_str_enum(value: Any, cls: type[enum.StrEnum]) -> enum.StrEnum:
+    """Structure hook for string enums: strings only; the enum maps strings it does not know
+    (the status makes them UNKNOWN through its ``_missing_``)."""
     if not isinstance(value, str):
-        raise TypeError(f"expected a status string, got {type(value).__name__}")
-    return PredictionStatus(value)
+        raise TypeError(f"expected a {cls.__name__} string, got {type(value).__name__}")
+    return cls(value)
+
+
+def _unstructure_str_enum(value: enum.StrEnum) -> str:
+    """Unstructure a string enum as its plain string."""
+    return str(value.value)
 
 
 def _structure_mapping(value: Any, _: type) -> Mapping[str, Any]:
@@ -161,8 +170,10 @@ def make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, format_datetime)
-    converter.register_structure_hook(PredictionStatus, _structure_status)
-    converter.register_unstructure_hook(PredictionStatus, lambda status: status.value)
+    # Registered for the StrEnum base: cattrs dispatches on the class's MRO, where StrEnum
+    # comes before str (whose hooks would pass the member through as it is).
+    converter.register_structure_hook(enum.StrEnum, _structure_str_enum)
+    converter.register_unstructure_hook(enum.StrEnum, _unstructure_str_enum)
     converter.register_structure_hook_func(_is_json_object, _structure_mapping)
     converter.register_unstructure_hook_func(_is_json_object, _unstructure_mapping)
     converter.register_structure_hook_factory(_has_extra, _make_structure_keeping_extra)

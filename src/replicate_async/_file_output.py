@@ -17,7 +17,7 @@ file object.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ._naming import safe_file_name
@@ -25,7 +25,6 @@ from ._urls import check_url, data_content_type, is_file_url
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from ._downloads import Downloader
@@ -101,7 +100,7 @@ class FileOutput(FileOutputBase):
     """A file in a prediction's output: its URL, and ways to get its bytes.
 
     ``str(file_output)`` is the URL, so f-strings and code written for plain URLs keep
-    working. Files are fetched through the client's :class:`Downloader`, which never
+    working; ``async for chunk in file_output`` streams its bytes. Files are fetched through the client's :class:`Downloader`, which never
     sends the API token; ``data:`` URIs are decoded locally. Output files expire an hour
     after the prediction finishes (then :class:`FileExpiredError`), so read or save them
     promptly.
@@ -158,15 +157,34 @@ class FileOutput(FileOutputBase):
         self._learn(content_type)
         return data
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self) -> AsyncGenerator[bytes, None]:
         """Stream the file's bytes as they arrive.
 
         .. versionadded:: 0.1.0
         """
         async with self._downloader.open_stream(self._url) as download:
             self._learn(download.content_type)
-            async for chunk in download.chunks:
-                yield chunk
+            chunks = download.chunks
+            try:
+                async for chunk in chunks:
+                    yield chunk
+            finally:
+                # Closed with this generator when it is closed early (aclosing, or a task
+                # cancelled), rather than left to the garbage collector (trio warns).
+                if isinstance(chunks, AsyncGenerator):
+                    await chunks.aclose()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """``async for chunk in file_output``: the file's bytes in chunks, as
+        :meth:`aiter_bytes` streams them (replicate 1.x's FileOutput iterates so too).
+
+        Each ``async for`` downloads the file again. A loop left early leaves its download
+        to the event loop's clean-up of abandoned async generators (trio warns about it):
+        to stop early, iterate ``contextlib.aclosing(file_output.aiter_bytes())`` instead.
+
+        .. versionadded:: 0.1.0
+        """
+        return self.aiter_bytes()
 
     async def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the file atomically and return the path written.

@@ -35,6 +35,7 @@ import anyio
 import attrs
 
 from replicate_async import _sansio
+from replicate_async._callbacks import progress_teller, telling
 from replicate_async._cancellation import is_cancellation
 from replicate_async._config import USE_CLIENT_DEFAULT
 from replicate_async._file_output import to_file_outputs
@@ -159,6 +160,8 @@ class RunOptions:
         webhook_events_filter: Which events call the webhook.
         validate: Check the input against the model's schema before the create; the
             client's setting when None.
+        on_progress: Called with the prediction after the create and after each poll
+            (:func:`progress_teller` says how).
     """
 
     wait: int | Literal[False] = 60
@@ -169,6 +172,7 @@ class RunOptions:
     webhook: str | None = None
     webhook_events_filter: Sequence[str] | None = None
     validate: bool | None = None
+    on_progress: Callable[[Prediction], object] | None = None
 
 
 def plan_run(
@@ -430,6 +434,7 @@ class Runner:
         hooks: RequestHooks | None = None,
         fetch: Callable[[str], Awaitable[P]] | None = None,
         cancel: Callable[[str], Awaitable[object]] | None = None,
+        on_update: Callable[[P], Awaitable[None]] | None = None,
     ) -> P:
         """Poll *prediction* until terminal, within *within* seconds: the one poll loop.
 
@@ -448,6 +453,7 @@ class Runner:
             fetch: Fetches the prediction by id (a training's GET); predictions' by default.
             cancel: Cancels it remotely on timeout (a training's cancel); predictions' by
                 default.
+            on_update: Awaited with *prediction*, then with each poll's reply, within the time.
 
         Raises:
             PredictionTimeout: *within* passed first (with the last prediction seen).
@@ -465,6 +471,9 @@ class Runner:
         last = prediction
         try:
             with anyio.move_on_after(within):
+                if on_update is not None:
+                    await on_update(last)
+                    refresh = telling(refresh, on_update)
                 while _sansio.needs_confirmation(last):
                     await anyio.sleep(next(delays))
                     last = await refresh(last.id)
@@ -565,6 +574,7 @@ class Runner:
                 ),
                 request_sent=True,
             )
+        tell = progress_teller(options.on_progress)
         if _sansio.needs_confirmation(prediction):
             held = anyio.current_time() - started
             prediction = await self.poll(
@@ -574,5 +584,8 @@ class Runner:
                 cancel_on_timeout=options.cancel_on_timeout,
                 abandon=self.abandon,
                 held=held,
+                on_update=tell,
             )
+        elif tell is not None:
+            await tell(prediction)
         return prediction

@@ -12,7 +12,7 @@ become plain ones.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, Unpack, overload
 
 from ._client import AsyncClient
 from ._file_output import FileOutput, FileOutputBase, map_outputs
@@ -33,10 +33,14 @@ from ._sync_api import (
 from ._sync_pages import forward_pages
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import os
+    from collections.abc import Iterable, Iterator, Mapping
+    from pathlib import Path
     from types import TracebackType
 
     from ._api_objects import SearchResults
+    from ._client import BatchOptions
+    from ._jobs import JobSpec
     from ._models import Prediction
     from ._streaming import StreamEvent
     from .catalog import Catalog
@@ -164,23 +168,79 @@ class Client(SyncTwin[AsyncClient]):
         self._bridge.check()
         return SyncPredictionStream(self._async.stream(*args, **kwargs), self)
 
-    @shaped_like(AsyncClient.run_many)
-    def run_many(self, *args: Any, **kwargs: Any) -> list[Any]:
+    # Typed by overloads as AsyncClient's are (run_many: by return_exceptions; save_all: by the
+    # output's shape); shaped_like gives the implementations the async parameters and docstring.
+    @overload
+    def run_many(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        return_exceptions: Literal[False] = False,
+        **options: Unpack[BatchOptions],
+    ) -> list[Any]: ...
+    @overload
+    def run_many(
+        self, jobs: Iterable[JobSpec], *, return_exceptions: bool, **options: Unpack[BatchOptions]
+    ) -> list[Any | Exception]: ...
+    def run_many(self, *args: Any, **kwargs: Any) -> list[Any] | list[Any | Exception]:
         outputs = self._bridge.call(self._async.run_many, *args, **kwargs)
         return [self._sync_outputs(output) for output in outputs]
+
+    shaped_like(AsyncClient.run_many)(run_many)
 
     @shaped_like(AsyncClient.as_completed)
     def as_completed(self, *args: Any, **kwargs: Any) -> Iterator[tuple[int, Any]]:
         results = self._bridge.iterate(lambda: self._async.as_completed(*args, **kwargs))
         return ((index, self._sync_outputs(result)) for index, result in results)
 
-    @shaped_like(AsyncClient.save_all)
+    @overload
+    def save_all(
+        self, output: SyncFileOutput, folder: str | os.PathLike[str], *, concurrency: int = ...
+    ) -> Path: ...
+    @overload
+    def save_all(
+        self,
+        output: SyncFileOutput | None,
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = ...,
+    ) -> Path | None: ...
+    @overload
+    def save_all(
+        self,
+        output: list[SyncFileOutput],
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = ...,
+    ) -> list[Path]: ...
+    @overload
+    def save_all(
+        self,
+        output: tuple[SyncFileOutput, ...],
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = ...,
+    ) -> tuple[Path, ...]: ...
+    @overload
+    def save_all(
+        self,
+        output: Mapping[str, SyncFileOutput],
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = ...,
+    ) -> dict[str, Path]: ...
+    @overload
+    def save_all(
+        self, output: Any, folder: str | os.PathLike[str], *, concurrency: int = ...
+    ) -> Any: ...
     def save_all(self, output: Any, *args: Any, **kwargs: Any) -> Any:
         plain = map_outputs(
             output,
             lambda value: self._twin_of(value) if isinstance(value, SyncFileOutput) else value,
         )
         return self._bridge.call(self._async.save_all, plain, *args, **kwargs)
+
+    shaped_like(AsyncClient.save_all)(save_all)
 
     @shaped_like(AsyncClient.search)
     def search(self, *args: Any, **kwargs: Any) -> SearchResults:
@@ -313,8 +373,9 @@ class SyncPredictionStream(SyncTwin[PredictionStream]):
 class SyncFileOutput(FileOutputBase, SyncTwin[FileOutput]):
     """A file in a :class:`Client` run's output: :class:`FileOutput` with plain calls.
 
-    ``str(file_output)`` is the URL. Downloads never carry the API token; output files
-    expire an hour after the prediction finishes.
+    ``str(file_output)`` is the URL; ``for chunk in file_output`` streams its bytes.
+    Downloads never carry the API token; output files expire an hour after the prediction
+    finishes.
 
     Args:
         output: The async file output this one wraps.
@@ -353,5 +414,20 @@ class SyncFileOutput(FileOutputBase, SyncTwin[FileOutput]):
         return self._async.name
 
     read = forward(FileOutput.read)
-    iter_bytes = forward_iter(FileOutput.aiter_bytes)
+
+    @shaped_like(FileOutput.aiter_bytes)
+    def iter_bytes(self) -> Iterator[bytes]:
+        return self._bridge.iterate(self._async.aiter_bytes)
+
     save = forward(FileOutput.save)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """``for chunk in file_output``: the file's bytes in chunks, as :meth:`iter_bytes`
+        gives them (replicate 1.x's FileOutput iterates so too).
+
+        Each loop downloads the file again; leaving it early stops the download once the
+        iterator is collected (at once on CPython).
+
+        .. versionadded:: 0.1.0
+        """
+        return self.iter_bytes()

@@ -13,6 +13,7 @@ from replicate_async import (
     Account,
     AsyncClient,
     AsyncPages,
+    BatchOptions,
     Client,
     Collection,
     Deployment,
@@ -26,6 +27,7 @@ from replicate_async import (
     PollPolicy,
     Prediction,
     PredictionFailed,
+    PredictionProgress,
     PredictionStatus,
     PredictionTimeout,
     RetryPolicy,
@@ -115,7 +117,8 @@ def sync_usage() -> None:
     # The sync twins are generated from the async signatures: same parameters, blocking results.
     with Client("r8_x", max_concurrency=8) as client:
         assert_type(
-            client.run_many([("o/n", {})], concurrency=4, return_exceptions=True), list[Any]
+            client.run_many([("o/n", {})], concurrency=4, return_exceptions=True),
+            list[Any | Exception],
         )
         assert_type(client.as_completed([("o/n", {})], concurrency=4), Iterator[tuple[int, Any]])
         assert_type(client.stream("o/n", {"prompt": "x"}, timeout=5.0), SyncPredictionStream)
@@ -138,7 +141,87 @@ def sync_usage() -> None:
         assert_type(client.files.save("id", "p"), Path)
         assert_type(client.webhooks.default_secret(), str)
         # Mistakes a caller makes are caught (mypy's warn_unused_ignores proves each is an error).
-        client.run_many([], concurency=3)  # type: ignore[call-arg]
+        client.run_many([], concurency=3)  # type: ignore[call-overload]
         client.predictions.create("o/n", {}, wait="no")  # type: ignore[arg-type]
     assert_type(replicate_async.run("owner/name"), Any)
     assert_type(replicate_async.__version__, str)
+
+
+# -- everyday ergonomics: progress, dicts, iterable files, precise batch and save types ----------
+
+
+def show(prediction: Prediction) -> None:
+    """A progress display: status, the model's progress bar, logs."""
+    progress = prediction.progress
+    assert_type(progress, PredictionProgress | None)
+    if progress is not None:
+        assert_type(progress.percentage, float)
+        assert_type(progress.current, int)
+        assert_type(progress.total, int)
+    assert_type(PredictionProgress.from_logs(prediction.logs), PredictionProgress | None)
+
+
+async def ashow(prediction: Prediction) -> None:
+    """An async progress display (awaited by the run)."""
+
+
+async def async_ergonomics(flag: bool) -> None:
+    async with AsyncClient() as client:
+        await client.run("o/n", {"prompt": "x"}, on_progress=show)
+        await client.run("o/n", {"prompt": "x"}, on_progress=ashow)
+        await client.run("o/n", on_progress=lambda p: (p.status, p.progress))
+        await client.run("o/n", on_progress=print)
+        await client.generate("o/n", {"prompt": "x"}, on_progress=show)
+        await client.run("o/n", on_progress=lambda p: p.nope)  # type: ignore[attr-defined]
+        # Dicts and JSON of every response model.
+        pred = await client.predictions.get("id")
+        assert_type(pred.to_dict(), dict[str, Any])
+        assert_type(pred.to_json(indent=2), str)
+        assert_type((await client.models.get("o/n")).to_dict(), dict[str, Any])
+        assert_type((await client.trainings.get("id")).to_json(), str)
+        assert_type((await client.models.list().page()).to_dict(), dict[str, Any])
+        # FileOutput iterates in chunks, as replicate 1.x's does.
+        file = FileOutput("https://replicate.delivery/x.png", client.downloader())
+        async for chunk in file:
+            assert_type(chunk, bytes)
+        # run_many's result says whether failed jobs' exceptions are in it.
+        jobs = [("o/n", {"prompt": "x"})]
+        assert_type(await client.run_many(jobs), list[Any])
+        assert_type(await client.run_many(jobs, return_exceptions=False), list[Any])
+        assert_type(await client.run_many(jobs, return_exceptions=True), list[Any | Exception])
+        assert_type(await client.run_many(jobs, return_exceptions=flag), list[Any | Exception])
+        options: BatchOptions = {"concurrency": 8, "timeout": 60.0, "on_progress": print}
+        assert_type(await client.run_many(jobs, **options), list[Any])
+        bad: BatchOptions = {"concurency": 8}  # type: ignore[typeddict-unknown-key]
+        await client.run_many(jobs, **bad)
+        for result in await client.run_many(jobs, return_exceptions=True, concurrency=4):
+            result.read()  # type: ignore[union-attr]
+            if not isinstance(result, Exception):
+                result.read()
+        # save_all keeps the shape it can see, with a Path for each file.
+        generation = await client.generate("o/n", {"prompt": "x"})
+        assert_type(await client.save_all(file, "out"), Path)
+        assert_type(await client.save_all(generation.file, "out"), Path | None)
+        assert_type(await client.save_all(generation.files, "out"), tuple[Path, ...])
+        assert_type(await client.save_all([file, file], "out", concurrency=2), list[Path])
+        assert_type(await client.save_all({"image": file}, "out"), dict[str, Path])
+        assert_type(await client.save_all(await client.run("o/n"), "out"), Any)
+        await client.save_all(file, "out", concurency=2)  # type: ignore[call-overload]
+
+
+def sync_ergonomics(sync_file: SyncFileOutput, flag: bool) -> None:
+    with Client() as client:
+        client.run("o/n", {"prompt": "x"}, on_progress=show)
+        done = client.generate("o/n", {"prompt": "x"}, on_progress=show)
+        for chunk in sync_file:
+            assert_type(chunk, bytes)
+        jobs = [("o/n", {"prompt": "x"})]
+        assert_type(client.run_many(jobs), list[Any])
+        assert_type(client.run_many(jobs, return_exceptions=flag), list[Any | Exception])
+        assert_type(client.save_all(sync_file, "out"), Path)
+        assert_type(client.save_all(done.file, "out"), Path | None)
+        assert_type(client.save_all(done.files, "out"), tuple[Path, ...])
+        assert_type(client.save_all([sync_file], "out"), list[Path])
+        assert_type(client.save_all({"a": sync_file}, "out"), dict[str, Path])
+        assert_type(client.save_all(client.run("o/n"), "out"), Any)
+        assert_type(client.predictions.get("id").to_dict(), dict[str, Any])
