@@ -316,3 +316,21 @@ async def test_an_emulated_image_model_ends_at_its_full_bar(replicate_emulator: 
     assert seen[0].status is PredictionStatus.STARTING
     assert seen[-1].status is PredictionStatus.SUCCEEDED
     assert seen[-1].progress == PredictionProgress(1.0, 2, 2)
+
+
+def test_calling_the_sync_client_from_on_progress_is_logged_not_fatal(caplog):
+    """A sync on_progress that calls its own Client (which would wait for itself) gets the
+    RuntimeError; it is logged and the run still returns its output."""
+    router = respx.Router(base_url="https://api.replicate.test", assert_all_called=True)
+    router.post(CREATE).mock(return_value=reply("succeeded", 201, output="ok"))
+    transport = httpx.MockTransport(router.handler)
+    with Client(api_token=TOKEN, base_url="https://api.replicate.test", transport=transport) as c:
+
+        def looks_again(p: Prediction) -> None:
+            c.predictions.get(p.id)
+
+        with caplog.at_level(logging.WARNING, logger="replicate_async"):
+            assert c.run("acme/painter", {"prompt": "x"}, on_progress=looks_again) == "ok"
+    (record,) = [r for r in caplog.records if "on_progress raised" in r.getMessage()]
+    assert record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError

@@ -179,9 +179,9 @@ class AsyncClient(ClientBase):
                 after each poll's (the last call sees it terminal): show its ``status``,
                 ``logs`` or :attr:`~Prediction.progress`. A plain function or a coroutine
                 function (awaited); it runs on the event loop (the sync client's loop
-                thread), so keep it quick. An exception it raises is logged (logger
-                ``replicate_async``) and the run goes on: the prediction runs, and is
-                billed, whatever a display does.
+                thread, where calling that client raises RuntimeError), so keep it quick.
+                An exception it raises is logged (logger ``replicate_async``) and the run
+                goes on: the prediction runs, and is billed, whatever a display does.
 
         Raises:
             PredictionFailed: The model failed.
