@@ -62,15 +62,6 @@ async def test_a_data_uri_iterates_without_a_request(downloader):
 @pytest.mark.anyio
 async def test_stopping_early_as_documented_is_clean(file_server, downloader, request):
     """Leaving `async with aclosing(out.aiter_bytes())` early closes the download at once."""
-    if request.getfixturevalue("anyio_backend") == "trio":
-        # Strict: passes once fixed, then this marker must go.
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the downloader's inner body generators are not closed with it and "
-                "trio warns; _downloads.Downloader._body needs aclosing(response.chunks())",
-            )
-        )
     url = file_server.add("/big.bin", Reply(PAYLOAD))
     out = FileOutput(url, downloader)
     async with aclosing(out.aiter_bytes()) as chunks:

@@ -412,7 +412,10 @@ class Downloader:
     async def _body(self, response: Streamed, url: str) -> AsyncIterator[bytes]:
         """The reply's body chunks, with failures named for the download."""
         try:
-            async for chunk in response.chunks():
-                yield chunk
+            # Closed with this generator when the caller stops early: trio refuses async
+            # generators left to the garbage collector.
+            async with contextlib.aclosing(response.chunks()) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         except TransportError as exc:
             raise map_transport_error(exc, url) from exc.__cause__
