@@ -285,7 +285,8 @@ async def _run_aiohttp(base: str, n: int, c: int) -> float:
 
 
 async def _run_backend(base: str, n: int, c: int) -> float:
-    from replicate_async._backend import AiohttpBackend, Outgoing, Phases
+    from replicate_async._backend import Outgoing, Phases
+    from replicate_async._backend_aiohttp import AiohttpBackend
 
     url = base + CREATE_PATH
     headers = _headers()
@@ -319,7 +320,7 @@ async def _variant(name: str, base: str, n: int, c: int) -> float:
         return await _run_backend(base, n, c)
     transport: httpx.AsyncBaseTransport | None = None
     if name in {"httpx-sharded", "trio-httpx-sharded"}:
-        from replicate_async._backend import httpx_pools
+        from replicate_async._backend_httpx import httpx_pools
 
         transport = httpx_pools(1000, shard_size=32)
     async with httpx.AsyncClient(transport=transport, limits=_limits(1000), timeout=120) as client:

@@ -23,20 +23,16 @@ from yarl import URL
 
 from replicate_async import RequestTimeout, TransportError
 from replicate_async._backend import (
-    AiohttpBackend,
-    HttpxBackend,
     LazyBackend,
     Outgoing,
     Phases,
-    ShardedTransport,
     Streamed,
-    from_aiohttp,
-    from_httpx,
-    httpx_pools,
     is_decoding_error,
     is_retryable,
     make_backend,
 )
+from replicate_async._backend_aiohttp import AiohttpBackend, from_aiohttp
+from replicate_async._backend_httpx import HttpxBackend, ShardedTransport, from_httpx, httpx_pools
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -10,7 +10,7 @@ child) carrying ``request_sent``: False only when the request surely never left 
 process, which is what decides whether a create may be retried (promise 1). The library's
 own exception stays the ``__cause__``.
 
-Import everything from here. The pieces live in:
+Import the interface from here. The pieces live in:
 
 - ``_backend_base``: the types (:class:`Phases`, :class:`Outgoing`, :class:`Reply`,
   :class:`Streamed`, :class:`Backend`) and the wording of a failure;
@@ -25,13 +25,9 @@ Import everything from here. The pieces live in:
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import TYPE_CHECKING
 
-import aiohttp
-import aiohttp.http_exceptions
-import httpx
-
-from replicate_async._backend_aiohttp import AIOHTTP_PERMANENT, AiohttpBackend, from_aiohttp
 from replicate_async._backend_base import (
     KEEPALIVE_EXPIRY,
     Backend,
@@ -42,60 +38,68 @@ from replicate_async._backend_base import (
     bare_url,
     closed_error,
 )
-from replicate_async._backend_httpx import (
-    HTTPX_PERMANENT,
-    TRIO_SHARD_SIZE,
-    HttpxBackend,
-    ShardedTransport,
-    from_httpx,
-    httpx_pools,
-)
 
 if TYPE_CHECKING:
     import ssl
     from contextlib import AbstractAsyncContextManager
 
+    import httpx
+
+    from replicate_async._backend_aiohttp import AiohttpBackend
+    from replicate_async._backend_httpx import HttpxBackend
     from replicate_async.exceptions import TransportError
 
 __all__ = [
     "KEEPALIVE_EXPIRY",
-    "TRIO_SHARD_SIZE",
-    "AiohttpBackend",
     "Backend",
-    "HttpxBackend",
     "LazyBackend",
     "Outgoing",
     "Phases",
     "Reply",
-    "ShardedTransport",
     "Streamed",
     "bare_url",
     "current_loop",
-    "from_aiohttp",
-    "from_httpx",
-    "httpx_pools",
     "is_decoding_error",
     "is_retryable",
     "make_backend",
     "running_backend",
 ]
 
-_PERMANENT = AIOHTTP_PERMANENT + HTTPX_PERMANENT
+# aiohttp and httpx are imported where they are first needed (a backend is built, a failure is
+# judged), not by `import replicate_async`: together they cost more than the rest of the package.
+_AIOHTTP_BACKEND = "replicate_async._backend_aiohttp"
+_HTTPX_BACKEND = "replicate_async._backend_httpx"
+
+
+def _permanent() -> tuple[type[BaseException], ...]:
+    """The failures no retry cures, of the HTTP libraries loaded (a failure comes from one)."""
+    found: tuple[type[BaseException], ...] = ()
+    aiohttp_backend = sys.modules.get(_AIOHTTP_BACKEND)
+    if aiohttp_backend is not None:
+        found += aiohttp_backend.AIOHTTP_PERMANENT
+    httpx_backend = sys.modules.get(_HTTPX_BACKEND)
+    if httpx_backend is not None:
+        found += httpx_backend.HTTPX_PERMANENT
+    return found
 
 
 def is_retryable(exc: TransportError) -> bool:
     """Whether a transport failure may go away on a retry (not a malformed URL or request)."""
-    return not isinstance(exc.__cause__, _PERMANENT)
+    return not isinstance(exc.__cause__, _permanent())
 
 
 def is_decoding_error(exc: TransportError) -> bool:
     """Whether the reply arrived but its ``Content-Encoding`` could not be decoded."""
     cause = exc.__cause__
-    if isinstance(cause, httpx.DecodingError):
+    httpx = sys.modules.get("httpx")
+    if httpx is not None and isinstance(cause, httpx.DecodingError):
         return True
-    return isinstance(cause, aiohttp.ClientPayloadError) and isinstance(
-        cause.__cause__, aiohttp.http_exceptions.ContentEncodingError
-    )
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is None or not isinstance(cause, aiohttp.ClientPayloadError):
+        return False
+    from aiohttp.http_exceptions import ContentEncodingError  # noqa: PLC0415 - loaded already
+
+    return isinstance(cause.__cause__, ContentEncodingError)
 
 
 def running_backend() -> str:
@@ -139,6 +143,7 @@ class LazyBackend:
         self._max_connections = max_connections
         self._verify = verify
         self._inner: AiohttpBackend | HttpxBackend | None = None
+        self._built_for: str | None = None
         self._loop: object = None
         self._closed = False
 
@@ -148,9 +153,7 @@ class LazyBackend:
     @property
     def backend(self) -> str | None:
         """The event loop the backend was built for ("asyncio" or "trio"), None before use."""
-        if self._inner is None:
-            return None
-        return "asyncio" if isinstance(self._inner, AiohttpBackend) else "trio"
+        return None if self._inner is None else self._built_for
 
     @property
     def inner(self) -> AiohttpBackend | HttpxBackend | None:
@@ -159,9 +162,14 @@ class LazyBackend:
 
     def build(self, backend: str) -> AiohttpBackend | HttpxBackend:
         """Make the real backend for the async library named *backend*."""
+        # Imported here, when the first request needs it (see the module's note above).
         if backend == "asyncio":
+            from replicate_async._backend_aiohttp import AiohttpBackend  # noqa: PLC0415
+
             return AiohttpBackend(max_connections=self._max_connections, verify=self._verify)
         if backend == "trio":
+            from replicate_async._backend_httpx import HttpxBackend  # noqa: PLC0415
+
             return HttpxBackend(max_connections=self._max_connections, verify=self._verify)
         raise RuntimeError(f"replicate_async runs on asyncio or trio, not on {backend!r}")
 
@@ -172,7 +180,8 @@ class LazyBackend:
         loop = current_loop()
         inner = self._inner
         if inner is None:
-            inner = self._inner = self.build(running_backend())
+            self._built_for = running_backend()
+            inner = self._inner = self.build(self._built_for)
             self._loop = loop
         elif loop is not self._loop:
             raise RuntimeError(
@@ -217,4 +226,6 @@ def make_backend(
     """
     if transport is None and http_client is None:
         return LazyBackend(max_connections=max_connections, verify=verify)
+    from replicate_async._backend_httpx import HttpxBackend  # noqa: PLC0415 - httpx is loaded
+
     return HttpxBackend(transport, http_client=http_client, max_connections=max_connections)

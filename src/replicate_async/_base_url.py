@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from typing import Final
-
-import httpx
+from typing import TYPE_CHECKING, Final
 
 from ._urls import is_loopback
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["INSECURE_HTTP_ENV_VAR", "insecure_http_allowed", "normalise_base_url"]
 
@@ -83,6 +84,8 @@ def _problem(url: str, parts: urllib.parse.SplitResult) -> str | None:  # noqa: 
         return "must not have a fragment"
     if parts.path.rstrip("/") not in _API_PATHS:
         return f"must not have a path ({parts.path!r}); only '/v1' may follow the host"
+    import httpx  # noqa: PLC0415 - imported when a client is made, not by `import replicate_async`
+
     try:
         httpx.URL(f"{parts.scheme}://{parts.netloc}")  # what the backends will parse
     except (httpx.InvalidURL, ValueError):
@@ -142,6 +145,11 @@ def insecure_http_allowed(
     or when *transport* answers in this process (``httpx.ASGITransport``,
     ``httpx.MockTransport``), so nothing travels over a network.
     """
-    if allow_insecure_http or isinstance(transport, httpx.ASGITransport | httpx.MockTransport):
+    if allow_insecure_http:
         return True
+    if transport is not None:
+        import httpx  # noqa: PLC0415 - the caller made an httpx transport: httpx is loaded
+
+        if isinstance(transport, httpx.ASGITransport | httpx.MockTransport):
+            return True
     return os.environ.get(INSECURE_HTTP_ENV_VAR, "").strip().lower() in _TRUTHY

@@ -11,17 +11,18 @@ it, so this module stays pure data (no anyio, no HTTP library).
 from __future__ import annotations
 
 import enum
-import importlib.metadata
 import math
+import sys
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, Union
 
 import attrs
-import stamina
 
 from replicate_async._sansio.requests import user_agent
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Callable
+
+    import stamina
 
 __all__ = [
     "DEFAULT_POLL_POLICY",
@@ -39,6 +40,7 @@ __all__ = [
     "SizeLimits",
     "Timeouts",
     "UseClientDefault",
+    "stamina_testing",
 ]
 
 _T = TypeVar("_T")
@@ -100,6 +102,8 @@ def default_user_agent() -> str:
     One value for API calls, streams, uploads and downloads ("0" as the version when the
     distribution is not installed).
     """
+    import importlib.metadata  # noqa: PLC0415 - read when a client is made, not at import
+
     try:
         version = importlib.metadata.version("replicate-async")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed in tests
@@ -223,6 +227,8 @@ class RetryPolicy:
 
         *elapsed* seconds of the request's ``timeout`` were spent before the context began.
         """
+        import stamina  # noqa: PLC0415 - imported with the first retry, not at import
+
         return stamina.retry_context(
             on=on,
             attempts=self.attempts,
@@ -366,3 +372,13 @@ DEFAULT_SIZE_LIMITS: Final = SizeLimits()
 
 DEFAULT_SAVE_CONCURRENCY: Final = 8
 """Downloads ``save_all`` runs at once by default."""
+
+
+def stamina_testing() -> bool:
+    """Whether stamina's test mode is on (retries, and the waits we compute, are then zero).
+
+    False while stamina is not imported: nobody can have switched its test mode on, and
+    asking would import it with the package.
+    """
+    stamina = sys.modules.get("stamina")
+    return stamina is not None and bool(stamina.is_testing())

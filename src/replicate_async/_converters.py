@@ -15,16 +15,17 @@ import enum
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_origin
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .exceptions import DecodeError
 
+if TYPE_CHECKING:
+    import cattrs
+
 __all__ = [
-    "CONVERTER",
+    "converter",
     "format_datetime",
     "make_converter",
     "parse_datetime",
@@ -133,6 +134,8 @@ def _make_structure_keeping_extra(
     cls: Any, converter: cattrs.Converter
 ) -> Callable[[Any, Any], Any]:
     """Hook factory: cattrs' generated structure function, plus unknown keys kept in ``extra``."""
+    from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415 - see converter()
+
     inner = make_dict_structure_fn(cls, converter, extra=override(omit=True))
     known = _known_keys(cls)
 
@@ -154,6 +157,8 @@ def _make_unstructure_with_extra(
     cls: Any, converter: cattrs.Converter
 ) -> Callable[[Any], dict[str, Any]]:
     """Hook factory: cattrs' generated unstructure function, plus the kept ``extra`` keys."""
+    from cattrs.gen import make_dict_unstructure_fn, override  # noqa: PLC0415 - see converter()
+
     inner = make_dict_unstructure_fn(cls, converter, extra=override(omit=True))
 
     def unstructure(obj: Any) -> dict[str, Any]:
@@ -166,7 +171,9 @@ def _make_unstructure_with_extra(
 
 
 def make_converter() -> cattrs.Converter:
-    """Build a converter with this package's hooks (one per process is enough: see CONVERTER)."""
+    """Build a converter with this package's hooks (one per process is enough: see converter)."""
+    import cattrs  # noqa: PLC0415 - see converter()
+
     converter = cattrs.Converter(detailed_validation=True)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, format_datetime)
@@ -181,24 +188,47 @@ def make_converter() -> cattrs.Converter:
     return converter
 
 
-CONVERTER = make_converter()
-"""The package's converter. Never the global ``cattrs`` one, so users' hooks cannot leak in."""
+_converter: cattrs.Converter | None = None
+
+
+def converter() -> cattrs.Converter:
+    """The package's converter, built on first use. Never the global ``cattrs`` one, so users'
+    hooks cannot leak in.
+
+    cattrs is imported here, with the first reply decoded, not by ``import replicate_async``
+    (it costs more than the rest of the package's own modules together).
+    """
+    global _converter  # noqa: PLW0603 - one converter per process, built once
+    if _converter is None:
+        _converter = make_converter()
+    return _converter
+
+
+def __getattr__(name: str) -> Any:
+    """``CONVERTER``: the package's converter (see :func:`converter`), made when first asked for."""
+    if name == "CONVERTER":
+        return converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def structure(data: Any, cls: type[T]) -> T:
     """Structure a decoded JSON value into ``cls``, raising DecodeError on a wrong shape."""
     try:
-        return CONVERTER.structure(data, cls)
-    except cattrs.BaseValidationError as exc:
-        problems = cattrs.transform_error(exc, path=_type_name(cls))
-        raise DecodeError(message=f"unexpected reply shape: {_summarise(problems)}") from exc
+        return (_converter or converter()).structure(data, cls)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise DecodeError(message=f"unexpected reply shape: {_type_name(cls)}: {exc}") from exc
+    except Exception as exc:
+        import cattrs  # noqa: PLC0415 - loaded by converter() already
+
+        if not isinstance(exc, cattrs.BaseValidationError):
+            raise
+        problems = cattrs.transform_error(exc, path=_type_name(cls))
+        raise DecodeError(message=f"unexpected reply shape: {_summarise(problems)}") from exc
 
 
 def unstructure(obj: Any) -> Any:
     """Turn a model into JSON-able values with the API's keys (``extra`` keys included)."""
-    return CONVERTER.unstructure(obj)
+    return (_converter or converter()).unstructure(obj)
 
 
 def _type_name(cls: Any) -> str:

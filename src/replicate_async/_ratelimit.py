@@ -29,9 +29,14 @@ import math
 from typing import TYPE_CHECKING, Final, Protocol
 
 import anyio
-import stamina
 
-from replicate_async._config import DEFAULT_RATE_LIMITS, BucketName, RateLimit, RateLimits
+from replicate_async._config import (
+    DEFAULT_RATE_LIMITS,
+    BucketName,
+    RateLimit,
+    RateLimits,
+    stamina_testing,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -303,7 +308,7 @@ class RateLimiter:
                 retry_after = _header(headers, "retry-after")
             if retry_after is None:
                 retry_after = _header(headers, "ratelimit-reset")
-            if stamina.is_testing():  # retry waits are zero under stamina.set_testing
+            if stamina_testing():  # retry waits are zero under stamina.set_testing
                 retry_after = 0.0
             bucket.throttle(retry_after, now, self._max_pause)
             return

@@ -20,11 +20,10 @@ import time
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import anyio
-import stamina
 
 from replicate_async import _sansio
 from replicate_async._backend import Outgoing, Phases, is_retryable
-from replicate_async._config import DEFAULT_SIZE_LIMITS
+from replicate_async._config import DEFAULT_SIZE_LIMITS, stamina_testing
 from replicate_async._ratelimit import RateLimiter, bucket_for
 from replicate_async.exceptions import (
     APIError,
@@ -313,7 +312,7 @@ class Session:
                 logger.info(
                     "retrying %s in %s s after %s, attempt %d of %d",
                     what,
-                    _seconds(0.0 if stamina.is_testing() else wait),
+                    _seconds(0.0 if stamina_testing() else wait),
                     _cause(exc),
                     failures + 1,
                     policy.attempts,

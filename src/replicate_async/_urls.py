@@ -19,8 +19,6 @@ import unicodedata
 import urllib.parse
 from typing import Final
 
-import httpx
-
 from .exceptions import DecodeError, UnsupportedURLError
 
 __all__ = [
@@ -89,6 +87,8 @@ def _url_problem(url: str) -> str | None:  # noqa: PLR0911  (one early return pe
         return "the URL contains whitespace or control characters"
     if scheme == "http" and not is_loopback(host):
         return "plain http:// is only allowed for loopback hosts (127.0.0.1, localhost, ::1); use https://"
+    import httpx  # noqa: PLC0415 - imported with the first download, not by `import replicate_async`
+
     try:
         httpx.URL(url).host  # noqa: B018  (decoding the host raises on a bad IDNA label)
     except (httpx.InvalidURL, ValueError):  # e.g. an invalid IDNA host name

@@ -1,0 +1,69 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""`import replicate_async` loads no heavy dependency: each is imported where first needed.
+
+aiohttp, httpx, cattrs, stamina and jsonschema together cost several times the package's own
+modules (benchmarks/import_time.py measures it); they are loaded when a client sends its first
+request, decodes its first reply, retries, or checks a schema. Counted, never timed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("aiohttp", "httpx", "cattrs", "stamina", "jsonschema", "rich", "trio", "yaml")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = (
+        f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    loaded: list[str] = json.loads(out.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import replicate_async",
+        "import replicate_async.catalog",
+        "from replicate_async import AsyncClient, Client, Prediction, ReplicateError",
+        "import replicate_async.webhooks",
+    ],
+)
+def test_importing_the_package_loads_no_heavy_dependency(code: str) -> None:
+    """The package's import leaves the heavy libraries for later."""
+    assert _loaded_after(code) == []
+
+
+def test_building_a_typed_input_needs_no_http_library() -> None:
+    """catalog.build (no I/O) loads jsonschema for the schema check, and nothing of HTTP."""
+    code = (
+        "from replicate_async.catalog import Catalog, ImageRequest\n"
+        "Catalog().build('black-forest-labs/flux-schnell', ImageRequest('a fox'))"
+    )
+    assert _loaded_after(code) == ["jsonschema"]
+
+
+def test_the_first_request_loads_the_backend_it_needs() -> None:
+    """They are loaded when used: an asyncio client's first request brings aiohttp."""
+    code = (
+        "import asyncio, replicate_async\n"
+        "async def main():\n"
+        "    once = replicate_async.RetryPolicy(attempts=1)\n"
+        "    async with replicate_async.AsyncClient('r8_' + 'x' * 37, 'http://127.0.0.1:9',"
+        " retry=once) as c:\n"
+        "        try:\n"
+        "            await c.predictions.get('abc')\n"
+        "        except replicate_async.TransportError:\n"
+        "            pass\n"
+        "asyncio.run(main())"
+    )
+    assert "aiohttp" in _loaded_after(code)
