@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from replicate_async import AsyncClient
+    from replicate_async.cli._terminal import BatchBar, Terminal
 
 #: (model reference, input) templates cycled through to make the demo's jobs; `{i}` is the job number.
 _TEMPLATES: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -57,8 +58,12 @@ async def _run_all(
     jobs: list[tuple[str, dict[str, Any]]],
     concurrency: int,
     out: Path,
+    bar: BatchBar,
 ) -> dict[str, _Tally]:
-    """Run every job with `as_completed`, at most `concurrency` at once, saving file outputs."""
+    """Run every job with `as_completed`, at most `concurrency` at once, saving file outputs.
+
+    Progress is a bar on a terminal (with rich), else one line per finished job on stderr.
+    """
     from replicate_async import FileOutput, ProgressEvent  # noqa: PLC0415
 
     tallies: dict[str, _Tally] = defaultdict(_Tally)
@@ -66,8 +71,10 @@ async def _run_all(
         tallies[ref.split(":", 1)[0]].jobs += 1
 
     def on_progress(event: ProgressEvent) -> None:
-        """One status line per finished job."""
-        if event.kind in ("succeeded", "failed"):
+        """The bar, or one status line per finished job."""
+        if bar.drawn:
+            bar.update(event.progress)
+        elif event.kind in ("succeeded", "failed"):
             p = event.progress
             print(
                 f"  [{p.elapsed:6.1f} s] {p.done}/{p.total} done, {p.running} running, "
@@ -98,7 +105,7 @@ async def _run_all(
     return tallies
 
 
-def demo(*, jobs: int, concurrency: int, out: Path, time_scale: float) -> int:
+def demo(*, jobs: int, concurrency: int, out: Path, time_scale: float, term: Terminal) -> int:
     """Start an emulator, fan out `jobs` mixed generations, print a summary."""
     try:
         from replicate_async.emulator import EmulatorConfig, EmulatorServer, RateLimits  # noqa: PLC0415
@@ -122,7 +129,8 @@ def demo(*, jobs: int, concurrency: int, out: Path, time_scale: float) -> int:
 
         async def main() -> dict[str, _Tally]:
             async with AsyncClient(api_token=server.token, base_url=server.base_url) as client:
-                return await _run_all(client, planned, concurrency, out)
+                with term.batch_bar(len(planned), "demo") as bar:
+                    return await _run_all(client, planned, concurrency, out, bar)
 
         started = time.perf_counter()
         tallies = anyio.run(main)

@@ -32,22 +32,46 @@ T = TypeVar("T")
 KEEP_ALIVE = 65
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | None = None) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on *host*:*port* (port 0: a free one), as `serve` hands to uvicorn."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )[0]
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP.
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)  # connections made before uvicorn serves wait in the backlog
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    config: EmulatorConfig | None = None,
+    *,
+    ready: Callable[[int], object] | None = None,
+) -> None:
     """Run the emulator under uvicorn until interrupted (what `replicate-async emulator` runs).
 
     Args:
         host: Interface to bind.
         port: TCP port (0: any free port).
         config: The emulator configuration.
+        ready: Called with the bound port once the socket listens, before serving (the
+            port the system chose when *port* is 0); requests made from then on are served.
 
     .. versionadded:: 0.1.0
     """
     app = create_app(config)
+    sock = _listen(host, port)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=host,
-            port=port,
             log_level="info",
             timeout_keep_alive=KEEP_ALIVE,
             proxy_headers=False,  # X-Forwarded-*: forgeable; behind a proxy, set config.base_url
@@ -55,7 +79,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | No
     )
     state: EmulatorState = app.state.emulator
     state.connection_count = lambda: len(server.server_state.connections)
-    server.run()
+    try:
+        if ready is not None:
+            ready(sock.getsockname()[1])
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class EmulatorServer:
