@@ -116,9 +116,18 @@ def test_models_schema_on_a_terminal_draws_a_table(replicate_emulator):
     assert "num_outputs" in out
 
 
-def test_predictions_get_shows_file_urls_and_errors(replicate_emulator):
+def test_predictions_get_shows_file_urls_and_errors(replicate_emulator, tmp_path):
     """A file output shows its URLs one per line; a failed prediction its error."""
-    cli(replicate_emulator, "run", "emulator/image", "-i", "prompt=x", "-i", "num_outputs=2")
+    cli(
+        replicate_emulator,
+        "run",
+        "emulator/image",
+        "-i",
+        "prompt=x",
+        "-i",
+        "num_outputs=2",
+        cwd=tmp_path,  # where its files are saved
+    )
     image = predictions(replicate_emulator)[0]
     shown = cli(replicate_emulator, "predictions", "get", image["id"]).stdout
     lines = shown.splitlines()
