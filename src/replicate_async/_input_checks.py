@@ -90,6 +90,8 @@ class InputChecks:
         validate: bool | None,  # noqa: FBT001 - the run engine calls prepare(ref, input, validate)
     ) -> Mapping[str, Any]:
         """The input to send for *input* (the run engine's ``prepare``)."""
+        if not is_request(input) and not (self.validate if validate is None else validate):
+            return {} if input is None else input  # a dict goes as it is: nothing to map or check
         return (await self.prepare(ref, input, validate=validate)).input
 
     async def check_remote(self, ref: str | Deployment, value: Mapping[str, Any]) -> None:
