@@ -60,7 +60,7 @@ async def test_a_data_uri_iterates_without_a_request(downloader):
 
 
 @pytest.mark.anyio
-async def test_stopping_early_as_documented_is_clean(file_server, downloader, request):
+async def test_stopping_early_as_documented_is_clean(file_server, downloader):
     """Leaving `async with aclosing(out.aiter_bytes())` early closes the download at once."""
     url = file_server.add("/big.bin", Reply(PAYLOAD))
     out = FileOutput(url, downloader)
