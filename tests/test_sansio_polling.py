@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from replicate_async._config import (
@@ -16,8 +18,16 @@ from replicate_async._config import (
     Timeouts,
     UseClientDefault,
 )
-from replicate_async._models import Prediction, PredictionStatus
-from replicate_async._sansio.polling import is_terminal, needs_confirmation, outcome, poll_delays
+from replicate_async._models import Prediction, PredictionMetrics, PredictionStatus
+from replicate_async._sansio.polling import (
+    RunTimes,
+    is_terminal,
+    model_key,
+    needs_confirmation,
+    outcome,
+    poll_delays,
+    scheduled_delays,
+)
 from replicate_async._sansio.responses import decode_prediction
 from replicate_async.exceptions import PredictionCanceled, PredictionFailed
 
@@ -240,3 +250,223 @@ def test_outcome_of_non_terminal_is_a_bug(status):
     """Asking the outcome of an unfinished prediction is a ValueError."""
     with pytest.raises(ValueError, match="poll it first"):
         outcome(_pred(status))
+
+
+# -- RunTimes: how long each model takes ----------------------------------------------------------
+
+_T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _finished(
+    run: float | None = 3.0,
+    queue: float | None = 1.0,
+    *,
+    status: str = "succeeded",
+    version: str | None = "v1",
+    model: str | None = "acme/painter",
+    predict_time: float | None = None,
+) -> Prediction:
+    started = None if queue is None else _T0 + timedelta(seconds=queue)
+    completed = None if run is None or started is None else started + timedelta(seconds=run)
+    return Prediction(
+        id="p1",
+        status=PredictionStatus(status),
+        version=version,
+        model=model,
+        created_at=_T0,
+        started_at=started,
+        completed_at=completed,
+        metrics=None if predict_time is None else PredictionMetrics(predict_time=predict_time),
+    )
+
+
+def _fresh(version: str | None = "v1", model: str | None = "acme/painter") -> Prediction:
+    return Prediction(
+        id="p2", status=PredictionStatus.STARTING, version=version, model=model, created_at=_T0
+    )
+
+
+def test_nothing_known_gives_no_estimate():
+    """A model never seen finish has no expected finish."""
+    assert RunTimes().expected(_fresh()) is None
+
+
+def test_one_run_is_the_estimate():
+    """After one run: its queue time plus its run time."""
+    times = RunTimes()
+    times.learn(_finished(run=3.0, queue=1.0))
+    assert times.expected(_fresh()) == pytest.approx(4.0)
+
+
+def test_estimates_are_exponentially_weighted_with_half_the_deviation():
+    """Each run moves the average by the weight; half the mean deviation is added."""
+    times = RunTimes(weight=0.5)
+    times.learn(_finished(run=2.0, queue=0.0))
+    times.learn(_finished(run=4.0, queue=0.0))
+    # run: 2 + 0.5 * (4 - 2) = 3; deviation: 0 + 0.5 * (|4 - 2| - 0) = 1
+    assert times.expected(_fresh()) == pytest.approx(3.0 + 0.5)
+    for _ in range(50):
+        times.learn(_finished(run=10.0, queue=2.0))
+    assert times.expected(_fresh()) == pytest.approx(12.0, abs=1e-6)
+
+
+def test_predict_time_stands_in_for_missing_timestamps():
+    """Without started_at/completed_at, metrics.predict_time is the run time."""
+    times = RunTimes()
+    times.learn(_finished(run=None, queue=None, predict_time=2.5))
+    assert times.expected(_fresh()) == pytest.approx(2.5)
+
+
+def test_own_queue_time_is_used_once_started():
+    """A prediction already started is expected its own queue time plus the run time."""
+    times = RunTimes()
+    times.learn(_finished(run=3.0, queue=1.0))
+    started = attrs.evolve(_fresh(), started_at=_T0 + timedelta(seconds=7))
+    assert times.expected(started) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    "finished",
+    [
+        _finished(status="failed"),
+        _finished(status="canceled"),
+        _finished(status="processing"),
+        _finished(version=None, model=None),
+        _finished(run=None, queue=None),
+        _finished(run=-1.0),
+        _finished(run=10 * 86_400.0),
+        _finished(run=None, queue=None, predict_time=float("nan")),
+    ],
+)
+def test_unhelpful_predictions_teach_nothing(finished):
+    """Failed, unfinished, keyless, timeless or implausible predictions are ignored."""
+    times = RunTimes()
+    times.learn(finished)
+    assert len(times) == 0
+    assert times.expected(_fresh()) is None
+
+
+def test_keys_are_the_version_else_the_model():
+    """A version id is the key; an official model's "hidden" version falls back to the model."""
+    times = RunTimes()
+    times.learn(_finished(run=5.0, queue=0.0, version="v1"))
+    times.learn(_finished(run=9.0, queue=0.0, version="hidden", model="acme/official"))
+    assert model_key(_fresh(version="v1")) == "v1"
+    assert model_key(_fresh(version="hidden", model="acme/official")) == "acme/official"
+    assert model_key(_fresh(version=None, model=None)) is None
+    assert times.expected(_fresh(version="v1")) == pytest.approx(5.0)
+    assert times.expected(_fresh(version="v2")) is None
+    assert times.expected(_fresh(version="hidden", model="acme/official")) == pytest.approx(9.0)
+
+
+def test_memory_is_bounded_least_recently_used_first():
+    """At most `capacity` models are remembered; the least recently used goes first."""
+    times = RunTimes(capacity=3)
+    for key in ("a", "b", "c"):
+        times.learn(_finished(version=key))
+    assert times.expected(_fresh(version="a")) is not None  # a used: b is now the oldest
+    times.learn(_finished(version="d"))
+    assert len(times) == 3
+    assert times.expected(_fresh(version="b")) is None
+    assert all(times.expected(_fresh(version=k)) is not None for k in ("a", "c", "d"))
+    for i in range(1000):
+        times.learn(_finished(version=f"v{i}"))
+    assert len(times) == 3
+
+
+@pytest.mark.parametrize("kwargs", [{"capacity": 0}, {"weight": 0}, {"weight": 1.5}])
+def test_run_times_reject_bad_settings(kwargs):
+    """Capacity >= 1 and a weight in (0, 1]."""
+    with pytest.raises(ValueError, match="must be"):
+        RunTimes(**kwargs)
+
+
+# -- scheduled_delays --------------------------------------------------------------------------
+
+
+def _poll_times(delays, finish: float, limit: int = 10_000) -> list[float]:
+    """The poll times (from the start of polling) until the first at or after *finish*."""
+    times, at = [], 0.0
+    for delay in itertools.islice(delays, limit):
+        at += delay
+        times.append(at)
+        if at >= finish:
+            return times
+    raise AssertionError("never reached the finish")
+
+
+@pytest.mark.parametrize("held", [0.0, 1.0, 30.0])
+@pytest.mark.parametrize("has_output", [False, True])
+def test_without_an_estimate_the_schedule_is_todays_backoff(held, has_output):
+    """Nothing known: the backoff, fast-forwarded past a hold without output, as before."""
+    policy = PollPolicy()
+    got = list(
+        itertools.islice(
+            scheduled_delays(policy, held=held, has_output=has_output, rng=_rng(3)), 30
+        )
+    )
+    delays = poll_delays(policy, _rng(3))
+    if held > 0 and not has_output:
+        spent = 0.0
+        while spent < held:
+            delay = next(delays)
+            if delay >= policy.maximum * (1 - policy.jitter):
+                break
+            spent += delay
+    assert got == list(itertools.islice(delays, 30))
+
+
+def test_the_first_poll_is_at_the_expected_finish():
+    """Known: the first poll comes at the expected finish (minus the hold), jittered later."""
+    policy = PollPolicy()
+    for seed in range(50):
+        first = next(scheduled_delays(policy, held=1.0, expected=8.0, rng=_rng(seed)))
+        assert 7.0 <= first <= 7.0 * (1 + policy.jitter)
+
+
+def test_an_expected_finish_before_the_first_backoff_poll_keeps_the_backoff():
+    """Polls are never sooner than the backoff's first one."""
+    policy = PollPolicy(jitter=0)
+    got = list(itertools.islice(scheduled_delays(policy, expected=0.1), 5))
+    assert got == list(itertools.islice(poll_delays(policy), 5))
+    late = list(itertools.islice(scheduled_delays(policy, held=5.0, expected=4.0), 5))
+    assert late == list(itertools.islice(scheduled_delays(policy, held=5.0), 5))
+
+
+def test_output_or_a_zero_policy_ignores_the_estimate():
+    """A reply with output is about to finish, and the tests' zero policy never waits."""
+    policy = PollPolicy(jitter=0)
+    got = list(itertools.islice(scheduled_delays(policy, has_output=True, expected=9.0), 5))
+    assert got == list(itertools.islice(poll_delays(policy), 5))
+    zero = PollPolicy(initial=0, factor=1, maximum=0, jitter=0)
+    assert set(itertools.islice(scheduled_delays(zero, held=1.0, expected=9.0), 10)) == {0}
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.1, 0.5])
+def test_never_more_polls_than_the_backoff(jitter):
+    """Whatever the estimate and the true finish, the polls are at most the backoff's."""
+    policy = PollPolicy(jitter=jitter)
+    grid = [0.05 * 1.3**i for i in range(40)]
+    grid = [g for g in grid if g < 400]
+    for seed, held, expected, finish in itertools.product(
+        range(3), (0.0, 1.0, 20.0), grid[::3], grid[1::3]
+    ):
+        if finish <= held:
+            continue
+        rng = _rng(seed)
+        if jitter:
+            rng.random()  # the learned poll's own draw
+        backoff = _poll_times(scheduled_delays(policy, held=held, rng=rng), finish - held)
+        learned = _poll_times(
+            scheduled_delays(policy, held=held, expected=expected, rng=_rng(seed)), finish - held
+        )
+        assert len(learned) <= len(backoff), (seed, held, expected, finish)
+        assert learned[0] >= min(backoff[0], expected - held)
+
+
+def test_a_right_estimate_takes_one_poll():
+    """When the model takes what it took before, one poll after the hold finds it done."""
+    policy = PollPolicy()
+    for finish in (2.0, 3.0, 10.0, 60.0, 300.0):
+        delays = scheduled_delays(policy, held=1.0, expected=finish, rng=_rng(0))
+        assert len(_poll_times(delays, finish - 1.0)) == 1

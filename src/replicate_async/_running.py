@@ -42,6 +42,7 @@ from replicate_async._file_output import to_file_outputs
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
 from replicate_async._sansio.inputs import canonical_json
+from replicate_async._sansio.polling import RunTimes, scheduled_delays
 from replicate_async._sansio.routes import timestamp
 from replicate_async._session import CANCEL_GRACE, cancel_quietly
 from replicate_async._uploads import check_file_encoding, encode_request
@@ -249,6 +250,8 @@ class Runner:
         # Ids of predictions this runner's creates made: a lost create's prediction is looked
         # up among the others only. Bounded (oldest forgotten first): memory stays flat.
         self._claimed: collections.OrderedDict[str, None] = collections.OrderedDict()
+        # How long each model takes, from the predictions seen finish: schedules the polls.
+        self.run_times: Final = RunTimes()
 
     def __repr__(self) -> str:
         return f"<Runner over {self.session!r}>"
@@ -430,7 +433,7 @@ class Runner:
         reported_timeout: float,
         cancel_on_timeout: bool,
         abandon: Callable[[P], Awaitable[None]] | None,
-        held: float = 0.0,
+        held: float | None = None,
         hooks: RequestHooks | None = None,
         fetch: Callable[[str], Awaitable[P]] | None = None,
         cancel: Callable[[str], Awaitable[object]] | None = None,
@@ -446,9 +449,11 @@ class Runner:
             abandon: Called (shielded by the caller's choice) with the last prediction seen
                 when the polling task is cancelled before it is terminal; None leaves it
                 running.
-            held: Seconds the create was held open by ``Prefer: wait``. A reply without output
-                after a long hold is a long prediction: polling starts at the delay it would
-                have reached by then, not the shortest one.
+            held: Seconds since the create was sent (held open by ``Prefer: wait``); None when
+                unknown. When known, the first poll comes around the finish expected from this
+                runner's earlier predictions of the model (:attr:`run_times`), else a reply
+                without output after a long hold starts at the delay the backoff would have
+                reached by then (:func:`~replicate_async._sansio.polling.scheduled_delays`).
             hooks: Told of the polls' rate-limit tokens and 429s.
             fetch: Fetches the prediction by id (a training's GET); predictions' by default.
             cancel: Cancels it remotely on timeout (a training's cancel); predictions' by
@@ -458,15 +463,12 @@ class Runner:
         Raises:
             PredictionTimeout: *within* passed first (with the last prediction seen).
         """
-        policy = self.session.poll
-        delays = _sansio.poll_delays(policy)
-        if held > 0 and prediction.output is None:
-            spent = 0.0
-            while spent < held and policy.initial < policy.maximum:
-                delay = next(delays)
-                if delay >= policy.maximum * (1 - policy.jitter):
-                    break
-                spent += delay
+        delays = scheduled_delays(
+            self.session.poll,
+            held=held or 0.0,
+            has_output=prediction.output is not None,
+            expected=None if held is None else self.run_times.expected(prediction),
+        )
         refresh: Callable[[str], Awaitable[Any]] = fetch or functools.partial(self.get, hooks=hooks)
         last = prediction
         try:
@@ -485,6 +487,7 @@ class Runner:
             if cancel_on_timeout:
                 await cancel_quietly(cancel or self.cancel, last.id)
             raise PredictionTimeout(prediction=last, timeout=reported_timeout)
+        self.run_times.learn(last)
         return last
 
     async def abandon(self, prediction: Prediction) -> None:
@@ -586,6 +589,8 @@ class Runner:
                 held=held,
                 on_update=tell,
             )
-        elif tell is not None:
-            await tell(prediction)
+        else:
+            self.run_times.learn(prediction)
+            if tell is not None:
+                await tell(prediction)
         return prediction
