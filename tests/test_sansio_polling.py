@@ -461,6 +461,10 @@ def test_never_more_polls_than_the_backoff(jitter):
             scheduled_delays(policy, held=held, expected=expected, rng=_rng(seed)), finish - held
         )
         assert len(learned) <= len(backoff), (seed, held, expected, finish)
+        if finish - held >= (expected - held) * (1 + jitter):  # an early estimate: no later
+            assert learned[-1] <= backoff[-1] + 1e-9, (seed, held, expected, finish)
+        gaps = [b - a for a, b in itertools.pairwise([0.0, *learned])]
+        assert min(gaps) >= policy.initial * (1 - jitter) - 1e-9
         assert learned[0] >= min(backoff[0], expected - held)
 
 

@@ -215,11 +215,12 @@ def scheduled_delays(
 
     With *expected* (seconds from the create to its expected finish, see
     :meth:`RunTimes.expected`): the polls of that backoff before the expected finish are
-    skipped and the first one at or after it is moved onto it (jittered later, never
-    earlier); the rest of the backoff follows unchanged. The poll at the expected finish
-    stands in for one the backoff would have made, so it never takes more polls than the
-    backoff (drawing its jitter from the same generator after this poll's one draw), and
-    never polls sooner than the backoff's first delay. The
+    skipped, one poll comes at the expected finish (jittered later, never earlier), and the
+    backoff follows unchanged from its first poll after it: an early estimate costs one poll
+    and no latency. It never takes more polls than the backoff (the skipped polls are at
+    least the one added, as the estimate comes after the backoff's first poll; compared with
+    the backoff drawing its jitter from the same generator after this schedule's one draw),
+    and never polls sooner than the policy's first delay after the previous poll. The
     backoff is kept when the expected finish comes before its first poll, when the reply
     already carries output (it is about to finish), and for a zero policy.
     """
@@ -248,5 +249,9 @@ def scheduled_delays(
         if point + step >= target:
             break
         point += step
-    # The backoff's poll at point + step becomes the poll at target.
-    return itertools.chain((target, point + step - target + next(delays)), delays)
+    # Poll at target; keep the backoff's poll at point + step (a second look when the estimate
+    # was early) unless it would come sooner than the policy's first delay after target.
+    gap = point + step - target
+    if gap >= policy.initial:
+        return itertools.chain((target, gap), delays)
+    return itertools.chain((target, gap + next(delays)), delays)
