@@ -19,7 +19,6 @@ from replicate_async._sansio.requests import (
     build_cancel,
     build_create,
     build_get,
-    build_list,
     cancel_after_header,
     create_read_timeout,
     parse_cancel_after,
@@ -366,17 +365,6 @@ def test_bad_prediction_id(bad):
     """An id that would change the path is refused."""
     with pytest.raises(ValidationError, match="invalid prediction id"):
         build_get(bad)
-
-
-def test_build_list_first_page():
-    """The first page is GET /v1/predictions."""
-    assert build_list() == Request(method="GET", path="/v1/predictions")
-
-
-def test_build_list_next_page():
-    """A later page is the cursor URL itself."""
-    url = "https://api.replicate.com/v1/predictions?cursor=abc"
-    assert build_list(url).path == url
 
 
 def test_resolve_next_url_same_host():

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from replicate_async._models import Deployment, PredictionStatus
+from replicate_async._models import Deployment, Page, Prediction, PredictionStatus
 from replicate_async._sansio.requests import REF_HELP
 from replicate_async._sansio.responses import (
     check_token,
-    decode_page,
+    decode,
     decode_prediction,
     error_for,
     header,
@@ -95,7 +95,7 @@ def test_decode_canceled_prediction_keeps_legacy_key():
 
 def test_decode_page_with_next():
     """A page decodes its predictions and its next cursor."""
-    page = decode_page(*fixture("page_with_next.json"))
+    page = decode(*fixture("page_with_next.json"), Page[Prediction])
     assert page.next is not None
     assert page.next.startswith("https://api.replicate.com/v1/predictions?cursor=")
     assert page.previous is None

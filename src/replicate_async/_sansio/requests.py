@@ -26,7 +26,6 @@ __all__ = [
     "build_cancel",
     "build_create",
     "build_get",
-    "build_list",
     "cancel_after_header",
     "create_read_timeout",
     "parse_cancel_after",
@@ -343,11 +342,6 @@ def build_get(prediction_id: str) -> Request:
 def build_cancel(prediction_id: str) -> Request:
     """``POST /v1/predictions/{id}/cancel``."""
     return Request(method="POST", path=f"/v1/predictions/{_check_id(prediction_id)}/cancel")
-
-
-def build_list(next_url: str | None = None) -> Request:
-    """``GET /v1/predictions``, or the page at ``next_url`` (absolute; see :func:`resolve_next_url`)."""
-    return Request(method="GET", path="/v1/predictions" if next_url is None else next_url)
 
 
 def resolve_next_url(next_url: str, base_url: str) -> str:

@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 from replicate_async._converters import structure
-from replicate_async._models import Deployment, Page, Prediction
+from replicate_async._models import Deployment, Prediction
 from replicate_async._sansio.requests import REF_HELP, ModelRef, parse_ref
 from replicate_async.exceptions import (
     APIError,
@@ -34,7 +34,6 @@ __all__ = [
     "TOKEN_ENV_VAR",
     "check_token",
     "decode",
-    "decode_page",
     "decode_prediction",
     "error_for",
     "header",
@@ -188,18 +187,6 @@ def decode_prediction(
     return decode(
         status_code, headers, body, Prediction, method=method, path=path, ref=ref, create=create
     )
-
-
-def decode_page(
-    status_code: int,
-    headers: Mapping[str, str],
-    body: bytes | str,
-    *,
-    method: str | None = None,
-    path: str | None = None,
-) -> Page[Prediction]:
-    """Decode one page of ``GET /v1/predictions``, or raise its error."""
-    return decode(status_code, headers, body, Page[Prediction], method=method, path=path)
 
 
 def _decoded_body(body: bytes | str | None) -> Any:
