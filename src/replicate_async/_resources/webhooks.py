@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 import attrs
 
-from replicate_async import _sansio
 from replicate_async._cancellation import is_cancellation
 from replicate_async._models import Prediction
 from replicate_async._running import DEFAULT_RUN_TIMEOUT
@@ -99,15 +98,7 @@ class AsyncWebhooks:
         async with self._lock:
             if self._secret is None:
                 request = Request(method="GET", path=SECRET_PATH)
-                response = await self._session.send(request)
-                reply = _sansio.decode(
-                    response.status_code,
-                    response.headers,
-                    response.content,
-                    _SecretReply,
-                    method="GET",
-                    path=SECRET_PATH,
-                )
+                reply = await self._session.send_json(request, _SecretReply)
                 self._secret = reply.key
             return self._secret
 
