@@ -25,6 +25,7 @@ from replicate_async._api_objects import DeploymentInfo
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
 from replicate_async._sansio import Request
+from replicate_async._sansio.requests import VERSION_ID_RE
 from replicate_async._sansio.routes import owner_name, segment
 from replicate_async.exceptions import ValidationError
 
@@ -46,7 +47,6 @@ MAX_INSTANCES: Final = 20
 """The largest ``max_instances`` the API takes."""
 
 _NAME_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?")
-_VERSION_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
 
 
 def _fail(message: str) -> ValidationError:
@@ -76,7 +76,7 @@ def _check_name(name: object) -> str:
 
 def _check_version(version: object) -> str:
     """A version id: 64 lowercase hex characters (not ``owner/name:version``)."""
-    if isinstance(version, str) and _VERSION_ID_RE.fullmatch(version.strip()):
+    if isinstance(version, str) and VERSION_ID_RE.fullmatch(version.strip()):
         return version.strip()
     hint = ""
     if isinstance(version, str) and ":" in version:

@@ -10,7 +10,6 @@ update or an unknown visibility raises :class:`~replicate_async.ValidationError`
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from replicate_async import _config
@@ -18,6 +17,7 @@ from replicate_async._api_objects import Model, ModelVersion
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
 from replicate_async._sansio import Request
+from replicate_async._sansio.requests import VERSION_ID_RE
 from replicate_async._sansio.routes import owner_name, segment
 from replicate_async.exceptions import ValidationError
 
@@ -35,7 +35,6 @@ __all__ = ["AsyncModelPredictions", "AsyncModelVersions", "AsyncModels"]
 _SORT_BY: Final = ("latest_version_created_at", "model_created_at")
 _SORT_DIRECTION: Final = ("asc", "desc")
 _VISIBILITY: Final = ("public", "private")
-_VERSION_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
 
 
 def _model_path(model: str) -> str:
@@ -204,7 +203,7 @@ class AsyncModelPredictions:
                     "client.deployments.predictions.create('owner/name', input)"
                 ),
             )
-        if isinstance(given, str) and (":" in given or _VERSION_ID_RE.fullmatch(given.strip())):
+        if isinstance(given, str) and (":" in given or VERSION_ID_RE.fullmatch(given.strip())):
             raise ValidationError(
                 status_code=None,
                 message=(

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REF_HELP",
+    "VERSION_ID_RE",
     "WEBHOOK_EVENTS",
     "ModelRef",
     "Request",
@@ -46,7 +47,8 @@ WEBHOOK_EVENTS = frozenset({"start", "output", "logs", "completed"})
 
 _NAME = r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?"
 _NAME_RE = re.compile(_NAME)
-_VERSION_RE = re.compile(r"[0-9a-f]{64}")
+VERSION_ID_RE = re.compile(r"[0-9a-f]{64}")
+"""A version id: 64 lowercase hex characters (match it with ``fullmatch``)."""
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _DURATION_RE = re.compile(
     r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?"
@@ -143,13 +145,13 @@ def parse_ref(ref: str | Deployment | ModelRef) -> ModelRef:
     text = ref.strip()
     if not text:
         raise _bad_ref(ref, "it is empty")
-    if _VERSION_RE.fullmatch(text):
+    if VERSION_ID_RE.fullmatch(text):
         return ModelRef(kind="version", version=text)
     model, colon, version = text.partition(":")
     owner, name = _owner_name(model, ref)
     if not colon:
         return ModelRef(kind="model", owner=owner, name=name)
-    if not _VERSION_RE.fullmatch(version):
+    if not VERSION_ID_RE.fullmatch(version):
         raise _bad_ref(ref, "the part after ':' must be a 64-character lowercase hex version id")
     return ModelRef(kind="version", owner=owner, name=name, version=version)
 
