@@ -17,7 +17,6 @@ unsent, promise 1).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from replicate_async import _config
@@ -25,7 +24,7 @@ from replicate_async._api_objects import DeploymentInfo
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
 from replicate_async._sansio import Request
-from replicate_async._sansio.requests import VERSION_ID_RE
+from replicate_async._sansio.requests import NAME_RE, VERSION_ID_RE
 from replicate_async._sansio.routes import owner_name, segment
 from replicate_async.exceptions import ValidationError
 
@@ -46,8 +45,6 @@ MAX_MIN_INSTANCES: Final = 5
 MAX_INSTANCES: Final = 20
 """The largest ``max_instances`` the API takes."""
 
-_NAME_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?")
-
 
 def _fail(message: str) -> ValidationError:
     """A client-side check's error (no request was sent)."""
@@ -61,7 +58,7 @@ def _path(deployment: str) -> str:
 
 def _check_name(name: object) -> str:
     """A new deployment's name: a slug without the owner (it goes to the token's account)."""
-    if isinstance(name, str) and _NAME_RE.fullmatch(name.strip()):
+    if isinstance(name, str) and NAME_RE.fullmatch(name.strip()):
         return name.strip()
     if isinstance(name, str) and "/" in name:
         bare = name.rsplit("/", 1)[-1].strip()

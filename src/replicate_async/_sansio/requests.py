@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from replicate_async._config import Timeouts
 
 __all__ = [
+    "NAME_PATTERN",
+    "NAME_RE",
     "REF_HELP",
     "VERSION_ID_RE",
     "WEBHOOK_EVENTS",
@@ -45,8 +47,10 @@ REF_HELP = (
 WEBHOOK_EVENTS = frozenset({"start", "output", "logs", "completed"})
 """The events a webhook may ask for."""
 
-_NAME = r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?"
-_NAME_RE = re.compile(_NAME)
+NAME_PATTERN = r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?"
+"""An owner, model or deployment name, as Replicate allows it."""
+NAME_RE = re.compile(NAME_PATTERN)
+""":data:`NAME_PATTERN` compiled (match it with ``fullmatch``)."""
 VERSION_ID_RE = re.compile(r"[0-9a-f]{64}")
 """A version id: 64 lowercase hex characters (match it with ``fullmatch``)."""
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -119,7 +123,7 @@ def _owner_name(text: str, original: object) -> tuple[str, str]:
     if not sep or "/" in name:
         raise _bad_ref(original, "expected exactly one '/'")
     for part in (owner, name):
-        if not _NAME_RE.fullmatch(part):
+        if not NAME_RE.fullmatch(part):
             raise _bad_ref(
                 original,
                 "owner and name use lowercase letters, digits, '-', '_' and '.'",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlencode
 
+from replicate_async._sansio.requests import NAME_PATTERN
 from replicate_async.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -16,8 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["owner_name", "segment", "timestamp", "with_query"]
 
-_NAME: Final = r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?"
-_OWNER_NAME_RE: Final = re.compile(rf"({_NAME})/({_NAME})")
+_OWNER_NAME_RE: Final = re.compile(rf"({NAME_PATTERN})/({NAME_PATTERN})")
 _SEGMENT_RE: Final = re.compile(r"[A-Za-z0-9_.=-]{1,200}")
 
 
