@@ -26,7 +26,7 @@ Steering from the server:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import anyio
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RATE_LIMITS",
     "BucketName",
+    "Limiter",
     "RateLimit",
     "RateLimiter",
     "RateLimits",
@@ -80,6 +81,38 @@ class RequestHooks(Protocol):
 
     def throttled(self, bucket: BucketName) -> None:
         """A request of *bucket* was answered 429 (it is retried)."""
+
+
+class Limiter(Protocol):
+    """What the session asks of a rate limiter: a token before each request, a look at each reply.
+
+    :class:`RateLimiter` (the default) keeps its buckets in this process; a shared backend
+    (``AsyncClient(rate_limiter="redis://...")``) keeps them where every process of the
+    account sees them. The ticket is the limiter's own: the session hands what
+    :meth:`acquire` returned back to :meth:`observe` untouched.
+    """
+
+    async def acquire(self, name: BucketName, hooks: RequestHooks | None = None) -> Any:
+        """Wait for a token of bucket *name* and tell *hooks* the request is about to go."""
+
+    def observe(
+        self,
+        name: BucketName,
+        ticket: Any,
+        status: int,
+        headers: Mapping[str, str],
+        retry_after: float | None = None,
+        *,
+        hooks: RequestHooks | None = None,
+    ) -> None:
+        """Learn from the reply (status and rate-limit headers) to a request that took *ticket*.
+
+        Called on the event loop right after the reply: it must not block. A shared backend
+        may hold what it learnt and report it with its next :meth:`acquire`.
+        """
+
+    async def aclose(self) -> None:
+        """Release what the limiter holds (connections); called when its client closes."""
 
 
 def bucket_for(method: str, path: str) -> BucketName:
@@ -237,6 +270,9 @@ class RateLimiter:
 
     def __repr__(self) -> str:
         return f"<RateLimiter {self.limits!r}>"
+
+    async def aclose(self) -> None:
+        """Nothing to release: the buckets live in this process."""
 
     def bucket(self, name: BucketName) -> TokenBucket | None:
         """The bucket *name* (made on first use), or None when that bucket is switched off."""

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from replicate_async._backend import Backend, Reply, Streamed
     from replicate_async._config import PollPolicy, RetryPolicy, SizeLimits, Timeouts
     from replicate_async._models import Deployment, Prediction
-    from replicate_async._ratelimit import RateLimits, RequestHooks
+    from replicate_async._ratelimit import Limiter, RateLimits, RequestHooks
     from replicate_async._sansio import ModelRef, Request
 
 __all__ = ["CANCEL_GRACE", "Session", "cancel_quietly"]
@@ -82,6 +82,8 @@ class Session:
         max_concurrency: Most requests in flight at once.
         rate_limits: The account's rate limits.
         backend: Sends the requests.
+        rate_limiter: Paces the requests; by default a :class:`RateLimiter` of *rate_limits*
+            in this process (closed with the session either way).
         limits: Caps on one reply and one streamed event.
     """
 
@@ -98,6 +100,7 @@ class Session:
         rate_limits: RateLimits,
         backend: Backend,
         limits: SizeLimits = DEFAULT_SIZE_LIMITS,
+        rate_limiter: Limiter | None = None,
     ) -> None:
         self.base_url: Final = base_url
         self.user_agent: Final = user_agent
@@ -116,7 +119,11 @@ class Session:
         # call, anyio's CapacityLimiter cost more CPU (two cancel-scope checkpoints) than
         # its per-borrower bookkeeping, which nothing here uses, is worth.
         self.slot: Final = anyio.Semaphore(max_concurrency, fast_acquire=True)
-        self.rate: Final = RateLimiter(rate_limits, max_pause=retry.max_retry_after)
+        self.rate: Final[Limiter] = (
+            rate_limiter
+            if rate_limiter is not None
+            else RateLimiter(rate_limits, max_pause=retry.max_retry_after)
+        )
         self._default_phases = _phases(timeouts, None)
         self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
         self._closed = False
@@ -406,7 +413,10 @@ class Session:
     async def aclose(self) -> None:
         """Close the backend's connections; from now on every request raises ClientClosedError."""
         self._closed = True
-        await self.backend.aclose()
+        try:
+            await self.backend.aclose()
+        finally:
+            await self.rate.aclose()
 
 
 async def cancel_quietly(cancel: Callable[[str], Awaitable[object]], prediction_id: str) -> None:
