@@ -67,6 +67,11 @@ def _groups(*names: str) -> list[str]:
     return out
 
 
+#: The extras the tests and the type checks need: the emulator, and the shared limiter's and
+#: journal's drivers (their tests start real Redis and PostgreSQL servers).
+EXTRAS = "emulator,redis,postgres"
+
+
 def _package(posargs: list[str]) -> tuple[list[str], list[str]]:
     """What to install (`--installpkg dist/x.whl` tests a built wheel), and pytest's arguments."""
     args = list(posargs)
@@ -74,8 +79,8 @@ def _package(posargs: list[str]) -> tuple[list[str], list[str]]:
         at = args.index("--installpkg")
         wheel = args[at + 1]
         del args[at : at + 2]
-        return [f"{wheel}[emulator]"], args
-    return ["-e", ".[emulator]"], args
+        return [f"{wheel}[{EXTRAS}]"], args
+    return ["-e", f".[{EXTRAS}]"], args
 
 
 def _run_tests(session: nox.Session, *, erase: bool) -> None:
@@ -122,7 +127,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=OLDEST)
 def mypy(session: nox.Session) -> None:
     """mypy --strict on the package and on the caller's-view typing tests."""
-    session.install("-e", ".[emulator]", *_groups("typing"))
+    session.install("-e", f".[{EXTRAS}]", *_groups("typing"))
     session.run("mypy", "--strict", "src/replicate_async")
     session.run("mypy", "--strict", "tests/typing")
 
@@ -130,7 +135,7 @@ def mypy(session: nox.Session) -> None:
 @nox.session(python=PYTHONS)
 def typing(session: nox.Session) -> None:
     """The public API as callers type-check it: pyright (strict) and mypy --strict on tests/typing."""
-    session.install("-e", ".[emulator]", *_groups("typing"))
+    session.install("-e", f".[{EXTRAS}]", *_groups("typing"))
     session.run("pyright", "tests/typing")
     session.run("mypy", "--strict", "tests/typing")
 
@@ -138,7 +143,7 @@ def typing(session: nox.Session) -> None:
 @nox.session(python=OLDEST)
 def docs(session: nox.Session) -> None:
     """Build the docs with Sphinx (warnings are errors)."""
-    session.install("-e", ".[emulator]", *_groups("docs"))
+    session.install("-e", f".[{EXTRAS}]", *_groups("docs"))
     session.run(
         "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
