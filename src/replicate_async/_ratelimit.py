@@ -39,7 +39,7 @@ from replicate_async._config import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
@@ -76,8 +76,12 @@ MAX_PAUSE: Final = 60.0
 class RequestHooks(Protocol):
     """What a fan-out job hears about its own requests (passed along with each request)."""
 
-    def sending(self, bucket: BucketName) -> None:
-        """A request of *bucket* got its token and is about to be sent (may raise to stop it)."""
+    def sending(self, bucket: BucketName) -> Awaitable[None] | None:
+        """A request of *bucket* got its token and is about to be sent (may raise to stop it).
+
+        May return an awaitable (a journal's write that must be committed before the request
+        leaves): the limiter awaits it before the request is sent.
+        """
 
     def throttled(self, bucket: BucketName) -> None:
         """A request of *bucket* was answered 429 (it is retried)."""
@@ -93,7 +97,8 @@ class Limiter(Protocol):
     """
 
     async def acquire(self, name: BucketName, hooks: RequestHooks | None = None) -> Any:
-        """Wait for a token of bucket *name* and tell *hooks* the request is about to go."""
+        """Wait for a token of bucket *name*, then tell *hooks* the request is about to go
+        (awaiting what :meth:`RequestHooks.sending` returns, when it returns an awaitable)."""
 
     def observe(
         self,
@@ -309,8 +314,8 @@ class RateLimiter:
                     while (delay := bucket.take(self._clock())) > 0.0:  # noqa: ASYNC110
                         await anyio.sleep(delay)
             ticket = bucket.taken, self._clock()
-        if hooks is not None:
-            hooks.sending(name)
+        if hooks is not None and (pending := hooks.sending(name)) is not None:
+            await pending
         return ticket
 
     def observe(

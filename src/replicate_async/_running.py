@@ -13,11 +13,9 @@ webhook waiter all call it:
 3. :meth:`Runner.poll` confirms any non-terminal reply, ``processing`` with output included
    (promise 3), polling with capped backoff under one deadline, and cancels the prediction
    remotely when the caller abandons it (promise 4) or its timeout passes when asked.
-4. :meth:`Runner.output` turns a terminal prediction into its output (or error), file URLs
-   into FileOutput objects, ``data_removed`` into FileExpiredError.
+4. :meth:`Runner.output`: a terminal prediction's output (files as FileOutput), or its error.
 
-Hooks a batch needs (journal rows, progress events, its own abandon step) are passed in
-explicitly.
+Hooks a batch needs (journal rows, progress events, its own abandon step) are passed in.
 """
 
 from __future__ import annotations
@@ -134,10 +132,17 @@ class _CreateWatch:
         self.inner = inner
         self.sent = False
 
-    def sending(self, bucket: BucketName) -> None:
-        """The create goes out (the caller's hooks may still stop it)."""
-        if self.inner is not None:
-            self.inner.sending(bucket)
+    def sending(self, bucket: BucketName) -> Awaitable[None] | None:
+        """The create goes out (the caller's hooks may still stop it, or write first)."""
+        pending = None if self.inner is None else self.inner.sending(bucket)
+        if pending is not None:
+            return self._sent_after(pending)
+        self.sent = True
+        return None
+
+    async def _sent_after(self, pending: Awaitable[None]) -> None:
+        """Await the caller's write (a journal's); only then is the create on its way."""
+        await pending
         self.sent = True
 
     def throttled(self, bucket: BucketName) -> None:
@@ -247,8 +252,7 @@ class Runner:
         self._downloader = downloader
         self._file_encoding = file_encoding
         self._max_data_uri_bytes = max_data_uri_bytes
-        # Ids of predictions this runner's creates made: a lost create's prediction is looked
-        # up among the others only. Bounded (oldest forgotten first): memory stays flat.
+        # Ids this runner's creates made (a lost create is looked up among the others); bounded.
         self._claimed: collections.OrderedDict[str, None] = collections.OrderedDict()
         # How long each model takes, from the predictions seen finish: schedules the polls.
         self.run_times: Final = RunTimes()
