@@ -49,6 +49,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _count_connections(config: uvicorn.Config, state: EmulatorState) -> None:
+    """Make the server's HTTP protocol count each accepted connection (`connections_opened`)."""
+    if not config.loaded:
+        config.load()
+    base: type[asyncio.Protocol] = config.http_protocol_class
+
+    class Counting(base):  # type: ignore[valid-type,misc]
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            state.stats.connections_opened += 1
+            super().connection_made(transport)
+
+    config.http_protocol_class = Counting
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -79,6 +93,7 @@ def serve(
     )
     state: EmulatorState = app.state.emulator
     state.connection_count = lambda: len(server.server_state.connections)
+    _count_connections(server.config, state)
     try:
         if ready is not None:
             ready(sock.getsockname()[1])
@@ -162,6 +177,7 @@ class EmulatorServer:
         )
         self._server = server
         self.state.connection_count = lambda: len(server.server_state.connections)
+        _count_connections(server.config, self.state)
 
         async def main() -> None:
             self._loop = asyncio.get_running_loop()

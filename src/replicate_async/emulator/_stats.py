@@ -33,6 +33,8 @@ class Stats:
     in_flight: int = 0
     peak_in_flight: int = 0
     peak_connections: int = 0
+    #: TCP connections the server accepted (counted by `EmulatorServer` and `serve`).
+    connections_opened: int = 0
     file_requests: int = 0
     file_requests_with_authorization: int = 0
     prediction_ids: deque[str] = attrs.field(factory=lambda: deque(maxlen=100_000))
@@ -62,6 +64,7 @@ class Stats:
             "peak_in_flight": self.peak_in_flight,
             "connections": connections,
             "peak_connections": self.peak_connections,
+            "connections_opened": self.connections_opened,
             "file_requests": self.file_requests,
             "file_requests_with_authorization": self.file_requests_with_authorization,
             "authorization_seen_on_files": self.file_requests_with_authorization > 0,
