@@ -15,7 +15,8 @@ import enum
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar, get_origin
+from types import UnionType
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_origin
 
 import attrs
 
@@ -49,8 +50,15 @@ _DATETIME_RE = re.compile(
 )
 
 
+# The shape the API sends nearly always (UTC, 'Z', no fraction or 3 or 6 digits), which every
+# Python >= 3.11 parses itself: the fast path of every decoded prediction's timestamps.
+_COMMON_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?Z")
+
+
 def parse_datetime(value: str) -> datetime:
     """Parse an RFC 3339 timestamp with any fractional precision; no offset means UTC."""
+    if _COMMON_RE.fullmatch(value) is not None:
+        return datetime.fromisoformat(value)
     match = _DATETIME_RE.fullmatch(value.strip())
     if match is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value[:40]!r}")
@@ -109,6 +117,29 @@ def _unstructure_mapping(value: Mapping[str, Any]) -> Any:
     return dict(value)
 
 
+def _is_optional(cls: Any) -> bool:
+    """Whether cls is ``X | None`` of one type X."""
+    args = getattr(cls, "__args__", None)
+    return (
+        get_origin(cls) in (Union, UnionType)
+        and args is not None
+        and len(args) == 2  # noqa: PLR2004
+        and type(None) in args
+    )
+
+
+def _make_structure_optional(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Hook factory for ``X | None``: X's hook looked up once, not on every value (cattrs'
+    own optional hook dispatches on X for each one: a third of a prediction's decoding)."""
+    inner_type = next(a for a in cls.__args__ if a is not type(None))
+    inner = converter.get_structure_hook(inner_type)
+
+    def structure(value: Any, _: Any) -> Any:
+        return None if value is None else inner(value, inner_type)
+
+    return structure
+
+
 def _is_json_object(cls: Any) -> bool:
     """Whether cls is ``Mapping[str, Any]``, the type of pass-through JSON objects."""
     return bool(cls == Mapping[str, Any])
@@ -140,11 +171,12 @@ def _make_structure_keeping_extra(
     known = _known_keys(cls)
 
     def structure(value: Any, type_: Any) -> Any:
-        if not isinstance(value, Mapping):
+        # A dict (every decoded reply) is checked without the ABC machinery.
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object, got {type(value).__name__}")
         obj = inner(value, type_)
-        unknown = {k: v for k, v in value.items() if k not in known}
-        if unknown:
+        if value.keys() - known:  # one set operation in C for the common reply: no new key
+            unknown = {k: v for k, v in value.items() if k not in known}
             # The instance was built a moment ago and is not shared yet; setting the
             # field directly avoids a second __init__ run for the rare payload with new keys.
             object.__setattr__(obj, "extra", unknown)
@@ -181,6 +213,7 @@ def make_converter() -> cattrs.Converter:
     # comes before str (whose hooks would pass the member through as it is).
     converter.register_structure_hook(enum.StrEnum, _structure_str_enum)
     converter.register_unstructure_hook(enum.StrEnum, _unstructure_str_enum)
+    converter.register_structure_hook_factory(_is_optional, _make_structure_optional)
     converter.register_structure_hook_func(_is_json_object, _structure_mapping)
     converter.register_unstructure_hook_func(_is_json_object, _unstructure_mapping)
     converter.register_structure_hook_factory(_has_extra, _make_structure_keeping_extra)

@@ -139,34 +139,34 @@ def decode(
         raise error_for(
             status_code, headers, body, method=method, path=path, ref=ref, create=create
         )
-    where = _where(status_code, method, path)
     if not 200 <= status_code < 300:  # noqa: PLR2004
         raise DecodeError(
-            message=f"{where}: unexpected status for this call", status_code=status_code
+            message=f"{_where(status_code, method, path)}: unexpected status for this call",
+            status_code=status_code,
         )
-    if not body or not _text(body).strip():
+    if not body or not body.strip():
         raise DecodeError(
-            message=f"{where}: the reply has an empty body where JSON was expected",
+            message=f"{_where(status_code, method, path)}: the reply has an empty body where JSON was expected",
             status_code=status_code,
         )
     try:
         data = json.loads(body)
     except RecursionError as exc:  # a hostile reply: the parser recurses per level
         raise DecodeError(
-            message=f"{where}: the reply's JSON is nested too deeply to decode",
+            message=f"{_where(status_code, method, path)}: the reply's JSON is nested too deeply to decode",
             status_code=status_code,
         ) from exc
     except ValueError as exc:
         kind = header(headers, "content-type") or "no content type"
         raise DecodeError(
-            message=f"{where}: the reply is not JSON ({kind}): {_snippet(body)!r}",
+            message=f"{_where(status_code, method, path)}: the reply is not JSON ({kind}): {_snippet(body)!r}",
             status_code=status_code,
         ) from exc
     try:
         return structure(data, cls)
     except DecodeError as exc:
         raise DecodeError(
-            message=f"{where}: {exc.message}", status_code=status_code
+            message=f"{_where(status_code, method, path)}: {exc.message}", status_code=status_code
         ) from exc.__cause__
 
 
