@@ -1,0 +1,109 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The `scale` profile: a concurrency sweep beside the bare aiohttp loop, and one big batch.
+
+The sweep runs `--scale-n` fast predictions (1 s each) at each of `--scale-c` for `ours` and
+the bare aiohttp loop: CPU per prediction, peak RSS and the TCP connections the server accepted.
+The big batch runs `--scale-big` predictions at the largest concurrency, sampling the client's
+RSS every 0.5 s; its working RSS (peak less the RSS before the load) over that of the sweep's
+run at the same concurrency is the memory ratio (flat memory: close to 1).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from _bench_server import UNLIMITED
+from _profiles import PROFILES, Row, measure, table
+
+CLIENTS = ("ours", "aiohttp")
+COLUMNS = (
+    ("concurrency", "c", "{:,}"),
+    ("jobs", "n", "{:,}"),
+    ("wall s", "wall", "{:.1f}"),
+    ("CPU s / 1,000", "cpu_per_1000", "{:.2f}"),
+    ("x bare aiohttp", "cpu_x_aiohttp", "{:.2f}x"),
+    ("peak RSS MB", "rss_mb", "{:.0f}"),
+    ("RSS x bare", "rss_x_aiohttp", "{:.2f}x"),
+    ("working RSS MB", "working_rss_mb", "{:.0f}"),
+    ("connections", "connections_opened", "{:,}"),
+    ("connections / concurrency", "connections_x_c", "{:.3f}"),
+    ("req / prediction", "requests_per_prediction", "{:.2f}"),
+    ("failures", "failures", "{}"),
+)
+
+
+def _ratios(rows: list[dict[str, Any]]) -> None:
+    """Against the bare aiohttp loop at the same concurrency and batch size."""
+    ok = [r for r in rows if "error" not in r]
+    for r in ok:
+        r["connections_x_c"] = r["connections_opened"] / r["c"]
+        bare = next(
+            (b for b in ok if b["client"] == "aiohttp" and (b["c"], b["n"]) == (r["c"], r["n"])),
+            None,
+        )
+        if bare is not None:
+            r["cpu_x_aiohttp"] = r["cpu_per_1000"] / bare["cpu_per_1000"]
+            r["rss_x_aiohttp"] = r["rss_mb"] / bare["rss_mb"]
+
+
+def run_scale(
+    url: str, names: list[str], *, concurrencies: list[int], n: int, big: int
+) -> dict[str, Any]:
+    """The sweep and the big batch; prints their tables, returns the results."""
+    clients = [name for name in CLIENTS if name in names]
+    profile = PROFILES["fast"]
+    big_c = max(concurrencies)
+    sweep = []
+    for c in concurrencies:
+        for name in clients:
+            row = Row(name, name, UNLIMITED)
+            sweep.append(measure(url, sys.executable, row, profile=profile, n=n, c=c))
+            print(f"  scale {name} c={c}: {_brief(sweep[-1])}", file=sys.stderr)
+    _ratios(sweep)
+    print(table(f"scale sweep: {n:,} fast predictions per run", sweep, COLUMNS), flush=True)
+    batch = []
+    if big:
+        for name in clients:
+            row = Row(name, name, UNLIMITED)
+            result = measure(url, sys.executable, row, profile=profile, n=big, c=big_c, series=True)
+            batch.append(result)
+            print(f"  scale {name} n={big}: {_brief(result)}", file=sys.stderr)
+        _ratios(batch)
+        print(table(f"scale: {big:,} at concurrency {big_c:,}", batch, COLUMNS), flush=True)
+    memory = {}
+    for r in batch:
+        small = next(
+            (
+                s
+                for s in sweep
+                if (s["client"], s["c"]) == (r["client"], big_c) and "error" not in s
+            ),
+            None,
+        )
+        if small is not None and "error" not in r and small["working_rss_mb"] > 0:
+            memory[r["client"]] = {
+                "working_rss_small_mb": small["working_rss_mb"],
+                "working_rss_big_mb": r["working_rss_mb"],
+                "ratio": r["working_rss_mb"] / small["working_rss_mb"],
+                "small_n": n,
+                "big_n": big,
+                "c": big_c,
+            }
+    for client, m in memory.items():
+        print(
+            f"{client}: working RSS {m['working_rss_big_mb']:.0f} MB at {big:,} against "
+            f"{m['working_rss_small_mb']:.0f} MB at {n:,} (concurrency {big_c:,}): "
+            f"{m['ratio']:.2f}x"
+        )
+    return {"sweep": sweep, "big": batch, "memory_ratio": memory, "n": n, "big_n": big}
+
+
+def _brief(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"error {r['error']}"
+    return (
+        f"wall {r['wall']:.1f} cpu/1000 {r['cpu_per_1000']:.2f} rss {r['rss_mb']:.0f} "
+        f"conns {r['connections_opened']} failures {r['failures']}"
+    )
