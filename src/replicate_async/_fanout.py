@@ -14,17 +14,21 @@ that is on the wire when the batch is cancelled keeps running, shielded, for at 
 cancelled; creates still waiting for a rate-limit token are dropped at once.
 
 With ``journal=PATH`` every job's progress is kept in SQLite (`_journal`), so running the
-same batch again creates only what never got a prediction id. A job whose key's row was
-written for another ref or input fails with JournalMismatch before its create (its own
-error with ``return_exceptions``, else the batch's, as for any job error).
+same batch again creates only what never got a prediction id (`_resuming`). A job whose
+key's row was written for another ref or input fails with JournalMismatch before its create
+(its own error with ``return_exceptions``, else the batch's, as for any job error).
+
+With a shared journal (``journal="postgresql://...?batch=NAME"``, `_journal_postgres`)
+several workers run one batch: each claims a job before running it; a job another live
+worker holds is set aside and come back to once this worker's iterator is spent, every
+:data:`SETTLE_INTERVAL` seconds with one query for all of them, until its row is terminal
+(its result is taken from there) or its claim expired (this worker takes it over).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
@@ -38,9 +42,11 @@ from replicate_async._jobs import (
     job_options,
     ref_text,
 )
-from replicate_async._journal import CREATED, CREATING, Journal, canonical_json, job_key
+from replicate_async._journal import job_key
+from replicate_async._journal_backend import ClaimLost, JournalBackend
 from replicate_async._models import Prediction, PredictionStatus
-from replicate_async._running import RunOptions, made_by, plan_run
+from replicate_async._resuming import Resumer, open_journal
+from replicate_async._running import RunOptions, plan_run
 from replicate_async._session import CANCEL_GRACE
 from replicate_async._uploads import check_input
 from replicate_async.exceptions import (
@@ -63,6 +69,7 @@ if TYPE_CHECKING:
     )
 
     from replicate_async._jobs import EventKind
+    from replicate_async._journal import JournalRow
     from replicate_async._ratelimit import BucketName
     from replicate_async._running import Runner
 
@@ -73,8 +80,11 @@ logger = logging.getLogger("replicate_async")
 CREATE_GRACE: Final = 5.0
 """Seconds a create already sent may still take, when its batch is cancelled, to learn its id."""
 
-LOOKUP_SLACK: Final = 120.0
-"""Seconds before a journal's oldest unknown create that the prediction list is searched from."""
+JOURNAL_GRACE: Final = 5.0
+"""Seconds a journal write may take while its batch is being cancelled."""
+
+SETTLE_INTERVAL: Final = 0.5
+"""Seconds between two looks at the jobs other workers of a shared journal hold."""
 
 
 class _JobRun:
@@ -93,17 +103,25 @@ class _JobRun:
         self.running = False
         self.create_scope: anyio.CancelScope | None = None
 
-    def sending(self, bucket: BucketName) -> None:
+    def sending(self, bucket: BucketName) -> Awaitable[None] | None:
         """The create goes out: journal it first; refuse when the batch was cancelled."""
         if bucket != "create" or self.sent:
-            return
-        batch = self.batch
-        if batch.interrupted:
+            return None
+        if self.batch.interrupted:
             raise _Interrupted
-        if batch.journal is not None and self.key is not None:
-            batch.journal.creating(self.key, ref_text(self.job.ref), self.input)
+        if self.batch.journal is not None and self.key is not None:
+            return self._journal_creating(self.batch.journal, self.key)
+        self._sent()
+        return None
+
+    async def _journal_creating(self, journal: JournalBackend, key: str) -> None:
+        """Commit the `creating` row (ClaimLost: another worker holds the job), then send."""
+        await journal.creating(key, ref_text(self.job.ref), self.input)
+        self._sent()
+
+    def _sent(self) -> None:
         self.sent = True
-        batch.emit("submitted", self, None)
+        self.batch.emit("submitted", self, None)
 
     def throttled(self, bucket: BucketName) -> None:  # noqa: ARG002 - the protocol's signature
         """A request of this job met a 429."""
@@ -112,6 +130,10 @@ class _JobRun:
 
 class _Interrupted(Exception):  # noqa: N818 - private signal
     """The batch was cancelled before this create was sent."""
+
+
+class _Busy(Exception):  # noqa: N818 - private signal
+    """Another live worker of a shared journal holds this job: come back to it later."""
 
 
 class _Batch:
@@ -124,7 +146,7 @@ class _Batch:
         concurrency: int,
         return_exceptions: bool,
         options: RunOptions,
-        journal: str | os.PathLike[str] | None,
+        journal: str | os.PathLike[str] | JournalBackend | None,
         recreate_unknown: bool,
         on_progress: Callable[[ProgressEvent], object] | None,
     ) -> None:
@@ -141,8 +163,9 @@ class _Batch:
         self.concurrency = concurrency
         self.return_exceptions = return_exceptions
         self.options = options
-        self.journal_path = journal
-        self.journal: Journal | None = None
+        self.journal_spec = journal
+        self.journal: JournalBackend | None = None
+        self.resumer: Resumer | None = None
         self.recreate_unknown = recreate_unknown
         self.on_progress = on_progress
         self.interrupted = False
@@ -153,8 +176,9 @@ class _Batch:
             ("submitted", "running", "succeeded", "failed", "retried", "resumed"), 0
         )
         self._active: set[_JobRun] = set()
-        self._lookup_lock = anyio.Lock()
-        self._candidates: list[Prediction] | None = None
+        # Jobs another worker of a shared journal holds, by key, and how many are re-run.
+        self._deferred: dict[str, _JobRun] = {}
+        self._retrying = 0
 
     # ---------------------------------------------------------------- progress
 
@@ -211,20 +235,28 @@ class _Batch:
         except TypeError:
             self.total = None
         workers = self.concurrency if self.total is None else min(self.concurrency, self.total)
-        if self.journal_path is not None:
-            self.journal = Journal(self.journal_path)
+        if self.journal_spec is not None:
+            journal = open_journal(self.journal_spec)
+            await journal.open()
+            self.journal = journal
+            self.resumer = Resumer(self.runner, journal, recreate_unknown=self.recreate_unknown)
         iterator = enumerate(jobs)
         try:
             async with anyio.create_task_group() as tg:
                 self._scope = tg.cancel_scope
                 tg.start_soon(self._sentinel)
+                if self.journal is not None and self.journal.shared:
+                    tg.start_soon(self.journal.hold)
                 async with anyio.create_task_group() as pool:
                     for _ in range(workers):
                         pool.start_soon(self._worker, iterator, deliver)
+                if self._deferred:
+                    await self._settle(deliver)
                 tg.cancel_scope.cancel()  # the sentinel's work is done
         finally:
             if self.journal is not None:
-                self.journal.close()
+                with anyio.CancelScope(shield=True):
+                    await self.journal.close()
         if self.error is not None:
             raise self.error
 
@@ -260,22 +292,63 @@ class _Batch:
                 self._fail(exc)
                 return
             run = _JobRun(self, index, spec)  # type: ignore[arg-type]  # checked below
-            try:
-                run.job = as_job(spec)
-                value = await self._run_job(run)
-            except Exception as exc:  # noqa: BLE001 - the job's error, returned or raised
-                pid = exc.prediction.id if isinstance(exc, PredictionError) else None
-                self.emit("failed", run, pid, exc)
-                if not self.return_exceptions:
-                    self._fail(exc)
-                    return
-                value = exc
-            pending = deliver(index, value)
-            if pending is not None:
-                await pending
+            if not await self._run_one(run, deliver):
+                return
 
-    async def _run_job(self, run: _JobRun) -> Any:
-        """Run one job to its output (or raise its error)."""
+    async def _run_one(
+        self,
+        run: _JobRun,
+        deliver: Callable[[int, Any], Awaitable[None] | None],
+        settled: JournalRow | None = None,
+    ) -> bool:
+        """Run one job and deliver its result (or set it aside); False when the batch fails."""
+        try:
+            run.job = as_job(run.job)
+            value = await self._run_job(run, settled)
+        except (_Busy, ClaimLost):
+            assert run.key is not None  # noqa: S101 - only a journaled job is busy
+            self._deferred[run.key] = run
+            return True
+        except Exception as exc:  # noqa: BLE001 - the job's error, returned or raised
+            if self.journal is not None and self.journal.shared and run.key is not None:
+                with anyio.CancelScope(shield=True), anyio.move_on_after(JOURNAL_GRACE):
+                    await self.journal.release(run.key)  # another worker may do better
+            pid = exc.prediction.id if isinstance(exc, PredictionError) else None
+            self.emit("failed", run, pid, exc)
+            if not self.return_exceptions:
+                self._fail(exc)
+                return False
+            value = exc
+        pending = deliver(run.index, value)
+        if pending is not None:
+            await pending
+        return True
+
+    async def _settle(self, deliver: Callable[[int, Any], Awaitable[None] | None]) -> None:
+        """Wait for the jobs other workers hold: take their results, or take them over."""
+        assert self.journal is not None  # noqa: S101 - only a shared journal defers jobs
+        limit = anyio.CapacityLimiter(self.concurrency)
+
+        async def again(run: _JobRun, row: JournalRow | None) -> None:
+            try:
+                async with limit:
+                    await self._run_one(run, deliver, row)
+            finally:
+                self._retrying -= 1
+
+        async with anyio.create_task_group() as pool:
+            while self._deferred or self._retrying:
+                if self._deferred:
+                    settled = await self.journal.settle(list(self._deferred))
+                    for key in [*settled.finished, *settled.claimable]:
+                        run = self._deferred.pop(key, None)
+                        if run is not None:
+                            self._retrying += 1
+                            pool.start_soon(again, run, settled.finished.get(key))
+                await anyio.sleep(SETTLE_INTERVAL)
+
+    async def _run_job(self, run: _JobRun, settled: JournalRow | None = None) -> Any:
+        """Run one job to its output (or raise its error); *settled*: its terminal row."""
         job = run.job
         options = job_options(job, self.options)
         # Mapped (a typed request) and checked (validate) once, here: the journal's key, its
@@ -291,10 +364,28 @@ class _Batch:
             # Keys and fingerprints read the input: refuse what JSON cannot carry first, with
             # its field path, as the create would.
             check_input(run.input)
-            run.key = (
-                job.key if job.key is not None else job_key(ref_text(job.ref), run.input, run.index)
-            )
-            prediction = await self._resume(run)
+            ref = ref_text(job.ref)
+            run.key = job.key if job.key is not None else job_key(ref, run.input, run.index)
+            claimed_at = anyio.current_time()
+            row = settled
+            if row is None:
+                claim = await self.journal.claim(run.key, ref, run.input)
+                if claim.busy:
+                    raise _Busy
+                row = claim.row
+            if row is not None:
+                assert self.resumer is not None  # noqa: S101 - made with the journal
+                prediction = await self.resumer.resume(
+                    index=run.index,
+                    job=job,
+                    key=run.key,
+                    input=run.input,
+                    row=row,
+                    claimed_at=claimed_at,
+                )
+                if prediction is not None:
+                    run.sent = True
+                    self.emit("resumed", run, prediction.id)
         if prediction is None:
             prediction = await self._create(run, options, create_wait, cancel_after)
         if not prediction.status.is_terminal:
@@ -312,8 +403,8 @@ class _Batch:
                 held=held,
                 hooks=run,
             )
-        if self.journal is not None and run.key is not None:
-            self.journal.finished(run.key, prediction)
+        if self.journal is not None and run.key is not None and settled is None:
+            await self.journal.finished(run.key, prediction)
         output = self.runner.output(prediction, use_file_output=options.use_file_output)
         self.emit("succeeded", run, prediction.id)
         return output
@@ -353,7 +444,7 @@ class _Batch:
             if not run.sent:
                 raise  # refused before sending: nothing went out, and no row of this job was written
             if _surely_not_created(exc):
-                self._forget(run)
+                await self._forget(run)
                 raise
             # Anything else (a 5xx, a connection lost after sending, a 2xx whose body does
             # not decode) may have made a prediction: its row stays `creating`.
@@ -374,20 +465,21 @@ class _Batch:
             run.create_scope = None
         if prediction is None:
             if not run.sent:
-                self._forget(run)
+                await self._forget(run)
             await anyio.lowlevel.checkpoint()  # the batch is cancelled: this raises
             raise CreateOutcomeUnknown(  # pragma: no cover - only without a cancellation
                 index=run.index, job=job, key=run.key, message="the create was abandoned"
             )
         if self.journal is not None and run.key is not None:
-            self.journal.created(run.key, prediction.id)
+            await self.journal.created(run.key, prediction.id)
         self.emit("running", run, prediction.id)
         return prediction
 
-    def _forget(self, run: _JobRun) -> None:
-        """Drop the job's journal row: its create surely made nothing."""
+    async def _forget(self, run: _JobRun) -> None:
+        """Drop the job's journal row: its create surely made nothing (shielded, bounded)."""
         if self.journal is not None and run.key is not None:
-            self.journal.forget(run.key)
+            with anyio.CancelScope(shield=True), anyio.move_on_after(JOURNAL_GRACE):
+                await self.journal.forget(run.key)
 
     async def _abandon(self, run: _JobRun, prediction: Prediction) -> None:
         """Cancel an abandoned prediction remotely (shielded, bounded) and journal the result."""
@@ -400,80 +492,10 @@ class _Batch:
             logger.info("canceled prediction %s", prediction.id)
             if self.journal is not None and run.key is not None:
                 if final.status is PredictionStatus.SUCCEEDED:
-                    self.journal.finished(run.key, final)
+                    await self.journal.finished(run.key, final)
                 else:
                     # Canceled by this batch: a later run of the batch creates it again.
-                    self.journal.forget(run.key)
-
-    # ---------------------------------------------------------------- the journal
-
-    async def _resume(self, run: _JobRun) -> Prediction | None:
-        """The job's prediction from the journal, or None to create it."""
-        assert self.journal is not None  # noqa: S101 - only called with a journal
-        assert run.key is not None  # noqa: S101
-        row = self.journal.row_for(run.key, ref_text(run.job.ref), run.input)
-        if row is None:
-            return None
-        if row.state == CREATING:
-            found = await self._look_up(run, row.started_at)
-            if found is None:
-                if not self.recreate_unknown:
-                    raise CreateOutcomeUnknown(
-                        index=run.index,
-                        job=run.job,
-                        key=run.key,
-                        message=f"job {run.index} (key {run.key}): an earlier run sent its create "
-                        "and never learnt the outcome, and no matching prediction was found; "
-                        "pass recreate_unknown=True to create it again",
-                    )
-                self.journal.forget(run.key)
-                return None
-            self.journal.created(run.key, found.id)
-            prediction: Prediction = found
-        elif row.state == CREATED:
-            assert row.prediction_id is not None  # noqa: S101 - written with the state
-            prediction = await self.runner.get(row.prediction_id)
-        else:
-            prediction = row.final()
-        run.sent = True
-        self.emit("resumed", run, prediction.id)
-        return prediction
-
-    async def _look_up(self, run: _JobRun, started_at: float) -> Prediction | None:
-        """Find the prediction an unknown create made, in the account's prediction list."""
-        assert self.journal is not None  # noqa: S101
-        async with self._lookup_lock:
-            if self._candidates is None:
-                self._candidates = await self._list_candidates()
-        wanted = canonical_json(dict(run.input))
-        for position, prediction in enumerate(self._candidates):
-            if prediction.created_at is not None and prediction.created_at.timestamp() < (
-                started_at - LOOKUP_SLACK
-            ):
-                continue
-            if made_by(prediction, run.job.ref, wanted):
-                del self._candidates[position]
-                return prediction
-        return None
-
-    async def _list_candidates(self) -> list[Prediction]:
-        """Predictions made since the oldest unknown create, minus those the journal knows."""
-        assert self.journal is not None  # noqa: S101
-        rows = list(self.journal.rows())
-        known = {row.prediction_id for row in rows if row.prediction_id is not None}
-        oldest = min(row.started_at for row in rows if row.state == CREATING)
-        since = datetime.fromtimestamp(oldest - LOOKUP_SLACK, UTC)
-        found: list[Prediction] = []
-        # Closed at once when left early: trio refuses async generators left to the GC.
-        async with contextlib.aclosing(aiter(self.runner.list(created_after=since))) as listed:
-            async for prediction in listed:
-                created = prediction.created_at
-                if created is not None and created < since:
-                    break  # a server that ignores the filter: the rest is older still
-                if prediction.id not in known:
-                    found.append(prediction)
-        found.reverse()  # oldest first, the order the jobs were created in
-        return found
+                    await self.journal.forget(run.key)
 
 
 def _surely_not_created(exc: Exception) -> bool:
@@ -497,7 +519,7 @@ async def run_many(
     options: RunOptions,
     concurrency: int = 64,
     return_exceptions: bool = False,
-    journal: str | os.PathLike[str] | None = None,
+    journal: str | os.PathLike[str] | JournalBackend | None = None,
     recreate_unknown: bool = False,
     on_progress: Callable[[ProgressEvent], object] | None = None,
 ) -> list[Any]:
@@ -529,7 +551,7 @@ async def as_completed(
     *,
     options: RunOptions,
     concurrency: int = 64,
-    journal: str | os.PathLike[str] | None = None,
+    journal: str | os.PathLike[str] | JournalBackend | None = None,
     recreate_unknown: bool = False,
     on_progress: Callable[[ProgressEvent], object] | None = None,
 ) -> AsyncIterator[tuple[int, Any]]:
