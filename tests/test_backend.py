@@ -991,3 +991,73 @@ async def test_body_read_in_advance_releases_its_shard_at_once() -> None:
     response = await transport.handle_async_request(httpx.Request("GET", "https://x.test/"))
     assert response.content == b"ok"
     assert transport.in_flight == [0]
+
+
+# --------------------------------------------------------------- growing the pool
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
+@pytest.mark.parametrize("raw_server", ["stall"], indirect=True)
+async def test_grown_pool_lends_a_second_connection(raw_server: RawServer, kind: str) -> None:
+    """After grow(2), a pool of one lends a second connection while the first is held open
+    (without it, the second request times out waiting: test_pool_timeout_is_not_sent)."""
+    backend = _make(kind, max_connections=1)
+    quick = FIVE._replace(pool=2.0)
+    try:
+        async with backend.open(Outgoing("GET", raw_server.url, {}, None, FIVE)):
+            backend.grow(2)
+            async with backend.open(Outgoing("GET", raw_server.url, {}, None, quick)) as second:
+                assert second.status_code == 200
+    finally:
+        await backend.aclose()
+    assert raw_server.requests == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_aiohttp_grow_raises_the_connector_limit() -> None:
+    """A built aiohttp session's connector follows grow() (aiohttp has no setter for it)."""
+    backend = AiohttpBackend(max_connections=3)
+    try:
+        backend._client()
+        backend.grow(7)
+        backend.grow(5)  # never shrinks
+        assert backend.session is not None
+        assert backend.session.connector is not None
+        assert backend.session.connector.limit == 7
+        assert backend.max_connections == 7
+    finally:
+        await backend.aclose()
+
+
+def test_lazy_backend_grows_before_it_is_built() -> None:
+    """grow() before the first request sizes the pool built later."""
+    backend = LazyBackend(max_connections=10)
+    backend.grow(5000)
+    assert backend.max_connections == 5000
+    inner = backend.build("trio")
+    assert isinstance(inner, HttpxBackend)
+    transport = inner.transport
+    assert isinstance(transport, ShardedTransport)
+    assert transport.per_shard * len(transport.shards) >= 5000
+
+
+def test_user_transport_is_never_grown() -> None:
+    """A user's transport keeps its own limits: grow() leaves it as it was."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    backend = HttpxBackend(transport)
+    backend.grow(5000)
+    assert backend.transport is transport
+
+
+def test_grown_shards_keep_their_own_sizes() -> None:
+    """A pool of 10 grown to 100 keeps its 10 and adds shards for the other 90."""
+    backend = HttpxBackend(max_connections=10)
+    transport = backend.transport
+    assert isinstance(transport, ShardedTransport)
+    first = transport.shards[0]
+    backend.grow(100)
+    assert transport.shards[0] is first
+    assert transport._capacity[0] == 10
+    assert sum(transport._capacity) >= 100

@@ -160,6 +160,19 @@ class LazyBackend:
         """The backend built for the running loop, None before the first request."""
         return self._inner
 
+    @property
+    def max_connections(self) -> int:
+        """The pool size the backend is (or will be) built with."""
+        return self._max_connections
+
+    def grow(self, max_connections: int) -> None:
+        """Let the pool hold at least *max_connections* connections (it never shrinks)."""
+        if max_connections <= self._max_connections:
+            return
+        self._max_connections = max_connections
+        if self._inner is not None:
+            self._inner.grow(max_connections)
+
     def build(self, backend: str) -> AiohttpBackend | HttpxBackend:
         """Make the real backend for the async library named *backend*."""
         # Imported here, when the first request needs it (see the module's note above).

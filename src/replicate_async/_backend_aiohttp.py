@@ -174,6 +174,23 @@ class AiohttpBackend:
         """The aiohttp session, None until the first request (and after aclose)."""
         return self._session
 
+    @property
+    def max_connections(self) -> int:
+        """The pool size, over all hosts."""
+        return self._max_connections
+
+    def grow(self, max_connections: int) -> None:
+        """Let the pool hold at least *max_connections* connections (it never shrinks)."""
+        if max_connections <= self._max_connections:
+            return
+        self._max_connections = max_connections
+        session = self._session
+        if session is not None:
+            # aiohttp has no setter for a connector's limit; its own checks read `_limit` at
+            # each acquire, so a larger value takes effect at once (tests/test_backend.py
+            # checks that the public `limit` follows).
+            session.connector._limit = max_connections  # type: ignore[union-attr]  # noqa: SLF001
+
     def _client(self) -> aiohttp.ClientSession:
         """The session, made on first use (it needs the running loop)."""
         session = self._session

@@ -255,10 +255,28 @@ class HttpxBackend:
         if transport is not None and http_client is not None:
             raise ValueError("pass transport= or http_client=, not both")
         self._client = http_client
+        # The size of the pools made here (None: the user's transport or client, never grown).
+        self._own: int | None = None
+        self._verify = verify
         if http_client is None and transport is None:
-            transport = httpx_pools(max_connections, verify=verify)
+            if verify is True:  # one TLS context for all the pools (see httpx_pools)
+                verify = self._verify = httpx.create_ssl_context()
+            # Always sharded (even one pool): the shards' counts of requests in flight are
+            # what lets grow() add pools beside the busy ones.
+            transport = ShardedTransport(*_pools(max_connections, verify=verify))
+            self._own = max_connections
         self._transport = transport
         self._closed = False
+
+    def grow(self, max_connections: int) -> None:
+        """Let the pools made here hold at least *max_connections* connections, with more shards
+        beside the ones in use (never shrinks; a user's transport or client is left alone)."""
+        own, current = self._own, self._transport
+        if own is None or max_connections <= own or current is None:
+            return
+        if isinstance(current, ShardedTransport):
+            current.add(*_pools(max_connections - own, verify=self._verify))
+            self._own = max_connections
 
     def __repr__(self) -> str:
         via = "http_client" if self._client is not None else type(self._transport).__name__
@@ -398,7 +416,14 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         self.per_shard: Final = per_shard
         self.in_flight: Final = [0] * len(shards)
         """Requests holding a connection of each shard (read by tests and benchmarks)."""
+        self._capacity = [per_shard] * len(shards)
         self._next = 0
+
+    def add(self, shards: list[httpx.AsyncBaseTransport], per_shard: int) -> None:
+        """Add *shards*, each holding *per_shard* connections (the pool grows)."""
+        self.shards.extend(shards)
+        self.in_flight.extend([0] * len(shards))
+        self._capacity.extend([per_shard] * len(shards))
 
     def _pick(self) -> int:
         """Index of the next shard (round-robin) with a free connection, else the next one."""
@@ -407,7 +432,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         self._next = (start + 1) % count
         for offset in range(count):
             index = (start + offset) % count
-            if self.in_flight[index] < self.per_shard:
+            if self.in_flight[index] < self._capacity[index]:
                 return index
         return start
 
@@ -468,21 +493,28 @@ def httpx_pools(
         # One TLS context for every shard: each context loads the CA bundle (~30 ms), and
         # 32 of them made a 1,000-connection client's first request take a second.
         verify = httpx.create_ssl_context()
+    shards, per_shard = _pools(max_connections, verify=verify, shard_size=shard_size)
+    if len(shards) == 1:
+        return shards[0]
+    return ShardedTransport(shards, per_shard)
+
+
+def _pools(
+    max_connections: int,
+    *,
+    verify: ssl.SSLContext | bool,
+    shard_size: int = TRIO_SHARD_SIZE,
+) -> tuple[list[httpx.AsyncBaseTransport], int]:
+    """httpx pools holding *max_connections* together, at most *shard_size* each, and their size."""
     count = max(1, -(-max_connections // shard_size))
     per_shard = -(-max_connections // count)
-
-    def pool() -> httpx.AsyncHTTPTransport:
-        """One httpx pool of *per_shard* connections."""
-        return httpx.AsyncHTTPTransport(
-            verify=verify,
-            trust_env=False,
-            limits=httpx.Limits(
-                max_connections=per_shard,
-                max_keepalive_connections=per_shard,
-                keepalive_expiry=KEEPALIVE_EXPIRY,
-            ),
-        )
-
-    if count == 1:
-        return pool()
-    return ShardedTransport([pool() for _ in range(count)], per_shard)
+    limits = httpx.Limits(
+        max_connections=per_shard,
+        max_keepalive_connections=per_shard,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+    pools: list[httpx.AsyncBaseTransport] = [
+        httpx.AsyncHTTPTransport(verify=verify, trust_env=False, limits=limits)
+        for _ in range(count)
+    ]
+    return pools, per_shard

@@ -107,7 +107,7 @@ class Session:
         self.timeouts: Final = timeouts
         self.retry: Final = retry
         self.poll: Final = poll
-        self.max_concurrency: Final = max_concurrency
+        self._max_concurrency = max_concurrency
         self.backend: Final = backend
         self.limits: Final = limits
         # Accept-Encoding as httpx.AsyncClient would send it: replies may come compressed.
@@ -131,6 +131,33 @@ class Session:
     def __repr__(self) -> str:
         # The client this session is the inside of: resources show it as their owner.
         return f"<AsyncClient base_url={self.base_url!r} max_concurrency={self.max_concurrency}>"
+
+    @property
+    def max_concurrency(self) -> int:
+        """Most requests in flight at once (the concurrency slot; see :meth:`reserve`)."""
+        return self._max_concurrency
+
+    def reserve(self, concurrency: int) -> None:
+        """Make room for *concurrency* requests in flight: the slot and the backend's pool grow
+        to at least that (never shrink), so a batch above ``max_concurrency`` just runs.
+
+        The rate limiter still paces the requests: this bounds how many are open at once, not
+        how fast they go. A user's own httpx client or transport keeps its own limits.
+
+        Raises:
+            ValueError: *concurrency* is less than 1.
+        """
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency!r}")
+        extra = concurrency - self._max_concurrency
+        if extra <= 0:
+            return
+        self._max_concurrency = concurrency
+        grow = getattr(self.backend, "grow", None)  # a Backend need not have a pool of its own
+        if grow is not None:
+            grow(concurrency)
+        for _ in range(extra):  # each release lets a waiting request go, or adds a free slot
+            self.slot.release()
 
     @property
     def closed(self) -> bool:
