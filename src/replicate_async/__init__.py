@@ -62,6 +62,7 @@ from replicate_async._models import (
 )
 from replicate_async._paging import AsyncPages
 from replicate_async._ratelimit import RateLimit, RateLimits
+from replicate_async._ratelimit_redis import RedisRateLimiter
 from replicate_async._resources.deployments import AsyncDeploymentPredictions, AsyncDeployments
 from replicate_async._resources.discovery import AsyncAccount, AsyncCollections, AsyncHardware
 from replicate_async._resources.files import AsyncFiles
@@ -184,6 +185,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimits",
+    "RedisRateLimiter",
     "ReplicateError",
     "RequestTimeout",
     "RetryPolicy",

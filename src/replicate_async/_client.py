@@ -92,6 +92,13 @@ class AsyncClient(ClientBase):
         rate_limits: The account's rate limits, enforced here before each request (one
             token bucket per server bucket, shared by every call of this client);
             the API's documented limits when None, ``RateLimits.unlimited()`` for none.
+        rate_limiter: Where the rate limits' buckets live: None for this client alone; a
+            ``redis://``, ``rediss://`` or ``unix://`` URL for buckets in Redis shared by every
+            process with the same token (a :class:`~replicate_async.RedisRateLimiter` of
+            ``rate_limits``, made and closed by the client; needs
+            ``pip install 'replicate-async[redis]'`` and asyncio); or a limiter instance such as
+            ``RedisRateLimiter(url, limits=..., prefix=...)``, which paces by its own limits and
+            is closed with the client too.
         user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
         transport: An httpx transport to send through instead of the default one (for
             ``httpx.MockTransport`` with respx, or ``httpx.ASGITransport``). File

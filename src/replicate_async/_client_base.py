@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from replicate_async._api_objects import SearchResults
     from replicate_async._config import PollPolicy, RetryPolicy, SizeLimits, Timeouts
-    from replicate_async._ratelimit import RateLimits
+    from replicate_async._ratelimit import Limiter, RateLimits
     from replicate_async._uploads import FileEncoding
 
 __all__ = ["ClientBase"]
@@ -53,6 +53,7 @@ class ClientBase:
         poll: PollPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         rate_limits: RateLimits | None = None,
+        rate_limiter: str | Limiter | None = None,
         user_agent: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -79,6 +80,7 @@ class ClientBase:
             http_client=http_client,
             size_limits=size_limits,
             allow_insecure_http=allow_insecure_http,
+            rate_limiter=rate_limiter,
         )
         self._uploader = Uploader(self._session)
         self.catalog = Catalog()

@@ -11,6 +11,7 @@ from replicate_async import _config
 from replicate_async._backend import make_backend
 from replicate_async._base_url import insecure_http_allowed, normalise_base_url
 from replicate_async._ratelimit import DEFAULT_RATE_LIMITS
+from replicate_async._ratelimit_redis import make_limiter
 from replicate_async._sansio import check_token
 from replicate_async._session import Session
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     import httpx
 
     from replicate_async._config import PollPolicy, RetryPolicy, SizeLimits, Timeouts
-    from replicate_async._ratelimit import RateLimits
+    from replicate_async._ratelimit import Limiter, RateLimits
 
 __all__ = [
     "BASE_URL_ENV_VAR",
@@ -67,6 +68,7 @@ def make_session(
     http_client: httpx.AsyncClient | None,
     size_limits: SizeLimits | None,
     allow_insecure_http: bool,
+    rate_limiter: str | Limiter | None = None,
 ) -> Session:
     """The session of a client made with these arguments (see AsyncClient for each)."""
     check_count("max_concurrency", max_concurrency, minimum=1)
@@ -79,15 +81,21 @@ def make_session(
         source=BASE_URL_ENV_VAR if from_env else "base_url",
         allow_insecure_http=insecure_http_allowed(allow_insecure_http, transport),
     )
+    retry = retry if retry is not None else _config.DEFAULT_RETRY_POLICY
+    rate_limits = rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS
+    limiter = make_limiter(
+        rate_limiter, api_token=token, limits=rate_limits, max_pause=retry.max_retry_after
+    )
     return Session(
         token=token,
         base_url=root,
         user_agent=user_agent or _config.default_user_agent(),
         timeouts=timeouts if timeouts is not None else _config.DEFAULT_TIMEOUTS,
-        retry=retry if retry is not None else _config.DEFAULT_RETRY_POLICY,
+        retry=retry,
         poll=poll if poll is not None else _config.DEFAULT_POLL_POLICY,
         max_concurrency=max_concurrency,
-        rate_limits=rate_limits if rate_limits is not None else DEFAULT_RATE_LIMITS,
+        rate_limits=rate_limits,
+        rate_limiter=limiter,
         limits=size_limits if size_limits is not None else _config.DEFAULT_SIZE_LIMITS,
         backend=make_backend(
             max_connections=max_concurrency, transport=transport, http_client=http_client

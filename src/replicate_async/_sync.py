@@ -85,6 +85,8 @@ class Client(SyncTwin[AsyncClient]):
         poll: How a prediction is polled until it is terminal.
         max_concurrency: Most requests in flight at once.
         rate_limits: The account's rate limits, enforced on the client side.
+        rate_limiter: Where the limits' buckets live: None (this client), a ``redis://`` URL
+            or a :class:`~replicate_async.RedisRateLimiter` (shared by every process).
         user_agent: The ``User-Agent`` header; ``replicate-async/<version>`` when None.
         transport: An httpx transport to use (tests inject one).
         http_client: An ``httpx.AsyncClient`` to use for API requests.
