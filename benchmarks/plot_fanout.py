@@ -32,8 +32,8 @@ def main(source: str, target: str) -> None:
     )
     for row, profile in enumerate(profiles):
         results = [r for r in data["profiles"][profile] if "error" not in r]
-        names = [r["client"] for r in results]
-        colours = ["tab:green" if n == "ours" else "tab:gray" for n in names]
+        names = [r.get("label", r["client"]) for r in results]
+        colours = ["tab:green" if n.startswith("ours") else "tab:gray" for n in names]
         for col, (key, label, log) in enumerate(METRICS):
             ax = axes[row][col]
             values = [r[key] for r in results]
