@@ -49,6 +49,8 @@ from replicate_async._default_client import default_client as _default_client
 from replicate_async._file_output import FileOutput
 from replicate_async._generating import Generation
 from replicate_async._jobs import Job, Progress, ProgressEvent
+from replicate_async._journal_backend import JournalBackend
+from replicate_async._journal_postgres import PostgresJournal
 from replicate_async._models import (
     Deployment,
     File,
@@ -161,6 +163,7 @@ __all__ = [
     "Hardware",
     "InvalidField",
     "Job",
+    "JournalBackend",
     "JournalError",
     "JournalLocked",
     "JournalMismatch",
@@ -170,6 +173,7 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "PollPolicy",
+    "PostgresJournal",
     "Prediction",
     "PredictionCanceled",
     "PredictionError",

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from replicate_async._config import UseClientDefault
     from replicate_async._file_output import FileOutput
     from replicate_async._jobs import JobSpec, ProgressEvent
+    from replicate_async._journal_backend import JournalBackend
     from replicate_async._models import Deployment, Prediction
     from replicate_async._uploads import FileEncoding
     from replicate_async.catalog import GenerationRequest
@@ -65,7 +66,7 @@ class BatchOptions(TypedDict, total=False):
     use_file_output: bool
     webhook: str | None
     webhook_events_filter: Sequence[str] | None
-    journal: str | os.PathLike[str] | None
+    journal: str | os.PathLike[str] | JournalBackend | None
     recreate_unknown: bool
     on_progress: Callable[[ProgressEvent], object] | None
 
@@ -360,7 +361,7 @@ class AsyncClient(ClientBase):
         use_file_output: bool = True,
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | JournalBackend | None = None,
         recreate_unknown: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
     ) -> list[Any] | list[Any | Exception]:
@@ -395,6 +396,9 @@ class AsyncClient(ClientBase):
             journal: A SQLite file recording every job's prediction. Running the same
                 batch again with it waits on predictions still running, takes finished
                 ones from the file and creates only jobs that never got a prediction id.
+                Or a journal shared by several workers running the same jobs:
+                ``"postgresql://user@host/db?batch=NAME"`` or a :class:`PostgresJournal`
+                (each job runs in one worker; every worker returns every job's result).
             recreate_unknown: With a journal, create again a job whose earlier create
                 outcome is unknown and whose prediction is not in ``predictions.list()``
                 (otherwise it fails with CreateOutcomeUnknown).
@@ -436,7 +440,7 @@ class AsyncClient(ClientBase):
         use_file_output: bool = True,
         webhook: str | None = None,
         webhook_events_filter: Sequence[str] | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | JournalBackend | None = None,
         recreate_unknown: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
     ) -> AsyncIterator[tuple[int, Any]]:
@@ -457,7 +461,8 @@ class AsyncClient(ClientBase):
                 name its own).
             webhook_events_filter: Which events call the webhook (start, output, logs,
                 completed).
-            journal: A SQLite file making the batch resumable (as for :meth:`run_many`).
+            journal: A SQLite file making the batch resumable, or a shared PostgreSQL
+                journal (as for :meth:`run_many`).
             recreate_unknown: As for :meth:`run_many`.
             on_progress: Called with a :class:`ProgressEvent` for every job event.
 

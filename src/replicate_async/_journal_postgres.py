@@ -100,8 +100,8 @@ _SCHEMA: Final = (
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (batch, key)
     )""",
-    "CREATE INDEX IF NOT EXISTS replicate_async_jobs_claims ON replicate_async_jobs (batch, claimed_by)",
 )
+_INDEX: Final = "CREATE INDEX IF NOT EXISTS replicate_async_jobs_claims ON replicate_async_jobs (batch, claimed_by)"
 
 _CLAIM: Final = f"""
 INSERT INTO replicate_async_jobs AS j
@@ -306,6 +306,7 @@ class PostgresJournal:
                     f"{self.url} has a table replicate_async_jobs that is not a journal's "
                     f"(columns {', '.join(sorted(columns))}): use another database or schema"
                 )
+            await conn.execute(_INDEX)
             await conn.execute(
                 "INSERT INTO replicate_async_meta VALUES ('schema_version', %s)"
                 " ON CONFLICT (name) DO NOTHING",

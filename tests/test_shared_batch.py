@@ -1,0 +1,255 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""One batch shared by several workers on a PostgreSQL journal, against the emulator.
+
+Each worker is given the same jobs; each job is created once, by one worker; every worker
+returns every job's result. The must-show: four worker processes, one SIGKILLed half-way,
+finish 2,000 jobs with every prediction created exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+import pytest
+
+from _pg_server import pg_server_fixture, pg_url_fixture  # noqa: F401 - fixtures pg_server, pg_url
+from replicate_async import (
+    AsyncClient,
+    JournalError,
+    PostgresJournal,
+    PredictionFailed,
+    ProgressEvent,
+    RateLimits,
+)
+from replicate_async.emulator import EmulatorConfig, EmulatorServer, FakeModel, default_catalogue
+
+REF = "shared/echo"
+FAILING = "shared/fail"
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """An emulator with a 1 s echo model and a failing one (0.1 s of wall time), no limits."""
+    models = (
+        FakeModel(owner="shared", name="echo", kind="text", official=True, latency=1.0),
+        FakeModel(owner="shared", name="fail", kind="fail", official=True, latency=0.5),
+    )
+    config = EmulatorConfig(
+        models=(*default_catalogue(), *models),
+        time_scale=0.1,
+        rate_limits=RateLimits.unlimited(),
+    )
+    with EmulatorServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(emulator):
+    """The emulator with its predictions and counters reset."""
+    emulator.reset()
+    return emulator
+
+
+def client(emulator: EmulatorServer) -> AsyncClient:
+    return AsyncClient(
+        api_token=emulator.token, base_url=emulator.base_url, rate_limits=RateLimits.unlimited()
+    )
+
+
+def jobs(n: int, prefix: str = "job") -> list[tuple[str, dict[str, Any]]]:
+    return [(REF, {"prompt": f"{prefix} {i}"}) for i in range(n)]
+
+
+def query(url: str, statement: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of one statement on the journal's database."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
+
+
+def assert_created_once(emulator: EmulatorServer, n: int) -> None:
+    stats = emulator.stats()
+    assert stats["creates"] == n
+    assert len(stats["creates_by_input"]) == n
+    assert set(stats["creates_by_input"].values()) == {1}
+
+
+def test_two_workers_split_a_batch_and_both_return_every_result(fresh, pg_url):
+    """Run at once in one event loop: each job created once, by one of them."""
+    n = 120
+    url = f"{pg_url}?batch=split"
+    submitted: list[list[int]] = [[], []]
+
+    async def worker(me: int) -> list[Any]:
+        def on_progress(event: ProgressEvent) -> None:
+            if event.kind == "submitted":
+                submitted[me].append(event.index)
+
+        async with client(fresh) as c:
+            return await c.run_many(jobs(n), concurrency=8, journal=url, on_progress=on_progress)
+
+    async def both() -> list[list[Any]]:
+        return list(await asyncio.gather(worker(0), worker(1)))
+
+    first, second = asyncio.run(both())
+    expected = [f"job {i}" for i in range(n)]
+    assert first == expected
+    assert second == expected
+    assert submitted[0], "both workers ran jobs"
+    assert submitted[1], "both workers ran jobs"
+    assert sorted(submitted[0] + submitted[1]) == list(range(n))
+    assert_created_once(fresh, n)
+
+
+def test_as_completed_beside_run_many_yields_every_job_once(fresh, pg_url):
+    n = 60
+    journal_a = PostgresJournal(pg_url, batch="mixed", lease=5)
+    journal_b = PostgresJournal(pg_url, batch="mixed", lease=5)
+
+    async def streamed() -> dict[int, Any]:
+        async with client(fresh) as c:
+            return {
+                i: r async for i, r in c.as_completed(jobs(n), concurrency=6, journal=journal_a)
+            }
+
+    async def listed() -> list[Any]:
+        async with client(fresh) as c:
+            return await c.run_many(jobs(n), concurrency=6, journal=journal_b)
+
+    async def both() -> tuple[dict[int, Any], list[Any]]:
+        return await asyncio.gather(streamed(), listed())
+
+    yielded, results = asyncio.run(both())
+    expected = [f"job {i}" for i in range(n)]
+    assert [yielded[i] for i in range(n)] == expected
+    assert len(yielded) == n
+    assert results == expected
+    assert_created_once(fresh, n)
+
+
+def test_a_later_worker_takes_every_result_from_the_rows_failures_too(fresh, pg_url):
+    """A failed prediction is the same PredictionFailed in a worker that did not run it."""
+    url = f"{pg_url}?batch=failures"
+    batch = [(REF, {"prompt": "fine"}), (FAILING, {"prompt": "broken"})]
+    events: list[str] = []
+
+    async def run() -> list[Any]:
+        async with client(fresh) as c:
+            return await c.run_many(
+                batch,
+                journal=url,
+                return_exceptions=True,
+                on_progress=lambda e: events.append(e.kind),
+            )
+
+    ran = asyncio.run(run())
+    events.clear()
+    taken = asyncio.run(run())
+    assert ran[0] == taken[0] == "fine"
+    assert isinstance(ran[1], PredictionFailed)
+    assert isinstance(taken[1], PredictionFailed)
+    assert str(taken[1]) == str(ran[1])
+    assert sorted(events) == ["failed", "resumed", "resumed", "succeeded"]
+    assert fresh.stats()["creates"] == 2
+
+
+def test_a_url_without_a_batch_name_is_refused_before_anything_is_sent(fresh, pg_url):
+    async def run() -> None:
+        async with client(fresh) as c:
+            await c.run_many(jobs(3), journal=pg_url)
+
+    with pytest.raises(JournalError, match=r"needs a batch name: add \?batch=NAME"):
+        asyncio.run(run())
+    assert fresh.stats()["creates"] == 0
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from replicate_async import Client, PostgresJournal, RateLimits
+
+    base_url, token, url, n, report = sys.argv[1:6]
+    jobs = [("shared/echo", {"prompt": f"job {i}"}) for i in range(int(n))]
+    counts = {"submitted": 0, "resumed": 0}
+
+    def on_progress(event):
+        if event.kind in counts:
+            counts[event.kind] += 1
+        if report == "1" and event.kind == "succeeded":
+            print("succeeded", event.index, flush=True)
+
+    journal = PostgresJournal(url, batch="must-show", lease=2.0)
+    with Client(
+        api_token=token, base_url=base_url, rate_limits=RateLimits.unlimited(), max_concurrency=32
+    ) as client:
+        outputs = client.run_many(
+            jobs, concurrency=32, journal=journal, recreate_unknown=True, on_progress=on_progress
+        )
+    assert outputs == [f"job {i}" for i in range(len(jobs))]
+    print("done", len(outputs), counts["submitted"], counts["resumed"], flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
+def test_four_workers_one_killed_finish_2000_jobs_each_created_once(fresh, pg_url, tmp_path):
+    """The must-show: 4 processes on one journal, one SIGKILLed half-way through its share."""
+    n = 2000
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(script), fresh.base_url, fresh.token, pg_url, str(n)]
+    started = time.monotonic()
+    victim = subprocess.Popen([*args, "1"], stdout=subprocess.PIPE, text=True, env=env)
+    outs = [(tmp_path / f"worker{i}.out").open("w+") for i in range(3)]
+    survivors = [
+        subprocess.Popen([*args, "0"], stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
+        for out in outs
+    ]
+    assert victim.stdout is not None
+    finished = 0
+    for line in victim.stdout:  # blocks on the pipe until the victim reports progress
+        finished += line.startswith("succeeded")
+        if finished == n // 8:  # half of its share
+            break
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    victim.stdout.close()
+    # What the victim held when it died: creates in flight, which the survivors take over
+    # when its lease ends (claimed rows created afresh, creating ones looked up, created ones polled).
+    held = dict(
+        query(
+            pg_url,
+            "SELECT state, count(*) FROM replicate_async_jobs WHERE claimed_by LIKE %s"
+            " GROUP BY state",
+            f"%:{victim.pid}:%",
+        )
+    )
+    reports = []
+    for worker, out in zip(survivors, outs, strict=True):
+        assert worker.wait(timeout=120) == 0, out.seek(0) or out.read()[-3000:]
+        out.seek(0)
+        reports.append(out.read().split())
+        out.close()
+    elapsed = time.monotonic() - started
+    assert finished == n // 8
+    for report in reports:
+        assert report[:2] == ["done", str(n)], report
+    by_survivors = sum(int(r[2]) for r in reports)
+    assert 0 < by_survivors < n  # the victim created some, the survivors the rest
+    assert_created_once(fresh, n)
+    assert held.get("creating", 0) + held.get("created", 0) > 0, held
+    rows = query(
+        pg_url, "SELECT state, count(*), count(claimed_by) FROM replicate_async_jobs GROUP BY state"
+    )
+    assert rows == [("succeeded", n, 0)]
+    print(f"4 workers, {n} jobs, one SIGKILLed holding {held}: {elapsed:.1f} s")  # noqa: T201 - -s shows it
