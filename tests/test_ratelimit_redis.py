@@ -117,6 +117,15 @@ async def test_waiters_of_one_process_queue_behind_one_asker(make) -> None:
     """Ten tasks waiting for tokens are served in turn, each token taken once."""
     limiter = make(RateLimits(create=RateLimit(per_minute=6000, burst=2)))
     tickets: list[float] = []
+    calls = 0
+    call = limiter._call
+
+    async def counted(*args: Any, **kwargs: Any) -> tuple[float, float, float, float]:
+        nonlocal calls
+        calls += 1
+        return await call(*args, **kwargs)
+
+    limiter._call = counted
 
     async def one() -> None:
         ticket = await limiter.acquire("create")
@@ -132,6 +141,8 @@ async def test_waiters_of_one_process_queue_behind_one_asker(make) -> None:
         await limiter.aclose()
     assert sorted(tickets) == [float(n) for n in range(1, 11)]
     assert state["taken"] == 10
+    # All ten ask once at first; then only the queue's head asks, once per token when on time.
+    assert calls <= 10 + 9 + 3
 
 
 @pytest.mark.asyncio

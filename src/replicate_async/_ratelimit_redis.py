@@ -349,6 +349,8 @@ class RedisRateLimiter:
         flushes, self._flushes = self._flushes, set()
         for task in flushes:
             task.cancel()
+        if flushes:
+            await asyncio.gather(*flushes, return_exceptions=True)
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
