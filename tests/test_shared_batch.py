@@ -24,6 +24,7 @@ from _pg_server import pg_server_fixture, pg_url_fixture  # noqa: F401 - fixture
 from replicate_async import (
     AsyncClient,
     JournalError,
+    JournalLocked,
     PostgresJournal,
     PredictionFailed,
     ProgressEvent,
@@ -73,7 +74,8 @@ def query(url: str, statement: str, *params: object) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
+        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
 
 
 def assert_created_once(emulator: EmulatorServer, n: int) -> None:
@@ -253,3 +255,74 @@ def test_four_workers_one_killed_finish_2000_jobs_each_created_once(fresh, pg_ur
     )
     assert rows == [("succeeded", n, 0)]
     print(f"4 workers, {n} jobs, one SIGKILLed holding {held}: {elapsed:.1f} s")  # noqa: T201 - -s shows it
+
+
+class LosesItsFirstClaim(PostgresJournal):
+    """A worker whose first claim is taken over by a thief between the claim and the create
+    (as when it is frozen longer than its lease); the thief lets go once the job is set aside."""
+
+    thief: PostgresJournal
+    lost: str | None = None
+    deferred = False
+
+    async def creating(self, key: str, ref: str, input: Any) -> None:  # noqa: A002
+        if self.lost is None:
+            self.lost = key
+            await self._run(
+                "UPDATE replicate_async_jobs SET lease_until = now() - interval '1 s'"
+                " WHERE key = %(key)s",
+                {"key": key},
+            )
+            assert not (await self.thief.claim(key, ref, input)).busy
+        await super().creating(key, ref, input)
+
+    async def settle(self, keys: Any) -> Any:
+        if self.lost in keys:
+            self.deferred = True
+            await self.thief.release(self.lost)
+        return await super().settle(keys)
+
+
+def test_a_worker_that_lost_its_claim_does_not_send_the_create(fresh, pg_url):
+    """The fence: no create leaves without a live claim; the job is set aside, then run once."""
+    n = 10
+    journal = LosesItsFirstClaim(pg_url, batch="fenced", lease=5)
+    journal.thief = PostgresJournal(pg_url, batch="fenced", lease=60)
+    submitted: list[int] = []
+
+    async def run() -> list[Any]:
+        await journal.thief.open()
+        try:
+            async with client(fresh) as c:
+                return await c.run_many(
+                    jobs(n),
+                    concurrency=2,
+                    journal=journal,
+                    on_progress=lambda e: e.kind == "submitted" and submitted.append(e.index),
+                )
+        finally:
+            await journal.thief.close()
+
+    assert asyncio.run(run()) == [f"job {i}" for i in range(n)]
+    assert journal.lost is not None
+    assert journal.deferred  # the create was not sent while the thief held the job
+    assert sorted(submitted) == list(range(n))  # and it was submitted once, later
+    assert_created_once(fresh, n)
+
+
+def test_one_journal_object_serves_one_batch_at_a_time(fresh, pg_url):
+    journal = PostgresJournal(pg_url, batch="once", lease=5)
+
+    async def run() -> list[Any]:
+        async with client(fresh) as c:
+            return await c.run_many(jobs(20, "twice"), concurrency=4, journal=journal)
+
+    async def both() -> list[Any]:
+        return await asyncio.gather(run(), run(), return_exceptions=True)
+
+    first, second = asyncio.run(both())
+    assert first == [f"twice {i}" for i in range(20)]
+    assert isinstance(second, JournalLocked)
+    assert "in use by another batch of this process" in str(second)
+    assert asyncio.run(run()) == first  # usable again once the first is done
+    assert_created_once(fresh, 20)

@@ -49,7 +49,7 @@ import anyio
 from replicate_async._converters import unstructure
 from replicate_async._journal import CREATED, CREATING, JournalRow, canonical_json, fingerprint
 from replicate_async._journal_backend import Claim, ClaimLost, Settled
-from replicate_async.exceptions import JournalError, JournalMismatch
+from replicate_async.exceptions import JournalError, JournalLocked, JournalMismatch
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
@@ -185,7 +185,8 @@ class PostgresJournal:
             raise self._error(f"lease must be seconds between 0 and 86400, got {asked!r}")
         if connections < 1:
             raise ValueError(f"connections must be an int >= 1, got {connections!r}")
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.worker = _worker_id()
+        """This worker's name in the rows it claims: ``host:pid:random``."""
         self._slots = connections
         self._idle: list[AsyncConnection[Any]] = []
         self._limit: anyio.Semaphore | None = None
@@ -266,7 +267,14 @@ class PostgresJournal:
             raise self._error(
                 "the PostgreSQL journal needs psycopg: pip install 'replicate-async[postgres]'"
             ) from None
+        if self._limit is not None:
+            raise JournalLocked(
+                path=self.url,
+                message=f"this PostgresJournal ({self.url}, batch {self.batch!r}) is in use by "
+                "another batch of this process: make one per run_many, or wait for that one",
+            )
         self._limit = anyio.Semaphore(self._slots)
+        self.worker = _worker_id()  # a new worker each time: old claims are not taken for ours
         try:
             async with self._connection() as conn:
                 try:
@@ -319,11 +327,12 @@ class PostgresJournal:
             return
         with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
             with contextlib.suppress(JournalError):
-                await self._run(
-                    "UPDATE replicate_async_jobs SET claimed_by = NULL, lease_until = NULL"
-                    " WHERE batch = %(batch)s AND claimed_by = %(me)s",
-                    self._params(),
-                )
+                if self._idle:  # else never opened, or the server is gone: leases end the claims
+                    await self._run(
+                        "UPDATE replicate_async_jobs SET claimed_by = NULL, lease_until = NULL"
+                        " WHERE batch = %(batch)s AND claimed_by = %(me)s",
+                        self._params(),
+                    )
             while self._idle:
                 await self._idle.pop().close()
         self._limit = None
@@ -448,6 +457,11 @@ class PostgresJournal:
         finished = {r.key: r for r in rows if r.state not in (CLAIMED, CREATING, CREATED)}
         missing = set(keys) - {r.key for r in rows}
         return Settled(finished=finished, claimable=frozenset({k for (k,) in taken} | missing))
+
+
+def _worker_id() -> str:
+    """A worker's name: its host and process (for people reading the table), and a nonce."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _row(found: Sequence[Any]) -> JournalRow:
