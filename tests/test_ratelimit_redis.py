@@ -50,7 +50,9 @@ def prefix() -> str:
 def make(redis_url: str, prefix: str):  # noqa: F811 - the fixture imported above
     """Make RedisRateLimiters on the session's Redis under this test's prefix (tests close them)."""
 
-    def limiter(limits: RateLimits = SLOW, token: str = TOKEN, **kwargs: Any) -> RedisRateLimiter:
+    def limiter(
+        limits: RateLimits = SLOW, token: str | None = TOKEN, **kwargs: Any
+    ) -> RedisRateLimiter:
         return RedisRateLimiter(redis_url, limits=limits, prefix=prefix, api_token=token, **kwargs)
 
     return limiter
@@ -486,3 +488,34 @@ async def test_any_limiter_instance_is_used(replicate_emulator: EmulatorServer) 
         assert await client.run("emulator/echo", {"prompt": "x"}) == "x"
     assert client._session.rate is limiter
     assert limiter.bucket("create").taken == 1
+
+
+@pytest.mark.asyncio
+async def test_a_client_with_redis_down_raises_the_limiters_error(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """Redis down: the caller gets the limiter's TransportError (after retries), nothing is sent."""
+    with socket_closed() as port:
+        async with AsyncClient(
+            replicate_emulator.token,
+            replicate_emulator.base_url,
+            rate_limiter=f"redis://127.0.0.1:{port}/0",
+        ) as client:
+            with pytest.raises(TransportError, match=f"Redis at redis://127.0.0.1:{port}/0"):
+                await client.predictions.create("emulator/echo", {"prompt": "x"})
+    assert replicate_emulator.stats()["creates"] == 0
+
+
+@pytest.mark.asyncio
+async def test_one_limiter_serves_clients_in_turn(replicate_emulator: EmulatorServer, make) -> None:
+    """A limiter closed with its first client reconnects for the next one, on the same bucket."""
+    # No token of its own: it takes its clients'.
+    limiter = make(RateLimits(create=RateLimit(per_minute=6000, burst=20)), token=None)
+    for prompt in ("first", "second"):
+        async with AsyncClient(
+            replicate_emulator.token, replicate_emulator.base_url, rate_limiter=limiter
+        ) as client:
+            assert await client.run("emulator/echo", {"prompt": prompt}) == prompt
+    async with AsyncClient(replicate_emulator.token, rate_limiter=limiter):
+        state = await limiter.state("create")
+    assert state["taken"] == 2
