@@ -378,3 +378,48 @@ async def test_the_client_meters_its_requests(anyio_backend):
         bucket = client._session.rate.bucket("create")
         assert bucket.taken == 1
         assert bucket.tokens < 2  # lowered to the server count (plus a little refill)
+
+
+# -- a queue goes in groups -----------------------------------------------------------------------
+
+
+def test_batch_is_half_a_second_of_tokens_within_the_usable_burst():
+    """A queue waits for half a second's worth of tokens, never more than the burst left usable."""
+    roomy = TokenBucket(RateLimit(per_minute=600), now=0.0, headroom=1.0)
+    assert roomy.batch == pytest.approx(5.0)
+    tight = TokenBucket(RateLimit(per_minute=1200, burst=5), now=0.0, headroom=1.0)
+    assert tight.batch == pytest.approx(4.0)  # a burst of 5 less the reserve of 1
+    slow = TokenBucket(RateLimit(per_minute=6), now=0.0, headroom=1.0)
+    assert slow.batch == 1.0
+
+
+def test_take_with_a_batch_waits_for_the_group():
+    """Without a token, take(batch=4) asks to wait until 4 are due; then one is taken at a time."""
+    bucket = TokenBucket(RateLimit(per_minute=60, burst=10), now=0.0, headroom=1.0, reserve=0.0)
+    for _ in range(10):
+        assert bucket.take(0.0) == 0.0
+    assert bucket.take(0.0, batch=4) == pytest.approx(4.0)
+    assert bucket.take(0.0, batch=40) == pytest.approx(10.0)  # never more than the capacity
+    assert [bucket.take(4.0, batch=4) for _ in range(5)][:4] == [0.0] * 4
+
+
+@pytest.mark.anyio
+async def test_a_queue_goes_in_groups():
+    """Requests queued on an empty bucket are let go a group at a time, not one per refill."""
+    limiter = RateLimiter(RateLimits(create=RateLimit(per_minute=1200, burst=5)))
+    bucket = limiter.bucket("create")
+    assert bucket is not None
+    assert bucket.batch == pytest.approx(4.0)
+    bucket.tokens = 0.0
+    went: list[float] = []
+
+    async def take() -> None:
+        await limiter.acquire("create")
+        went.append(anyio.current_time())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+            tg.start_soon(take)
+    # Four tokens at 19.4/s take ~0.2 s to come; all four go at once after them.
+    assert len(went) == 4
+    assert max(went) - min(went) < 0.05

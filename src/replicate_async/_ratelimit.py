@@ -11,7 +11,9 @@ discovering it through a storm of 429s (promise 6).
 The bucket arithmetic (:class:`TokenBucket`) is pure: it takes the time as an argument
 and never sleeps, so it is tested without an event loop. :class:`RateLimiter` is the thin
 anyio shell around it: one FIFO lock per bucket, whose holder alone sleeps until the
-next token is due, so thousands of waiting tasks cost one timer, not thousands.
+next token is due, so thousands of waiting tasks cost one timer, not thousands. A queue goes
+in groups (half a second's worth of tokens, within the burst): the head waits for the group,
+and the ones behind it find their tokens there, so the requests are sent together.
 
 Steering from the server:
 
@@ -68,6 +70,13 @@ HEADROOM: Final = 0.97
 #: with its rate just under the server's, the next request that arrives early (jitter) would be
 #: throttled; the reserve gives the server's bucket that slack from the first request on.
 BURST_RESERVE: Final = 0.1
+#: Seconds of tokens a queue of waiting requests is let go with at once. One request let go
+#: every 1/rate seconds makes every request a lone wake-up of this process and of the server
+#: (a bare aiohttp loop paced one create at a time at 20/s spent 2.9x the CPU of the same
+#: loop unpaced; released five at a time, 1.9x); letting a queue go in groups of half a
+#: second's worth keeps the rate and the burst, and sends each group together (a paced
+#: run of ours: 2.1x the CPU of the unpaced one with single tokens, 1.1 to 1.7x in groups).
+BATCH_SECONDS: Final = 0.5
 #: Longest pause in seconds a 429 may impose on a bucket (the client passes its
 #: ``RetryPolicy.max_retry_after``).
 MAX_PAUSE: Final = 60.0
@@ -148,6 +157,7 @@ class TokenBucket:
     """
 
     __slots__ = (
+        "batch",
         "blocked_until",
         "capacity",
         "configured_rate",
@@ -170,6 +180,8 @@ class TokenBucket:
         self.capacity = limit.capacity
         unused = max(1.0, self.capacity * reserve) if reserve > 0 else 0.0
         self.tokens = max(1.0, self.capacity - unused)
+        self.batch = max(1.0, min(self.rate * BATCH_SECONDS, self.capacity - unused))
+        """Tokens a queue waits for before its head goes (see :meth:`take`)."""
         self.updated = now
         self.blocked_until = -math.inf
         self.taken = 0
@@ -187,8 +199,12 @@ class TokenBucket:
             )
         self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
 
-    def take(self, now: float) -> float:
-        """Take one token: 0.0 when taken, else the seconds to wait before asking again."""
+    def take(self, now: float, batch: float = 1.0) -> float:
+        """Take one token: 0.0 when taken, else the seconds to wait before asking again.
+
+        *batch*: when no token is left, wait until that many are (at most the capacity), so
+        the requests queued behind this one go together with it (see :attr:`batch`).
+        """
         if now < self.blocked_until:
             return self.blocked_until - now
         self._refill(now)
@@ -196,7 +212,7 @@ class TokenBucket:
             self.tokens -= 1
             self.taken += 1
             return 0.0
-        return (1 - self.tokens) / self.rate
+        return (max(1.0, min(batch, self.capacity)) - self.tokens) / self.rate
 
     def observe(self, remaining: float, ticket: int, sent_at: float, now: float) -> None:
         """Lower the level to what the server reported (``ratelimit-remaining``) when it is lower.
@@ -311,7 +327,8 @@ class RateLimiter:
             if lock.locked() or bucket.take(self._clock()) > 0.0:
                 async with lock:
                     # One sleeper for the whole queue; the delay is computed, not signalled.
-                    while (delay := bucket.take(self._clock())) > 0.0:  # noqa: ASYNC110
+                    # A queue goes in groups: its head waits for a group's worth of tokens.
+                    while (delay := bucket.take(self._clock(), bucket.batch)) > 0.0:  # noqa: ASYNC110
                         await anyio.sleep(delay)
             ticket = bucket.taken, self._clock()
         if hooks is not None and (pending := hooks.sending(name)) is not None:
