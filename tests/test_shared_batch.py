@@ -213,10 +213,7 @@ def test_four_workers_one_killed_finish_2000_jobs_each_created_once(fresh, pg_ur
     started = time.monotonic()
     victim = subprocess.Popen([*args, "1"], stdout=subprocess.PIPE, text=True, env=env)
     outs = [(tmp_path / f"worker{i}.out").open("w+") for i in range(3)]
-    survivors = [
-        subprocess.Popen([*args, "0"], stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
-        for out in outs
-    ]
+    survivors = [subprocess.Popen([*args, "0"], stdout=out, text=True, env=env) for out in outs]
     assert victim.stdout is not None
     finished = 0
     for line in victim.stdout:  # blocks on the pipe until the victim reports progress

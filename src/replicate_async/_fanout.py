@@ -43,7 +43,7 @@ from replicate_async._jobs import (
     ref_text,
 )
 from replicate_async._journal import job_key
-from replicate_async._journal_backend import ClaimLost, JournalBackend
+from replicate_async._journal_backend import ClaimLost, JobHeld, JournalBackend
 from replicate_async._models import Prediction, PredictionStatus
 from replicate_async._resuming import Resumer, open_journal
 from replicate_async._running import RunOptions, plan_run
@@ -130,10 +130,6 @@ class _JobRun:
 
 class _Interrupted(Exception):  # noqa: N818 - private signal
     """The batch was cancelled before this create was sent."""
-
-
-class _Busy(Exception):  # noqa: N818 - private signal
-    """Another live worker of a shared journal holds this job: come back to it later."""
 
 
 class _Batch:
@@ -305,7 +301,7 @@ class _Batch:
         try:
             run.job = as_job(run.job)
             value = await self._run_job(run, settled)
-        except (_Busy, ClaimLost):
+        except (JobHeld, ClaimLost):
             assert run.key is not None  # noqa: S101 - only a journaled job is busy
             self._deferred[run.key] = run
             return True
@@ -366,26 +362,11 @@ class _Batch:
             check_input(run.input)
             ref = ref_text(job.ref)
             run.key = job.key if job.key is not None else job_key(ref, run.input, run.index)
-            claimed_at = anyio.current_time()
-            row = settled
-            if row is None:
-                claim = await self.journal.claim(run.key, ref, run.input)
-                if claim.busy:
-                    raise _Busy
-                row = claim.row
-            if row is not None:
-                assert self.resumer is not None  # noqa: S101 - made with the journal
-                prediction = await self.resumer.resume(
-                    index=run.index,
-                    job=job,
-                    key=run.key,
-                    input=run.input,
-                    row=row,
-                    claimed_at=claimed_at,
-                )
-                if prediction is not None:
-                    run.sent = True
-                    self.emit("resumed", run, prediction.id)
+            assert self.resumer is not None  # noqa: S101 - made with the journal
+            prediction = await self.resumer.start(run.index, job, run.key, run.input, settled)
+            if prediction is not None:
+                run.sent = True
+                self.emit("resumed", run, prediction.id)
         if prediction is None:
             prediction = await self._create(run, options, create_wait, cancel_after)
         if not prediction.status.is_terminal:

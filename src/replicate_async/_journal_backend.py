@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Claim",
     "ClaimLost",
+    "JobHeld",
     "JournalBackend",
     "LocalJournal",
     "Settled",
@@ -39,6 +40,10 @@ __all__ = [
 
 class ClaimLost(Exception):  # noqa: N818 - a signal between the journal and the engine
     """This worker's claim on a job was taken over (its lease expired): the create is not sent."""
+
+
+class JobHeld(Exception):  # noqa: N818 - a signal between the journal and the engine
+    """Another live worker holds this job: come back to it later."""
 
 
 @attrs.frozen

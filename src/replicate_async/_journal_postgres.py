@@ -342,7 +342,12 @@ class PostgresJournal:
         while True:
             await anyio.sleep(self.lease / 3)
             try:
-                await self.renew()
+                # Shielded: the batch ends by cancelling this task, which must not cut a
+                # statement short (psycopg would drop the connection and say so).
+                with anyio.CancelScope(shield=True), anyio.fail_after(self.lease / 3 + 5.0):
+                    await self.renew()
+            except TimeoutError:
+                logger.warning("renewing the journal's claims took over %.1f s", self.lease / 3 + 5)
             except JournalError as exc:  # the fence keeps creates safe; try again next beat
                 logger.warning("could not renew the journal's claims: %s", exc)
 

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
+from replicate_async._jobs import ref_text
 from replicate_async._journal import CREATED, CREATING, canonical_json
-from replicate_async._journal_backend import JournalBackend, LocalJournal
+from replicate_async._journal_backend import JobHeld, JournalBackend, LocalJournal
 from replicate_async._running import made_by
 from replicate_async.exceptions import CreateOutcomeUnknown
 
@@ -61,6 +62,33 @@ class Resumer:
         self._lock = anyio.Lock()
         self._candidates: list[Prediction] | None = None
         self._listed_at = -math.inf
+
+    async def start(
+        self,
+        index: int,
+        job: Job,
+        key: str,
+        input: Mapping[str, Any],  # noqa: A002 - the API's name
+        settled: JournalRow | None = None,
+    ) -> Prediction | None:
+        """Claim the job and resume it from its row: its prediction, or None to create it.
+
+        Raises:
+            JobHeld: Another live worker of a shared journal holds it.
+            JournalMismatch: Its key's row is another job's.
+        """
+        claimed_at = anyio.current_time()
+        row = settled  # a terminal row another worker wrote: nothing to claim
+        if row is None:
+            claim = await self.journal.claim(key, ref_text(job.ref), input)
+            if claim.busy:
+                raise JobHeld(key)
+            row = claim.row
+        if row is None:
+            return None
+        return await self.resume(
+            index=index, job=job, key=key, input=input, row=row, claimed_at=claimed_at
+        )
 
     async def resume(
         self,
