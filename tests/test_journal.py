@@ -12,12 +12,14 @@ from replicate_async import (
     AsyncClient,
     CreateOutcomeUnknown,
     Job,
+    JournalBackend,
     JournalError,
     PredictionFailed,
     RateLimits,
 )
 from replicate_async._converters import structure
 from replicate_async._journal import Journal, canonical_json, job_key
+from replicate_async._journal_backend import LocalJournal
 from replicate_async._models import Prediction
 from replicate_async.emulator import (
     EmulatorConfig,
@@ -237,3 +239,45 @@ async def test_predictions_cancelled_by_the_batch_run_again_next_time(emulator, 
     assert emulator.stats()["cancels"] == 3
     with Journal(path) as journal:
         assert list(journal.rows()) == []
+
+
+# -- the backend protocol -------------------------------------------------------------------------
+
+
+class _Recording(LocalJournal):
+    """The SQLite journal, noting every call the engine makes."""
+
+    def __init__(self, path) -> None:
+        super().__init__(path)
+        self.calls: list[str] = []
+
+    async def claim(self, key, ref, input):  # noqa: A002
+        self.calls.append("claim")
+        return await super().claim(key, ref, input)
+
+    async def creating(self, key, ref, input):  # noqa: A002
+        self.calls.append("creating")
+        await super().creating(key, ref, input)
+
+    async def created(self, key, prediction_id):
+        self.calls.append("created")
+        await super().created(key, prediction_id)
+
+    async def finished(self, key, prediction):
+        self.calls.append("finished")
+        await super().finished(key, prediction)
+
+
+@pytest.mark.anyio
+async def test_run_many_takes_a_journal_backend_object(emulator, tmp_path):
+    """A JournalBackend is used as given: the SQLite one is the default behind a path."""
+    journal = _Recording(tmp_path / "j.sqlite")
+    assert isinstance(journal, JournalBackend)
+    assert not journal.shared
+    async with _client(emulator) as client:
+        assert await client.run_many([("j/quick", {"prompt": "a"})], journal=journal) == ["a"]
+        assert journal.calls == ["claim", "creating", "created", "finished"]
+        journal.calls.clear()
+        assert await client.run_many([("j/quick", {"prompt": "a"})], journal=journal) == ["a"]
+        assert journal.calls == ["claim"]  # taken from its row
+    assert emulator.stats()["creates"] == 1

@@ -363,7 +363,9 @@ class _Batch:
             ref = ref_text(job.ref)
             run.key = job.key if job.key is not None else job_key(ref, run.input, run.index)
             assert self.resumer is not None  # noqa: S101 - made with the journal
-            prediction = await self.resumer.start(run.index, job, run.key, run.input, settled)
+            prediction, settled = await self.resumer.start(
+                run.index, job, run.key, run.input, settled
+            )
             if prediction is not None:
                 run.sent = True
                 self.emit("resumed", run, prediction.id)

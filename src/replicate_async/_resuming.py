@@ -70,8 +70,9 @@ class Resumer:
         key: str,
         input: Mapping[str, Any],  # noqa: A002 - the API's name
         settled: JournalRow | None = None,
-    ) -> Prediction | None:
-        """Claim the job and resume it from its row: its prediction, or None to create it.
+    ) -> tuple[Prediction | None, JournalRow | None]:
+        """Claim the job and resume it from its row: its prediction, or None to create it;
+        and its row when that is terminal already (nothing more to write), else None.
 
         Raises:
             JobHeld: Another live worker of a shared journal holds it.
@@ -85,10 +86,13 @@ class Resumer:
                 raise JobHeld(key)
             row = claim.row
         if row is None:
-            return None
-        return await self.resume(
+            return None, None
+        if row.state not in (CREATING, CREATED):
+            return row.final(), row
+        found = await self.resume(
             index=index, job=job, key=key, input=input, row=row, claimed_at=claimed_at
         )
+        return found, None
 
     async def resume(
         self,
