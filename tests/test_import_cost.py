@@ -15,7 +15,18 @@ import sys
 
 import pytest
 
-HEAVY = ("aiohttp", "httpx", "cattrs", "stamina", "jsonschema", "rich", "trio", "yaml")
+HEAVY = (
+    "aiohttp",
+    "httpx",
+    "cattrs",
+    "stamina",
+    "jsonschema",
+    "rich",
+    "trio",
+    "yaml",
+    "redis",
+    "psycopg",
+)
 
 
 def _loaded_after(code: str) -> list[str]:
