@@ -260,7 +260,10 @@ async def test_terminal_failed_rows_keep_the_prediction(pg_url):
     try:
         await a.claim("k", REF, INPUT)
         await a.finished("k", prediction("failed"))
-        (row,) = await a.rows()
+        (listed,) = await a.rows()  # ids and states only, for the look-up
+        assert (listed.state, listed.prediction_id, listed.prediction) == ("failed", "p1", None)
+        row = (await a.claim("k", REF, INPUT)).row
+        assert row is not None
         assert row.state == "failed"
         assert json.loads(row.prediction or "")["error"] == "boom"
     finally:

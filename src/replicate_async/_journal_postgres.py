@@ -443,9 +443,11 @@ class PostgresJournal:
         )
 
     async def rows(self) -> Sequence[JournalRow]:
-        """Every row of the batch."""
+        """Every row of the batch, without its prediction JSON (the look-up reads ids only)."""
         found, _ = await self._run(
-            f"SELECT {_ROW} FROM replicate_async_jobs WHERE batch = %(batch)s", self._params()
+            f"SELECT {_ROW.replace('prediction,', 'NULL,')} FROM replicate_async_jobs"
+            " WHERE batch = %(batch)s",
+            self._params(),
         )
         return [_row(r) for r in found]
 
