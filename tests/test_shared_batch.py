@@ -30,6 +30,7 @@ from replicate_async import (
     ProgressEvent,
     RateLimits,
 )
+from replicate_async._journal import job_key
 from replicate_async.emulator import EmulatorConfig, EmulatorServer, FakeModel, default_catalogue
 
 REF = "shared/echo"
@@ -323,3 +324,57 @@ def test_one_journal_object_serves_one_batch_at_a_time(fresh, pg_url):
     assert "in use by another batch of this process" in str(second)
     assert asyncio.run(run()) == first  # usable again once the first is done
     assert_created_once(fresh, 20)
+
+
+def test_a_dead_workers_jobs_are_taken_over_and_its_unknown_create_is_found(fresh, pg_url):
+    """A worker died holding three jobs: one claimed only, one whose create was sent (its
+    prediction exists, its id unknown), one created; another worker runs the first, finds the
+    second's prediction in the list, polls the third: one create per job in all."""
+    n = 6
+    batch = jobs(n)
+    keys = [job_key(REF, job_input, i) for i, (_, job_input) in enumerate(batch)]
+
+    async def die_holding() -> None:
+        dead = PostgresJournal(pg_url, batch="takeover", lease=60)
+        await dead.open()
+        async with client(fresh) as c:
+            for i in (0, 1, 2):
+                await dead.claim(keys[i], REF, batch[i][1])
+            await dead.creating(keys[1], REF, batch[1][1])
+            await c.predictions.create(REF, batch[1][1], wait=False)  # then it died
+            await dead.creating(keys[2], REF, batch[2][1])
+            made = await c.predictions.create(REF, batch[2][1], wait=False)
+            await dead.created(keys[2], made.id)
+        for conn in dead._idle:  # died: no close(), so its claims stay until their lease ends
+            await conn.close()
+        await sql_async(
+            pg_url,
+            "UPDATE replicate_async_jobs SET lease_until = now() - interval '1 s'"
+            " WHERE claimed_by = %s",
+            dead.worker,
+        )
+
+    events: list[tuple[str, int]] = []
+
+    async def survive() -> list[Any]:
+        async with client(fresh) as c:
+            return await c.run_many(
+                batch,
+                concurrency=3,
+                journal=f"{pg_url}?batch=takeover",
+                on_progress=lambda e: events.append((e.kind, e.index)),
+            )
+
+    asyncio.run(die_holding())
+    assert asyncio.run(survive()) == [f"job {i}" for i in range(n)]
+    assert ("resumed", 1) in events  # found in the list, not created again
+    assert ("resumed", 2) in events  # its id was known: polled
+    assert ("submitted", 0) in events  # claimed and never sent: created
+    assert_created_once(fresh, n)
+
+
+async def sql_async(url: str, statement: str, *params: object) -> None:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(statement, params)  # type: ignore[arg-type]
