@@ -22,6 +22,9 @@ import trio.testing
 
 from _client_support import API, TOKEN, prediction
 from replicate_async import AsyncClient, PollPolicy
+from replicate_async._converters import structure
+from replicate_async._models import Prediction
+from replicate_async._running import _since_created
 from replicate_async._sansio.polling import poll_delays
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -208,3 +211,45 @@ async def test_wait_on_an_existing_prediction_keeps_the_backoff() -> None:
         done = await client.predictions.wait(created)
     assert done.status == "succeeded"
     assert server.gets("p2") == pytest.approx(_backoff_gets(policy, 0.0, 3.0))
+
+
+@pytest.mark.anyio
+async def test_first_wave_polls_move_onto_the_first_finish() -> None:
+    """A batch of a model not known yet: when its first prediction is seen finished, the others'
+    next polls move onto their expected finish; no prediction takes more GETs than the backoff."""
+    policy = PollPolicy()
+    server = TimedServer(run_time=3.0)
+    async with _client(server, policy) as client:
+        outputs = await client.run_many(
+            [(MODEL, {"prompt": f"cat {i}"}) for i in range(20)], wait=1, concurrency=20
+        )
+    assert outputs == ["done"] * 20
+    gets = [server.gets(f"p{i}") for i in range(1, 21)]
+    # The backoff past a 1 s hold polls at ~2.0 s and ~3.5 s, jittered: two GETs, or three
+    # when the jitter ends the fast-forward a delay early (~1.7, ~2.7, ~4.2 s).
+    assert all(len(g) <= 3 for g in gets)
+    seen = [g[-1] for g in gets]
+    # The first one seen finished teaches 3 s; the others poll within 10 % after it, not
+    # over the half second the backoff's jitter spreads its second poll.
+    assert max(seen) <= max(min(seen), 3.0 * (1 + policy.jitter)) + 1e-6
+
+
+def test_time_since_created_prefers_the_send_and_the_reply() -> None:
+    """A poll's timing counts from the create's send, and from the reply's created_at when
+    that is later, never below half of the time since the run began (clocks differ)."""
+    now = datetime.now(UTC)
+    fresh = _prediction_at(now - timedelta(seconds=0.8))
+    assert _since_created(2.0, fresh, None) == pytest.approx(1.0, abs=0.05)  # held / 2
+    assert _since_created(2.0, _prediction_at(now - timedelta(seconds=1.5)), None) == (
+        pytest.approx(1.5, abs=0.05)
+    )
+    assert _since_created(2.0, _prediction_at(now + timedelta(hours=1)), None) == 1.0
+    assert _since_created(2.0, _prediction_at(EPOCH), None) == 2.0  # an old stamp: held
+
+
+def _prediction_at(created: datetime) -> Prediction:
+    return structure(prediction("p1", created_at=_iso(created)), Prediction)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")

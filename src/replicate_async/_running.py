@@ -36,11 +36,13 @@ from replicate_async import _sansio
 from replicate_async._callbacks import progress_teller, telling
 from replicate_async._cancellation import is_cancellation
 from replicate_async._config import USE_CLIENT_DEFAULT
+from replicate_async._create_watch import CreateWatch
 from replicate_async._file_output import to_file_outputs
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
+from replicate_async._poll_schedule import FinishWatch, PollSchedule
 from replicate_async._sansio.inputs import canonical_json
-from replicate_async._sansio.polling import RunTimes, scheduled_delays
+from replicate_async._sansio.polling import scheduled_delays
 from replicate_async._sansio.routes import timestamp
 from replicate_async._session import CANCEL_GRACE, cancel_quietly
 from replicate_async._uploads import check_file_encoding, encode_request
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
 
     from replicate_async._config import UseClientDefault
     from replicate_async._downloads import Downloader
-    from replicate_async._ratelimit import BucketName, RequestHooks
+    from replicate_async._ratelimit import RequestHooks
     from replicate_async._session import Session
     from replicate_async._uploads import FileEncoding, Source
     from replicate_async.catalog import GenerationRequest
@@ -121,34 +123,6 @@ def made_by(prediction: Prediction, ref: str | Deployment, input_json: str) -> b
     if parsed.owner is not None and prediction.model is not None:
         return prediction.model == f"{parsed.owner}/{parsed.name}"
     return True
-
-
-class _CreateWatch:
-    """The request hooks of one create: notes whether it was sent, then tells the caller's."""
-
-    __slots__ = ("inner", "sent")
-
-    def __init__(self, inner: RequestHooks | None) -> None:
-        self.inner = inner
-        self.sent = False
-
-    def sending(self, bucket: BucketName) -> Awaitable[None] | None:
-        """The create goes out (the caller's hooks may still stop it, or write first)."""
-        pending = None if self.inner is None else self.inner.sending(bucket)
-        if pending is not None:
-            return self._sent_after(pending)
-        self.sent = True
-        return None
-
-    async def _sent_after(self, pending: Awaitable[None]) -> None:
-        """Await the caller's write (a journal's); only then is the create on its way."""
-        await pending
-        self.sent = True
-
-    def throttled(self, bucket: BucketName) -> None:
-        """The create met a 429 (it is sent again)."""
-        if self.inner is not None:
-            self.inner.throttled(bucket)
 
 
 @attrs.frozen(kw_only=True)
@@ -253,9 +227,9 @@ class Runner:
         self._file_encoding = file_encoding
         self._max_data_uri_bytes = max_data_uri_bytes
         # Ids this runner's creates made (a lost create is looked up among the others); bounded.
-        self._claimed: collections.OrderedDict[str, None] = collections.OrderedDict()
-        # How long each model takes, from the predictions seen finish: schedules the polls.
-        self.run_times: Final = RunTimes()
+        self._claimed: collections.OrderedDict[str, float | None] = collections.OrderedDict()
+        # How long each model takes (learned from finishes) schedules and wakes the polls.
+        self.finishes: Final = FinishWatch()
 
     def __repr__(self) -> str:
         return f"<Runner over {self.session!r}>"
@@ -309,7 +283,7 @@ class Runner:
             max_data_uri_bytes=self._max_data_uri_bytes,
             upload=self._upload,
         )
-        watch = _CreateWatch(hooks)
+        watch = CreateWatch(hooks)
         sent_at = time.time()  # the server's created_at is wall-clock time
         try:
             prediction = await self.session.send_prediction(
@@ -324,7 +298,7 @@ class Runner:
                 take = self.abandon if abandon == "cancel" else abandon
                 await self._recover(ref, request.json["input"], sent_at, take)
             raise
-        self._claim(prediction.id)
+        self._claim(prediction.id, watch.at)
         return prediction
 
     async def prepare_input(
@@ -337,10 +311,10 @@ class Runner:
         """The input a create of *ref* sends for *input* (a typed request mapped, checked)."""
         return await self._prepare(ref, input, validate)
 
-    def _claim(self, prediction_id: str) -> None:
-        """Remember that one of this runner's creates made *prediction_id*."""
+    def _claim(self, prediction_id: str, sent: float | None = None) -> None:
+        """Remember that one of this runner's creates made *prediction_id* (sent at *sent*)."""
         claimed = self._claimed
-        claimed[prediction_id] = None
+        claimed[prediction_id] = sent
         if len(claimed) > MAX_CLAIMED:
             claimed.popitem(last=False)
 
@@ -418,13 +392,10 @@ class Runner:
         source: str | None = None,
     ) -> AsyncPages[Prediction]:
         """The account's predictions, newest first, as a lazy list of pages (see AsyncPages)."""
+        after, before = created_after, created_before
         params = {
-            "created_after": None
-            if created_after is None
-            else timestamp(created_after, "created_after"),
-            "created_before": None
-            if created_before is None
-            else timestamp(created_before, "created_before"),
+            "created_after": None if after is None else timestamp(after, "created_after"),
+            "created_before": None if before is None else timestamp(before, "created_before"),
             "source": source,
         }
         return AsyncPages(self.session, "/v1/predictions", Prediction, params=params)
@@ -455,9 +426,10 @@ class Runner:
                 running.
             held: Seconds since the create was sent (held open by ``Prefer: wait``); None when
                 unknown. When known, the first poll comes around the finish expected from this
-                runner's earlier predictions of the model (:attr:`run_times`), else a reply
+                runner's earlier predictions of the model (:attr:`finishes`), else a reply
                 without output after a long hold starts at the delay the backoff would have
-                reached by then (:func:`~replicate_async._sansio.polling.scheduled_delays`).
+                reached by then (:func:`~replicate_async._sansio.polling.scheduled_delays`),
+                moved onto the expected finish once the model's first run finishes.
             hooks: Told of the polls' rate-limit tokens and 429s.
             fetch: Fetches the prediction by id (a training's GET); predictions' by default.
             cancel: Cancels it remotely on timeout (a training's cancel); predictions' by
@@ -467,12 +439,15 @@ class Runner:
         Raises:
             PredictionTimeout: *within* passed first (with the last prediction seen).
         """
+        if held is not None:
+            held = _since_created(held, prediction, self._claimed.get(prediction.id))
         delays = scheduled_delays(
-            self.session.poll,
+            policy := self.session.poll,
             held=held or 0.0,
             has_output=prediction.output is not None,
-            expected=None if held is None else self.run_times.expected(prediction),
+            expected=None if held is None else self.finishes.times.expected(prediction),
         )
+        schedule = PollSchedule(delays, self.finishes, prediction, held=held, jitter=policy.jitter)
         refresh: Callable[[str], Awaitable[Any]] = fetch or functools.partial(self.get, hooks=hooks)
         last = prediction
         try:
@@ -481,7 +456,7 @@ class Runner:
                     await on_update(last)
                     refresh = telling(refresh, on_update)
                 while _sansio.needs_confirmation(last):
-                    await anyio.sleep(next(delays))
+                    await schedule.wait(last)
                     last = await refresh(last.id)
         except BaseException as exc:
             if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
@@ -491,7 +466,7 @@ class Runner:
             if cancel_on_timeout:
                 await cancel_quietly(cancel or self.cancel, last.id)
             raise PredictionTimeout(prediction=last, timeout=reported_timeout)
-        self.run_times.learn(last)
+        self.finishes.learn(last)
         return last
 
     async def abandon(self, prediction: Prediction) -> None:
@@ -540,7 +515,7 @@ class Runner:
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
         )
         lost: list[Prediction] = []
-        sent = _CreateWatch(None)
+        sent = CreateWatch(None)
 
         async def abandon(found: Prediction) -> None:
             # The caller's task was cancelled (cancel), or the run's deadline passed during the
@@ -594,7 +569,21 @@ class Runner:
                 on_update=tell,
             )
         else:
-            self.run_times.learn(prediction)
+            self.finishes.learn(prediction)
             if tell is not None:
                 await tell(prediction)
         return prediction
+
+
+def _since_created(held: float, prediction: Prediction, sent: float | None) -> float:
+    """Seconds since *prediction* was created, for timing its polls: *held* (since the run
+    began) counted from the create's send (*sent*, anyio's clock) instead, and from the reply's
+    ``created_at`` when that is later (the server took the create in some time after it was
+    sent: a burst of creates queues there), but never less than half of it (clocks differ)."""
+    if sent is not None:
+        held = min(held, anyio.current_time() - sent)
+    created = prediction.created_at
+    if created is not None:
+        with contextlib.suppress(TypeError, OverflowError, ValueError):  # naive, out of range
+            held = min(held, max(held / 2, time.time() - created.timestamp()))
+    return held
