@@ -293,6 +293,10 @@ async def test_a_server_that_is_not_there_is_one_clear_error(pg_server):
     assert "pw" not in str(caught.value)
     with pytest.raises(JournalError, match="does not exist"):
         await opened(pg_server.url("no_such_database"))
+    nobody = pg_server.url().replace("postgres@", "nobody:pw@")
+    with pytest.raises(JournalError, match=r'role "nobody" does not exist\): check') as caught:
+        await opened(nobody)
+    assert "pw" not in str(caught.value)
 
 
 @pytest.mark.parametrize("anyio_backend", ["trio"])
