@@ -208,7 +208,8 @@ class PostgresJournal:
                 self._conninfo, autocommit=True, connect_timeout=10
             )
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            # libpq's first line says what failed ("...: Connection refused"); hints follow.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise self._error(
                 f"cannot connect to the PostgreSQL journal {self.url} ({reason}): check that the "
                 "server runs there and the URL's user, password and database"
