@@ -408,6 +408,8 @@ class AsyncClient(ClientBase):
         Raises:
             CreateOutcomeUnknown: A create may have made a prediction that was not
                 learnt (5xx, or a failure after the request was sent); never re-sent.
+            JournalError: The journal cannot be used (JournalLocked: another batch has it;
+                JournalMismatch, for one job: its key's row is another job's).
 
         .. versionadded:: 0.1.0
         """

@@ -56,7 +56,8 @@ class Job:
         webhook: An https URL the server calls with this job's updates.
         webhook_events_filter: Which events call the webhook (start, output, logs, completed).
         key: The job's identity in a journal; by default a hash of ref, input and the
-            job's index. Give one when the order of the jobs may change between runs.
+            job's index. Give one when the order of the jobs may change between runs (or
+            between the workers sharing a PostgreSQL journal).
 
     .. versionadded:: 0.1.0
     """
