@@ -142,13 +142,19 @@ class PgServer:
 @pytest.fixture(scope="session", name="pg_server")
 def pg_server_fixture():
     """A PostgreSQL server for the session (skipped without the binaries, except on CI)."""
-    pytest.importorskip("psycopg", reason="the postgres extra (psycopg) is not installed")
+    reason = None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason = "the postgres extra (psycopg) is not installed: pip install -e '.[postgres]'"
     bin_dir = _bin_dir()
     if bin_dir is None:
         reason = "PostgreSQL's initdb/postgres binaries were not found (apt install postgresql)"
+    if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; on CI .ci/run installs them")
         pytest.skip(reason)
+    assert bin_dir is not None
     server = PgServer(bin_dir)
     yield server
     server.stop()
