@@ -31,7 +31,12 @@ from replicate_async._backend import (
     is_retryable,
     make_backend,
 )
-from replicate_async._backend_aiohttp import AiohttpBackend, from_aiohttp
+from replicate_async._backend_aiohttp import (
+    CONNECTS_AT_ONCE,
+    AiohttpBackend,
+    GatedConnector,
+    from_aiohttp,
+)
 from replicate_async._backend_httpx import HttpxBackend, ShardedTransport, from_httpx, httpx_pools
 
 if TYPE_CHECKING:
@@ -1061,3 +1066,38 @@ def test_grown_shards_keep_their_own_sizes() -> None:
     assert transport.shards[0] is first
     assert transport._capacity[0] == 10
     assert sum(transport._capacity) >= 100
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("raw_server", ["ok"], indirect=True)
+async def test_connections_are_established_a_few_at_a_time(
+    raw_server: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GatedConnector opens at most `connects` connections at once; the rest wait their turn."""
+    assert CONNECTS_AT_ONCE >= 64
+    opening, most = 0, 0
+    establish = aiohttp.TCPConnector._create_connection
+
+    async def counted(self: aiohttp.TCPConnector, *args: Any) -> Any:
+        nonlocal opening, most
+        opening += 1
+        most = max(most, opening)
+        try:
+            for _ in range(3):  # let the other requests reach this point too
+                await asyncio.sleep(0)
+            return await establish(self, *args)
+        finally:
+            opening -= 1
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "_create_connection", counted)
+    connector = GatedConnector(connects=2, limit=10)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            async with session.get(raw_server.url) as reply:
+                await reply.read()
+
+        await asyncio.gather(*(one() for _ in range(6)))
+    assert most == 2
+    assert raw_server.requests == 6

@@ -14,6 +14,7 @@ established proves the request never left this process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from typing import TYPE_CHECKING, Final
@@ -32,6 +33,10 @@ from replicate_async._backend_base import (
 if TYPE_CHECKING:
     import ssl
     from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.tracing import Trace
 
     from replicate_async._backend_base import Outgoing, Phases
     from replicate_async.exceptions import TransportError
@@ -69,6 +74,34 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
         sent=not isinstance(exc, AIOHTTP_NOT_SENT),
         timeout=isinstance(exc, TimeoutError),
     )
+
+
+#: Connections being established at once, at most. A batch at 10,000 in flight opened 10,000
+#: at once: past the server's accept backlog (2,048 for the emulator, as for many servers) the
+#: kernel drops the SYNs and retries them a second or more later, connects passed their
+#: 5 s timeout, the creates were retried on new connections, and the run opened 2.9
+#: connections per slot (and failed a few jobs). In steps of this many, each connect is quick.
+CONNECTS_AT_ONCE: Final = 256
+
+
+class GatedConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, establishing at most *connects* connections at once (the others
+    wait their turn, before the connect timeout starts)."""
+
+    def __init__(self, *, connects: int = CONNECTS_AT_ONCE, **kwargs: object) -> None:
+        """Make the connector (*kwargs* as for :class:`aiohttp.TCPConnector`)."""
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.connecting: Final = asyncio.Semaphore(connects)
+        """Held while a connection is being established."""
+
+    async def _create_connection(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's own signature
+    ) -> ResponseHandler:
+        async with self.connecting:
+            return await super()._create_connection(req, traces, timeout)
 
 
 #: The most one deflate (gzip, zlib) layer can inflate a body: 1032:1, deflate's limit.
@@ -198,7 +231,7 @@ class AiohttpBackend:
             verify = self._verify
             # The same CA bundle as httpx (certifi), not the system store aiohttp would use.
             tls = httpx.create_ssl_context() if verify is True else verify
-            connector = aiohttp.TCPConnector(
+            connector = GatedConnector(
                 limit=self._max_connections,
                 limit_per_host=0,
                 keepalive_timeout=KEEPALIVE_EXPIRY,
