@@ -176,6 +176,21 @@ async def test_take_over_skips_rows_locked_by_another_worker(pg_url):
         await b.close()
 
 
+async def test_a_cut_connection_is_replaced_and_the_statement_run_again(pg_url):
+    a = await opened(pg_url)
+    try:
+        await a.claim("k1", REF, {"prompt": "k1"})
+        await sql(
+            pg_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        assert not (await a.claim("k2", REF, {"prompt": "k2"})).busy
+        assert await a.renew() == 2
+    finally:
+        await a.close()
+
+
 async def test_concurrent_claims_of_one_job_give_it_to_exactly_one_worker(pg_url):
     workers = [await opened(pg_url) for _ in range(6)]
     try:

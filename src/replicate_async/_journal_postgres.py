@@ -120,7 +120,7 @@ UPDATE replicate_async_jobs AS j
 FROM (
     SELECT key FROM replicate_async_jobs
     WHERE batch = %(batch)s AND key = ANY(%(keys)s) AND state NOT IN {_TERMINAL}
-        AND (claimed_by IS NULL OR lease_until < now())
+        AND (claimed_by IS NULL OR claimed_by = %(me)s OR lease_until < now())
     FOR UPDATE SKIP LOCKED
 ) AS free
 WHERE j.batch = %(batch)s AND j.key = free.key
@@ -234,19 +234,27 @@ class PostgresJournal:
                         await conn.close()
 
     async def _run(self, sql: str, params: Mapping[str, Any]) -> tuple[list[Any], int]:
-        """Run one statement (autocommit): its rows and row count."""
+        """Run one statement (autocommit): its rows and row count.
+
+        A connection found broken (the server restarted, an idle connection was cut) is
+        replaced and the statement run once more: every statement here may run twice.
+        """
         import psycopg  # noqa: PLC0415
 
-        async with self._connection() as conn:
-            try:
-                cursor = await conn.execute(sql, params)
-                rows = await cursor.fetchall() if cursor.description is not None else []
-            except psycopg.Error as exc:
-                raise self._error(
-                    f"the PostgreSQL journal {self.url} failed ({str(exc).strip()}): check the "
-                    "server; the rows it holds are kept"
-                ) from exc
-            return rows, cursor.rowcount
+        for attempt in (1, 2):
+            async with self._connection() as conn:
+                try:
+                    cursor = await conn.execute(sql, params)
+                    rows = await cursor.fetchall() if cursor.description is not None else []
+                except psycopg.Error as exc:
+                    if attempt == 1 and conn.closed:
+                        continue
+                    raise self._error(
+                        f"the PostgreSQL journal {self.url} failed ({str(exc).strip()}): check "
+                        "the server; the rows it holds are kept"
+                    ) from exc
+                return rows, cursor.rowcount
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _params(self, **more: Any) -> dict[str, Any]:
         return {"batch": self.batch, "me": self.worker, "lease": self.lease, **more}
