@@ -270,6 +270,27 @@ async def test_a_newer_schema_or_a_foreign_table_is_refused(pg_url):
         await opened(pg_url)
 
 
+async def test_a_user_without_create_uses_tables_made_by_another(pg_url):
+    """Workers may run as a user that may only read and write the journal's two tables."""
+    role = f"worker_{pg_url.rsplit('/', 1)[1]}"
+    await sql(pg_url, f"CREATE ROLE {role} LOGIN")
+    as_worker = pg_url.replace("postgres@", f"{role}@")
+    with pytest.raises(JournalError, match=r"permission denied.*GRANT CREATE ON SCHEMA"):
+        await opened(as_worker)  # nothing made yet, and it may not make it
+    await (await opened(pg_url)).close()  # made once by the owner
+    await sql(
+        pg_url,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON replicate_async_jobs, replicate_async_meta"
+        f" TO {role}",
+    )
+    worker = await opened(as_worker)
+    try:
+        assert not (await worker.claim("k", REF, INPUT)).busy
+        await worker.creating("k", REF, INPUT)
+    finally:
+        await worker.close()
+
+
 async def test_terminal_failed_rows_keep_the_prediction(pg_url):
     a = await opened(pg_url)
     try:

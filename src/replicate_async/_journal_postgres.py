@@ -290,45 +290,61 @@ class PostgresJournal:
                     await self._make_schema(conn)
                 except psycopg.Error as exc:
                     raise self._error(
-                        f"cannot make the journal's tables in {self.url} ({str(exc).strip()}): "
-                        "grant this user CREATE on the database, or make them as its owner"
+                        f"cannot make or read the journal's tables in {self.url} "
+                        f"({str(exc).strip().splitlines()[0]}): open it once as a user who may "
+                        "create tables there (GRANT CREATE ON SCHEMA), then grant this one "
+                        "SELECT, INSERT, UPDATE, DELETE on replicate_async_jobs and _meta"
                     ) from exc
         except BaseException:
             await self.close()
             raise
 
     async def _make_schema(self, conn: AsyncConnection[Any]) -> None:
-        """Make the tables once, however many workers start at once; refuse a newer schema."""
+        """Make what is missing once, however many workers start at once; refuse a newer
+        schema. Tables that exist are only read: a user without CREATE can use them."""
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            for statement in _SCHEMA:
-                await conn.execute(statement)
             cursor = await conn.execute(
-                "SELECT value FROM replicate_async_meta WHERE name = 'schema_version'"
+                "SELECT to_regclass('replicate_async_meta') IS NOT NULL,"
+                " to_regclass('replicate_async_jobs') IS NOT NULL,"
+                " to_regclass('replicate_async_jobs_claims') IS NOT NULL"
             )
-            found = await cursor.fetchone()
-            version = int(found[0]) if found is not None and str(found[0]).isdigit() else None
+            has_meta, has_jobs, has_index = await cursor.fetchone() or (False, False, False)
+            version = None
+            if not has_meta:
+                await conn.execute(_SCHEMA[0])
+            else:
+                cursor = await conn.execute(
+                    "SELECT value FROM replicate_async_meta WHERE name = 'schema_version'"
+                )
+                found = await cursor.fetchone()
+                version = int(found[0]) if found is not None and str(found[0]).isdigit() else None
             if version is not None and version > SCHEMA_VERSION:
                 raise self._error(
                     f"{self.url} holds journal schema {version}; this version of replicate-async "
                     f"reads schemas up to {SCHEMA_VERSION}: upgrade it, or use another database"
                 )
-            cursor = await conn.execute(
-                "SELECT column_name FROM information_schema.columns"
-                " WHERE table_name = 'replicate_async_jobs' AND table_schema = current_schema()"
-            )
-            columns = {name for (name,) in await cursor.fetchall()}
-            if not columns >= _COLUMNS:
-                raise self._error(
-                    f"{self.url} has a table replicate_async_jobs that is not a journal's "
-                    f"(columns {', '.join(sorted(columns))}): use another database or schema"
+            if not has_jobs:
+                await conn.execute(_SCHEMA[1])
+            else:
+                cursor = await conn.execute(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_name = 'replicate_async_jobs' AND table_schema = current_schema()"
                 )
-            await conn.execute(_INDEX)
-            await conn.execute(
-                "INSERT INTO replicate_async_meta VALUES ('schema_version', %s)"
-                " ON CONFLICT (name) DO NOTHING",
-                (str(SCHEMA_VERSION),),
-            )
+                columns = {name for (name,) in await cursor.fetchall()}
+                if not columns >= _COLUMNS:
+                    raise self._error(
+                        f"{self.url} has a table replicate_async_jobs that is not a journal's "
+                        f"(columns {', '.join(sorted(columns))}): use another database or schema"
+                    )
+            if not has_index:
+                await conn.execute(_INDEX)
+            if version is None:
+                await conn.execute(
+                    "INSERT INTO replicate_async_meta VALUES ('schema_version', %s)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (str(SCHEMA_VERSION),),
+                )
 
     async def close(self) -> None:
         """Release this worker's claims (others take its jobs at once) and disconnect."""
