@@ -93,12 +93,14 @@ def run_batch(
 
 
 def read_jobs(path: Path) -> list[Job]:
-    """A JSONL file of jobs: ``{"model": "owner/name", "input": {...}, "key": "..."}`` a line."""
+    """A JSONL file of jobs: ``{"model": "owner/name", "input": {...}, "key": "..."}`` a line
+    (``replicate-async batch``'s format: ``ref`` or ``version`` may stand for ``model``)."""
     jobs = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             data = json.loads(line)
-            jobs.append(Job(data["model"], data.get("input", {}), key=data.get("key")))
+            ref = data.get("model") or data.get("ref") or data["version"]
+            jobs.append(Job(ref, data.get("input", {}), key=data.get("key")))
     return jobs
 
 
@@ -139,10 +141,16 @@ def summary(reports: list[Report], jobs: int) -> list[str]:
     complete = all(len(r["outputs"]) == jobs for r in reports)
     agree = all(r["outputs"] == reports[0]["outputs"] for r in reports)
     failures = reports[0]["failures"]
+    created = sum(r["created"] for r in reports)
+    others = jobs - created  # by a task whose worker died (Dask ran it again), or an earlier run
+    by_others = (
+        f" (the other {others} by an earlier run, or a task whose worker died)" if others else ""
+    )
+    same = "all" if complete and agree else "NOT all the same"
     lines.append(
-        f"{sum(r['created'] for r in reports)} predictions created by these tasks for {jobs} jobs;"
-        f" every task returned {'all' if complete and agree else 'NOT all the same'} {jobs}"
-        f" results; {jobs - len(failures)} succeeded, {len(failures)} failed"
+        f"{created} predictions created by these tasks for {jobs} jobs{by_others};"
+        f" every task returned {same} {jobs} results;"
+        f" {jobs - len(failures)} succeeded, {len(failures)} failed"
     )
     lines += [f"  job {i}: {error}" for i, error in sorted(failures.items())[:10]]
     return lines
@@ -188,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 n_workers=args.workers or 4,
                 processes=True,
                 threads_per_worker=1,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: 8787 may be taken
             )
             stack.enter_context(cluster)
             client = stack.enter_context(distributed.Client(cluster))
