@@ -114,17 +114,28 @@ ON CONFLICT (batch, key) DO UPDATE
 RETURNING {", ".join(f"j.{c}" for c in _ROW.split(", "))}
 """
 
-_TAKE_OVER: Final = f"""
-UPDATE replicate_async_jobs AS j
-    SET claimed_by = %(me)s, lease_until = {_LEASE}, updated_at = now()
-FROM (
-    SELECT key FROM replicate_async_jobs
-    WHERE batch = %(batch)s AND key = ANY(%(keys)s) AND state NOT IN {_TERMINAL}
-        AND (claimed_by IS NULL OR claimed_by = %(me)s OR lease_until < now())
-    FOR UPDATE SKIP LOCKED
-) AS free
-WHERE j.batch = %(batch)s AND j.key = free.key
-RETURNING j.key
+# One statement per look at the jobs set aside: take over the free or expired ones (rows
+# another worker is taking over right now are skipped, not waited for), and read every row's
+# state, with the prediction of the terminal ones. Both parts see the rows as they were
+# before the take-over; ``taken`` tells which were taken.
+_SETTLE: Final = f"""
+WITH taken AS (
+    UPDATE replicate_async_jobs AS j
+        SET claimed_by = %(me)s, lease_until = {_LEASE}, updated_at = now()
+    FROM (
+        SELECT key FROM replicate_async_jobs
+        WHERE batch = %(batch)s AND key = ANY(%(keys)s) AND state NOT IN {_TERMINAL}
+            AND (claimed_by IS NULL OR claimed_by = %(me)s OR lease_until < now())
+        FOR UPDATE SKIP LOCKED
+    ) AS free
+    WHERE j.batch = %(batch)s AND j.key = free.key
+    RETURNING j.key
+)
+SELECT key, state, ref, input, prediction_id,
+    CASE WHEN state IN {_TERMINAL} THEN prediction END, started_at, fingerprint,
+    key IN (SELECT key FROM taken)
+FROM replicate_async_jobs
+WHERE batch = %(batch)s AND key = ANY(%(keys)s)
 """
 
 
@@ -477,18 +488,14 @@ class PostgresJournal:
         return [_row(r) for r in found]
 
     async def settle(self, keys: Sequence[str]) -> Settled:
-        """Take over the expired or free jobs of *keys*; return them and the finished ones."""
-        params = self._params(keys=list(keys))
-        taken, _ = await self._run(_TAKE_OVER, params)
-        found, _ = await self._run(
-            f"SELECT {_ROW} FROM replicate_async_jobs"
-            " WHERE batch = %(batch)s AND key = ANY(%(keys)s)",
-            params,
-        )
-        rows = [_row(r) for r in found]
-        finished = {r.key: r for r in rows if r.state not in (CLAIMED, CREATING, CREATED)}
-        missing = set(keys) - {r.key for r in rows}
-        return Settled(finished=finished, claimable=frozenset({k for (k,) in taken} | missing))
+        """Take over the expired or free jobs of *keys*; return them and the finished ones
+        (one statement for all of them)."""
+        found, _ = await self._run(_SETTLE, self._params(keys=list(keys)))
+        rows = [(_row(r[:-1]), r[-1]) for r in found]
+        finished = {r.key: r for r, _ in rows if r.state not in (CLAIMED, CREATING, CREATED)}
+        taken = {r.key for r, was_taken in rows if was_taken}
+        missing = set(keys) - {r.key for r, _ in rows}
+        return Settled(finished=finished, claimable=frozenset(taken | missing))
 
 
 def _worker_id() -> str:
