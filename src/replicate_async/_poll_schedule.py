@@ -94,8 +94,9 @@ class PollSchedule:
     ) -> None:
         self._delays = delays
         self._watch = watch
-        self._signal = None if held is None else watch.signal(prediction)
-        self._sent = anyio.current_time() - (held or 0.0)
+        self._signal = signal = None if held is None else watch.signal(prediction)
+        # When the create was sent (only a woken poll needs it: no clock read otherwise).
+        self._sent = 0.0 if signal is None else anyio.current_time() - (held or 0.0)
         self._jitter = jitter
         self._rng = rng or _JITTER
         # The time of the poll a wake-up moved earlier: the delays after it count from there.
