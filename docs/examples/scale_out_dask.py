@@ -9,7 +9,7 @@ returns every job's result. A worker that dies loses its claims when its lease e
 others take them over; when Dask runs the dead worker's task again, that run takes the
 finished jobs from the journal and creates nothing twice.
 
-    pip install 'replicate-async[postgres,redis]' 'dask[distributed]'
+    pip install 'replicate-async[postgres,redis]' 'dask[distributed]>=2025.4'
     export REPLICATE_API_TOKEN=r8_...
     python scale_out_dask.py postgresql://me@db.internal/batches --batch nightly-1 \\
         --jobs jobs.jsonl --workers 4 --redis redis://redis.internal:6379/0
