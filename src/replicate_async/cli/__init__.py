@@ -57,6 +57,11 @@ def _count(text: str) -> int:
     return value
 
 
+def _journal(text: str) -> Path | str:
+    """A journal file, or a PostgreSQL URL (kept whole: a Path would fold its ``//``)."""
+    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+
+
 def _wait(text: str) -> int:
     """Seconds for ``Prefer: wait``: 0 (none) to 60."""
     try:
@@ -149,7 +154,11 @@ def _run_parsers(sub: Any) -> None:
         "-c", "--concurrency", type=_count, default=32, help="jobs in flight at once (default: 32)"
     )
     batch.add_argument(
-        "--journal", type=Path, default=None, help="the journal (default: JOBS.journal beside it)"
+        "--journal",
+        type=_journal,
+        default=None,
+        help="the journal: a file (default: JOBS.journal beside it), or "
+        "postgresql://HOST/DB?batch=NAME to share the batch with workers on other machines",
     )
     batch.add_argument("--no-journal", action="store_true", help="run without a journal")
     batch.add_argument(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import attrs
 
-from replicate_async import AsyncClient
+from replicate_async import AsyncClient, PostgresJournal
 from replicate_async._client import DEFAULT_MAX_CONCURRENCY
 from replicate_async.cli._inputs import read_jobs
 from replicate_async.cli._output import files_in, jsonable, save_files, text_of
@@ -56,7 +56,8 @@ class BatchArgs:
 
     jobs: Path
     concurrency: int = 32
-    journal: Path | None = None
+    journal: Path | str | None = None
+    """A journal file, or a PostgreSQL URL with its batch name."""
     no_journal: bool = False
     output: Path | None = None
     results: str | None = None
@@ -180,7 +181,9 @@ class _Batch:
         self.write(line)
 
 
-async def _run(batch: _Batch, journal: Path | None, term: Terminal, interrupt: Interrupt) -> None:
+async def _run(
+    batch: _Batch, journal: Path | PostgresJournal | None, term: Terminal, interrupt: Interrupt
+) -> None:
     """Run every job, recording each as it finishes; stop at the first authentication error."""
     args = batch.args
     concurrency = max(1, args.concurrency)
@@ -208,7 +211,7 @@ async def _run(batch: _Batch, journal: Path | None, term: Terminal, interrupt: I
                 if batch.running:
                     note += f", {batch.running} in flight canceled"
                 if journal is not None:
-                    note += f"; run the same command again to resume ({journal})"
+                    note += f"; run the same command again to resume ({_where(journal)})"
                 interrupt.note = note
                 raise
             finally:
@@ -241,7 +244,9 @@ def batch_command(args: BatchArgs, term: Terminal) -> int:
     """`replicate-async batch`: exit 0 when every job succeeded, 1 when any failed."""
     jobs = read_jobs(args.jobs)  # every line checked before any create
     journal_default, results_default, output_default = default_paths(args.jobs)
-    journal = None if args.no_journal else (args.journal or journal_default)
+    given = None if args.no_journal else (args.journal or journal_default)
+    # A URL: checked (a batch name) before any create; shown without its password.
+    journal = PostgresJournal(given) if isinstance(given, str) else given
     output = args.output or output_default
     results_path = None if args.results == "-" else Path(args.results or results_default)
     batch = _Batch(args=args, jobs=jobs, output=output, results_path=results_path)
@@ -254,7 +259,14 @@ def batch_command(args: BatchArgs, term: Terminal) -> int:
     return _finish(batch, journal, term, time.monotonic() - started)
 
 
-def _finish(batch: _Batch, journal: Path | None, term: Terminal, elapsed: float) -> int:
+def _where(journal: Path | PostgresJournal) -> str:
+    """The journal as shown: its path, or its URL (without the password) and batch name."""
+    return str(journal) if isinstance(journal, Path) else f"{journal.url}?batch={journal.batch}"
+
+
+def _finish(
+    batch: _Batch, journal: Path | PostgresJournal | None, term: Terminal, elapsed: float
+) -> int:
     """After the run: the fatal error, or the summary; the exit code."""
     if batch.fatal is not None:
         say(str(batch.fatal))
@@ -263,10 +275,12 @@ def _finish(batch: _Batch, journal: Path | None, term: Terminal, elapsed: float)
     paths = {"results": "stdout" if results_path is None else str(results_path)}
     if any(t.files for t in batch.tallies.values()):
         paths["files"] = str(batch.output)
-    if journal is not None:
+    if isinstance(journal, Path):
         paths["journal"] = (
             f"{journal} (a second run takes finished jobs from it; delete it to start over)"
         )
+    elif journal is not None:
+        paths["journal"] = f"{_where(journal)} (shared by every worker given this URL)"
     _summary(batch, elapsed, term, paths)
     failed = sum(t.failed for t in batch.tallies.values())
     return FAILED if failed else OK
