@@ -266,3 +266,26 @@ def test_a_dask_worker_killed_mid_batch_and_every_job_is_still_created_once(
     assert all(gone(pid) for pid in {victim, *pids.values(), *ran})  # the cluster left none behind
     elapsed = time.monotonic() - started
     print(f"{WORKERS} Dask workers, {N} jobs, one SIGKILLed: {elapsed:.1f} s")  # noqa: T201 - -s shows it
+
+
+def test_a_journal_the_workers_cannot_reach_is_one_line_and_nothing_is_created(fresh):
+    """The JournalError raised in a Dask worker reaches the user as one line, exit code 2."""
+    import socket
+
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://postgres@127.0.0.1:{port}/batches"
+    command = [sys.executable, str(EXAMPLE), url, "--batch", "unreachable"]
+    command += ["--model", REF, "--count", "5", "--workers", "1"]
+    done = run_example(command, example_env(fresh))
+    assert done.returncode == 2, done.stderr[-3000:]
+    [line] = done.stderr.splitlines()  # one line: no traceback, no log of the failed task
+    assert line.startswith(
+        f"error: cannot connect to the PostgreSQL journal {url.replace('postgres@', '')} ("
+    )
+    assert line.endswith(
+        "check that the server runs there and the URL's user, password and database"
+    )
+    assert done.stdout == ""
+    assert fresh.stats()["creates"] == 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -183,7 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the batch; 0 when every job succeeded, 1 when some failed, 2 on an error."""
     args = parse(argv)
     if args.jobs:
-        jobs = read_jobs(args.jobs)
+        try:
+            jobs = read_jobs(args.jobs)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"error: cannot read the jobs of {args.jobs}: {exc!r}", file=sys.stderr)
+            return 2
     else:
         jobs = [Job(args.model, {"prompt": f"job {i}"}) for i in range(args.count)]
     started = time.monotonic()
@@ -197,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 processes=True,
                 threads_per_worker=1,
                 dashboard_address=":0",  # any free port: 8787 may be taken
+                silence_logs=logging.CRITICAL,  # a failed task: its error once, not its log too
             )
             stack.enter_context(cluster)
             client = stack.enter_context(distributed.Client(cluster))
