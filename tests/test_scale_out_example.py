@@ -7,7 +7,8 @@ environment) against the emulator on a loopback port, a PostgreSQL and a Redis s
 the suite. First on a local cluster it starts itself: every job created once, every task
 returns every result. Then on a cluster this test starts (``--scheduler``), with one Dask
 worker process SIGKILLed mid-batch: its claims are taken over when its lease ends, Dask runs
-its task again elsewhere, and still every job is created once.
+its task again elsewhere, and still every job is created once. And a journal the workers
+cannot reach: one line, exit code 2.
 """
 
 from __future__ import annotations
