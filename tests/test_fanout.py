@@ -136,15 +136,19 @@ async def test_a_batch_at_the_account_limit_meets_next_to_no_429s(emulator, anyi
     # The rate reached against the allowed one is measured by benchmarks/fanout.py, not here.
 
 
-def test_concurrency_beyond_the_pool_is_refused(emulator):
-    """Asking for more jobs in flight than the client has connections raises a clear ValueError."""
+def test_concurrency_beyond_the_pool_grows_the_pool(emulator):
+    """A batch asking for more jobs in flight than the client's max_concurrency just runs: the
+    client's concurrency slot and pool grow to the batch's concurrency (they used to refuse it)."""
 
-    async def main() -> None:
+    async def main() -> tuple[list[object], int]:
         async with _client(emulator, max_concurrency=10) as client:
-            await client.run_many(_jobs(1), concurrency=11)
+            outputs = await client.run_many(_jobs(30), concurrency=25)
+            return outputs, client._session.max_concurrency
 
-    with pytest.raises(ValueError, match="max_concurrency=10"):
-        anyio.run(main)
+    outputs, grown = anyio.run(main)
+    assert outputs == [f"job {i}" for i in range(30)]
+    assert grown == 25
+    assert _duplicates(emulator.stats()) == 0
 
 
 # -- must show: cancellation ----------------------------------------------------------------------

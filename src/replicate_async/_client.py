@@ -89,7 +89,8 @@ class AsyncClient(ClientBase):
         timeouts: Per-phase HTTP timeouts. A create's read timeout follows its wait.
         retry: How often and how long requests are retried.
         poll: The delays between the GETs that poll a prediction.
-        max_concurrency: Most requests in flight at once (and pool connections).
+        max_concurrency: Most requests in flight at once (and pool connections); a batch of
+            higher ``concurrency`` grows both to its own.
         rate_limits: The account's rate limits, enforced here before each request (one
             token bucket per server bucket, shared by every call of this client);
             the API's documented limits when None, ``RateLimits.unlimited()`` for none.
@@ -379,8 +380,9 @@ class AsyncClient(ClientBase):
 
         Args:
             jobs: The jobs.
-            concurrency: Most jobs in flight at once; at most the client's
-                ``max_concurrency`` (else ValueError), so no job waits for a connection.
+            concurrency: Most jobs in flight at once. Above the client's
+                ``max_concurrency``, the client's slot and pool grow to it (never shrink),
+                so no job waits for a connection.
             return_exceptions: Put each failed job's exception in its place instead of
                 raising the first one (which cancels the rest of the batch); the result is
                 then typed ``list[Any | Exception]``, so a type checker asks you to tell

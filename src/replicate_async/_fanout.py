@@ -148,13 +148,9 @@ class _Batch:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-        capacity = runner.session.max_concurrency
-        if concurrency > capacity:
-            raise ValueError(
-                f"concurrency={concurrency} is more than this client's max_concurrency={capacity} "
-                "(its connection pool), so jobs would queue for connections: make the client with "
-                f"AsyncClient(max_concurrency={concurrency}) or lower concurrency"
-            )
+        # More jobs in flight than the client's pool: the pool grows (jobs never queue for a
+        # connection); the rate limiter, not the pool, keeps the account's limits.
+        runner.session.reserve(concurrency)
         self.runner = runner
         self.concurrency = concurrency
         self.return_exceptions = return_exceptions
