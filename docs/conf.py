@@ -18,7 +18,7 @@ extensions = [
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_draft_*"]
 html_theme = "furo"
 html_title = "replicate-async"
 autodoc_member_order = "bysource"
@@ -34,7 +34,8 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(replicate_async\._(models|paging)\.T|replicate_async\._generating\.F|FileEncoding|OrClientDefault|JobSpec|HeadersLike|Downloader"
-        r"|DEFAULT_RUN_TIMEOUT|MAX_UNCLAIMED|INTERRUPT_GRACE|safe_file_name|UNKNOWN|unlimited)",
+        r"|DEFAULT_RUN_TIMEOUT|MAX_UNCLAIMED|INTERRUPT_GRACE|safe_file_name|UNKNOWN|unlimited"
+        r"|BucketName|RequestHooks|replicate_async\._ratelimit\.RequestHooks|Claim|Settled|JournalRow)",
     ),
     # The package-internal layers public classes are built on (docs/architecture.md draws them):
     # the constructors of resources and sync twins name them, users never make them.

@@ -63,7 +63,7 @@ from replicate_async._models import (
     PredictionUrls,
 )
 from replicate_async._paging import AsyncPages
-from replicate_async._ratelimit import RateLimit, RateLimits
+from replicate_async._ratelimit import Limiter, RateLimit, RateLimits
 from replicate_async._ratelimit_redis import RedisRateLimiter
 from replicate_async._resources.deployments import AsyncDeploymentPredictions, AsyncDeployments
 from replicate_async._resources.discovery import AsyncAccount, AsyncCollections, AsyncHardware
@@ -167,6 +167,7 @@ __all__ = [
     "JournalError",
     "JournalLocked",
     "JournalMismatch",
+    "Limiter",
     "Model",
     "ModelVersion",
     "NotFoundError",

@@ -97,17 +97,20 @@ class RequestHooks(Protocol):
 
 
 class Limiter(Protocol):
-    """What the session asks of a rate limiter: a token before each request, a look at each reply.
+    """What a client asks of a rate limiter: a token before each request, a look at each reply.
 
-    :class:`RateLimiter` (the default) keeps its buckets in this process; a shared backend
-    (``AsyncClient(rate_limiter="redis://...")``) keeps them where every process of the
-    account sees them. The ticket is the limiter's own: the session hands what
-    :meth:`acquire` returned back to :meth:`observe` untouched.
+    The default limiter keeps its buckets in the process;
+    :class:`~replicate_async.RedisRateLimiter` (``AsyncClient(rate_limiter="redis://...")``)
+    keeps them where every process of the account sees them. Implement this protocol to pace
+    by another store, and pass the object as ``rate_limiter=``. The ticket is the limiter's
+    own: the client hands what :meth:`acquire` returned back to :meth:`observe` untouched.
+
+    .. versionadded:: 0.1.0
     """
 
     async def acquire(self, name: BucketName, hooks: RequestHooks | None = None) -> Any:
         """Wait for a token of bucket *name*, then tell *hooks* the request is about to go
-        (awaiting what :meth:`RequestHooks.sending` returns, when it returns an awaitable)."""
+        (awaiting what ``hooks.sending(name)`` returns, when it returns an awaitable)."""
 
     def observe(
         self,
