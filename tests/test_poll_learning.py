@@ -253,3 +253,20 @@ def _prediction_at(created: datetime) -> Prediction:
 
 def _iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
+
+
+def test_the_poll_after_a_moved_one_that_ran_long_is_sent_at_once():
+    """After a poll moved onto the expected finish, the next is due at the planned time plus
+    its delay; when that time has already passed (the poll's request was slow), the next poll
+    goes at once (the demo met 'delay must be a non-negative number' here)."""
+    from replicate_async._poll_schedule import FinishWatch, PollSchedule
+
+    async def main() -> float:
+        first = _prediction_at(datetime.now(UTC))
+        schedule = PollSchedule(iter([0.5, 0.5]), FinishWatch(), first, held=None, jitter=0.0)
+        schedule._planned = anyio.current_time() - 5.0  # the moved poll's plan, long passed
+        started = anyio.current_time()
+        await schedule.wait(first)
+        return anyio.current_time() - started
+
+    assert anyio.run(main) < 0.5

@@ -112,7 +112,8 @@ class PollSchedule:
         now = anyio.current_time()
         at = (now if planned is None else planned) + next(self._delays)
         if signal is None:
-            await anyio.sleep(at - now)
+            # A poll moved earlier may have taken longer than the delay after it: no wait.
+            await anyio.sleep(max(0.0, at - now))
             return
         with anyio.move_on_after(at - now):
             await signal.wait()
