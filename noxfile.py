@@ -120,8 +120,8 @@ def coverage_report(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
     session.install(*_groups("lint"))
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "docs/examples", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "docs/examples", "noxfile.py")
 
 
 @nox.session(python=OLDEST)
