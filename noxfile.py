@@ -121,7 +121,9 @@ def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
     session.install(*_groups("lint"))
     session.run("ruff", "check", "src", "tests", "benchmarks", "docs/examples", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "docs/examples", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "src", "tests", "benchmarks", "docs/examples", "noxfile.py"
+    )
 
 
 @nox.session(python=OLDEST)
