@@ -70,10 +70,8 @@ async def load_ours(url: str, model: str, n: int, c: int, limits: str) -> int:
         per_minute, burst = (float(x) for x in limits.split(","))
         create = RateLimit(per_minute=per_minute, burst=burst)
         options["rate_limits"] = RateLimits(create=create, get_prediction=None, other=None)
-    # max_concurrency: above the default pool (1,000) a larger concurrency is refused today.
-    async with AsyncClient(
-        api_token=TOKEN, base_url=url, max_concurrency=max(c, 1000), **options
-    ) as client:
+    # The client's defaults: a batch above max_concurrency (1,000) grows the pool to its own.
+    async with AsyncClient(api_token=TOKEN, base_url=url, **options) as client:
         jobs = [(model, x) for x in _inputs(n)]
         results = await client.run_many(jobs, concurrency=c, return_exceptions=True)
     errors = [r for r in results if isinstance(r, Exception)]
