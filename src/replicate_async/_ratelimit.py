@@ -53,6 +53,8 @@ __all__ = [
     "RequestHooks",
     "TokenBucket",
     "bucket_for",
+    "header_number",
+    "pause_of",
 ]
 
 #: Factor applied to a bucket's rate on a 429.
@@ -251,7 +253,7 @@ class TokenBucket:
         self.tokens = min(self.tokens, 0.0)
 
 
-def _header(headers: Mapping[str, str], name: str) -> float | None:
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
     """A numeric header's value, or None when absent or malformed."""
     value = headers.get(name)
     if value is None:
@@ -261,6 +263,16 @@ def _header(headers: Mapping[str, str], name: str) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def pause_of(headers: Mapping[str, str], retry_after: float | None) -> float | None:
+    """The seconds a 429 asks to wait: *retry_after* when given, else ``Retry-After``, else
+    ``ratelimit-reset``; 0 under ``stamina.set_testing`` (its retry waits are zero too)."""
+    if retry_after is None:
+        retry_after = header_number(headers, "retry-after")
+    if retry_after is None:
+        retry_after = header_number(headers, "ratelimit-reset")
+    return 0.0 if stamina_testing() else retry_after
 
 
 class RateLimiter:
@@ -365,14 +377,8 @@ class RateLimiter:
             return
         now = self._clock()
         if status == 429:  # noqa: PLR2004
-            if retry_after is None:
-                retry_after = _header(headers, "retry-after")
-            if retry_after is None:
-                retry_after = _header(headers, "ratelimit-reset")
-            if stamina_testing():  # retry waits are zero under stamina.set_testing
-                retry_after = 0.0
-            bucket.throttle(retry_after, now, self._max_pause)
+            bucket.throttle(pause_of(headers, retry_after), now, self._max_pause)
             return
-        remaining = _header(headers, "ratelimit-remaining")
+        remaining = header_number(headers, "ratelimit-remaining")
         if remaining is not None:
             bucket.observe(remaining, ticket[0], ticket[1], now)

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from replicate_async._backend import running_backend
-from replicate_async._config import DEFAULT_RATE_LIMITS, stamina_testing
+from replicate_async._config import DEFAULT_RATE_LIMITS
 from replicate_async._ratelimit import (
     BURST_RESERVE,
     FLOOR,
@@ -44,6 +44,8 @@ from replicate_async._ratelimit import (
     MAX_PAUSE,
     RECOVERY,
     TIGHTEN,
+    header_number,
+    pause_of,
 )
 from replicate_async.exceptions import TransportError
 
@@ -198,18 +200,6 @@ class _Pending:
 
 
 _NOTHING: Final = ["", "", "", "0", ""]
-
-
-def _header(headers: Mapping[str, str], name: str) -> float | None:
-    """A numeric header's value, or None when absent or malformed."""
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _check_asyncio(action: str) -> None:
@@ -462,18 +452,13 @@ class RedisRateLimiter:
         if pending is None:
             pending = self._pending[name] = _Pending()
         if status == 429:  # noqa: PLR2004
-            if retry_after is None:
-                retry_after = _header(headers, "retry-after")
-            if retry_after is None:
-                retry_after = _header(headers, "ratelimit-reset")
-            if stamina_testing():  # retry waits are zero under stamina.set_testing
-                retry_after = 0.0
+            retry_after = pause_of(headers, retry_after)
             pending.throttles += 1
             if retry_after is not None:
                 pending.retry_after = max(retry_after, pending.retry_after or 0.0)
             self._flush_soon(name)
             return
-        remaining = _header(headers, "ratelimit-remaining")
+        remaining = header_number(headers, "ratelimit-remaining")
         if remaining is not None and (pending.remaining is None or ticket[0] >= pending.ticket):
             pending.remaining = remaining
             pending.ticket, pending.sent_at = ticket
