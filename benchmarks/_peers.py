@@ -22,12 +22,13 @@ from typing import Any
 
 from _bench_server import TOKEN, raise_fd_limit
 
-CLIENTS = ["ours", "replicate1", "replicate2", "httpx", "aiohttp", "js"]
+CLIENTS = ["ours", "ours-stream", "replicate1", "replicate2", "httpx", "aiohttp", "js"]
 POLL = 0.5  # the official clients' (and the bare loops') fixed poll interval
 JS_DIR = Path(__file__).resolve().parent / "js"
 #: What each load imports before its clock starts.
 PREIMPORTS = {
     "ours": ("replicate_async", "aiohttp", "cattrs"),
+    "ours-stream": ("replicate_async", "aiohttp", "cattrs"),
     "replicate1": ("replicate", "httpx"),
     "replicate2": ("replicate", "httpx"),
     "httpx": ("httpx",),
@@ -78,6 +79,23 @@ async def load_ours(url: str, model: str, n: int, c: int, limits: str) -> int:
     for exc in errors[:3]:
         print(f"{type(exc).__name__}: {exc}"[:300], file=sys.stderr)
     return len(errors)
+
+
+async def load_ours_stream(url: str, model: str, n: int, c: int, limits: str) -> int:
+    """`AsyncClient.as_completed` over a generator of jobs: nothing kept per finished job (the
+    shape for a batch too big to hold, and what the bare loops keep: their inputs, no results)."""
+    from replicate_async import AsyncClient, RateLimits
+
+    options: dict[str, Any] = {"rate_limits": RateLimits.unlimited()} if limits == "none" else {}
+    failures = 0
+    async with AsyncClient(api_token=TOKEN, base_url=url, **options) as client:
+        jobs = ((model, {"prompt": f"job {i}"}) for i in range(n))
+        async for _, result in client.as_completed(jobs, concurrency=c):
+            if isinstance(result, Exception):
+                failures += 1
+                if failures <= 3:
+                    print(f"{type(result).__name__}: {result}"[:300], file=sys.stderr)
+    return failures
 
 
 async def load_replicate1(url: str, model: str, n: int, c: int, _limits: str) -> int:
@@ -153,6 +171,7 @@ async def load_aiohttp(url: str, model: str, n: int, c: int, _limits: str) -> in
 
 LOADS = {
     "ours": load_ours,
+    "ours-stream": load_ours_stream,
     "replicate1": load_replicate1,
     "replicate2": load_replicate2,
     "httpx": load_httpx,

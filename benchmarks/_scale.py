@@ -17,7 +17,7 @@ from typing import Any
 from _bench_server import UNLIMITED
 from _profiles import PROFILES, Row, measure, table
 
-CLIENTS = ("ours", "aiohttp")
+CLIENTS = ("ours", "ours-stream", "aiohttp")
 COLUMNS = (
     ("concurrency", "c", "{:,}"),
     ("jobs", "n", "{:,}"),

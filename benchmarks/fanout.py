@@ -16,8 +16,8 @@ and the TCP connections it accepted. Profiles are described in `_profiles.py` (f
 paced, slow, limited) and `_scale.py` (scale). Every table shows ratios against the bare aiohttp
 loop measured in the same run.
 
-Clients: `ours` (AsyncClient.run_many), `replicate1` (replicate==1.0.7, `async_run` under the
-concurrency limit), `replicate2` (replicate==2.0.0b4, `AsyncReplicate.run`), `js` (the official
+Clients: `ours` (AsyncClient.run_many), `ours-stream` (as_completed over a generator),
+`replicate1` (replicate==1.0.7, `async_run` under the concurrency limit), `replicate2` (replicate==2.0.0b4, `AsyncReplicate.run`), `js` (the official
 JS client `replicate` 1.4.0, `replicate.run` with its defaults), `httpx` and `aiohttp` (bare
 loops: create with `Prefer: wait`, then GET every 0.5 s as the official clients do).
 """
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _clients(args: argparse.Namespace) -> dict[str, str]:
     """The selected clients that can run, with their interpreters."""
-    pythons = {"ours": sys.executable, "httpx": sys.executable, "aiohttp": sys.executable}
+    pythons = dict.fromkeys(("ours", "ours-stream", "httpx", "aiohttp"), sys.executable)
     pythons["js"] = sys.executable  # the Python wrapper measuring node
     if args.replicate1:
         pythons["replicate1"] = args.replicate1
