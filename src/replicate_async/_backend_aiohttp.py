@@ -103,6 +103,15 @@ class GatedConnector(aiohttp.TCPConnector):
         async with self.connecting:
             return await super()._create_connection(req, traces, timeout)
 
+    def grow(self, limit: int) -> None:
+        """Raise the connection limit to *limit* (never lowers it).
+
+        aiohttp has no setter for a connector's limit; its own checks read ``_limit`` at each
+        acquire, so a larger value takes effect at once (tests/test_backend.py checks that the
+        public ``limit`` follows).
+        """
+        self._limit = max(self._limit, limit)
+
 
 #: The most one deflate (gzip, zlib) layer can inflate a body: 1032:1, deflate's limit.
 MAX_INFLATION: Final = 1032
@@ -218,11 +227,8 @@ class AiohttpBackend:
             return
         self._max_connections = max_connections
         session = self._session
-        if session is not None:
-            # aiohttp has no setter for a connector's limit; its own checks read `_limit` at
-            # each acquire, so a larger value takes effect at once (tests/test_backend.py
-            # checks that the public `limit` follows).
-            session.connector._limit = max_connections  # type: ignore[union-attr]  # noqa: SLF001
+        if session is not None and isinstance(session.connector, GatedConnector):
+            session.connector.grow(max_connections)
 
     def _client(self) -> aiohttp.ClientSession:
         """The session, made on first use (it needs the running loop)."""
