@@ -54,7 +54,9 @@ __all__ = [
     "TokenBucket",
     "bucket_for",
     "header_number",
+    "paced",
     "pause_of",
+    "usable_burst",
 ]
 
 #: Factor applied to a bucket's rate on a 429.
@@ -148,6 +150,31 @@ def bucket_for(method: str, path: str) -> BucketName:
     return "other"
 
 
+def paced(limits: RateLimits) -> dict[BucketName, RateLimit]:
+    """The buckets *limits* switches on, by name.
+
+    Raises:
+        ValueError: A bucket at ``per_minute=0``: pacing by a bucket that never refills would
+            stall the client for good.
+    """
+    on: dict[BucketName, RateLimit] = {}
+    for name in ("create", "get_prediction", "other"):
+        limit: RateLimit | None = getattr(limits, name)
+        if limit is None:
+            continue
+        if limit.per_minute == 0:
+            raise ValueError(f"a client cannot pace {name} at per_minute=0")
+        on[name] = limit
+    return on
+
+
+def usable_burst(capacity: float, reserve: float = BURST_RESERVE) -> float:
+    """The tokens a bucket of *capacity* starts with: the burst less the share of it left
+    unused (at least one token when *reserve* is above 0) as slack for the server's bucket."""
+    unused = max(1.0, capacity * reserve) if reserve > 0 else 0.0
+    return max(1.0, capacity - unused)
+
+
 class TokenBucket:
     """A token bucket whose level the server's replies correct (sans-I/O: times are arguments).
 
@@ -183,9 +210,8 @@ class TokenBucket:
         self.configured_rate = limit.per_minute / 60.0 * headroom
         self.rate = self.configured_rate
         self.capacity = limit.capacity
-        unused = max(1.0, self.capacity * reserve) if reserve > 0 else 0.0
-        self.tokens = max(1.0, self.capacity - unused)
-        self.batch = max(1.0, min(self.rate * BATCH_SECONDS, self.capacity - unused))
+        self.tokens = usable_burst(self.capacity, reserve)
+        self.batch = max(1.0, min(self.rate * BATCH_SECONDS, self.tokens))
         """Tokens a queue waits for before its head goes (see :meth:`take`)."""
         self.updated = now
         self.blocked_until = -math.inf
@@ -293,11 +319,7 @@ class RateLimiter:
         *,
         max_pause: float = MAX_PAUSE,
     ) -> None:
-        for name in ("create", "get_prediction", "other"):
-            limit: RateLimit | None = getattr(limits, name)
-            if limit is not None and limit.per_minute == 0:
-                # Pacing by a bucket that never refills would stall the client for good.
-                raise ValueError(f"a client cannot pace {name} at per_minute=0")
+        paced(limits)  # refuses a bucket that never refills, before any request
         self.limits = limits
         self._max_pause = max_pause
         self._clock = clock

@@ -38,14 +38,15 @@ import anyio
 from replicate_async._backend import running_backend
 from replicate_async._config import DEFAULT_RATE_LIMITS
 from replicate_async._ratelimit import (
-    BURST_RESERVE,
     FLOOR,
     HEADROOM,
     MAX_PAUSE,
     RECOVERY,
     TIGHTEN,
     header_number,
+    paced,
     pause_of,
+    usable_burst,
 )
 from replicate_async.exceptions import TransportError
 
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 
     import redis.asyncio
 
-    from replicate_async._config import BucketName, RateLimit, RateLimits
+    from replicate_async._config import BucketName, RateLimits
     from replicate_async._ratelimit import Limiter, RequestHooks
 
 __all__ = [
@@ -274,18 +275,11 @@ class RedisRateLimiter:
         self.url: Final = redacted_url(url)
         """The Redis server's URL, without credentials."""
         self._buckets: dict[BucketName, tuple[str, str, str]] = {}
-        for name in ("create", "get_prediction", "other"):
-            limit: RateLimit | None = getattr(limits, name)
-            if limit is None:
-                continue
-            if limit.per_minute == 0:
-                raise ValueError(f"a client cannot pace {name} at per_minute=0")
-            capacity = limit.capacity
-            unused = max(1.0, capacity * BURST_RESERVE)
+        for name, limit in paced(limits).items():
             self._buckets[name] = (
-                repr(capacity),
+                repr(limit.capacity),
                 repr(limit.per_minute / 60.0 * HEADROOM),
-                repr(max(1.0, capacity - unused)),
+                repr(usable_burst(limit.capacity)),
             )
         self._redis_module = redis.asyncio
         self._errors = redis.exceptions
