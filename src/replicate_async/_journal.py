@@ -64,7 +64,14 @@ from replicate_async.exceptions import JournalError, JournalLocked, JournalMisma
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = ["Journal", "JournalRow", "canonical_json", "fingerprint", "job_key"]
+__all__ = [
+    "Journal",
+    "JournalRow",
+    "canonical_json",
+    "check_fingerprint",
+    "fingerprint",
+    "job_key",
+]
 
 SCHEMA_VERSION: Final = 2
 """1: the first layout; 2: adds ``fingerprint`` (1 is migrated in place when opened)."""
@@ -100,6 +107,30 @@ def job_key(ref: str, input: Mapping[str, Any], index: int) -> str:  # noqa: A00
 def fingerprint(ref: str, input_json: str) -> str:
     """The fingerprint of a job: a hash of its reference and its input's canonical JSON."""
     return hashlib.sha256(f"{ref}\n{input_json}".encode()).hexdigest()
+
+
+def check_fingerprint(
+    row: JournalRow, ref: str, mark: str, *, path: str, journal: str, instead: str
+) -> None:
+    """Raise JournalMismatch unless *row* was written for the job of fingerprint *mark*.
+
+    Args:
+        row: The row found under the job's key.
+        ref: The job's model reference (to say what differs).
+        mark: The job's :func:`fingerprint`.
+        path: The journal, as the error names it.
+        journal: The journal, as the message names it.
+        instead: What to use instead of this journal, as the message suggests.
+    """
+    if row.fingerprint == mark:
+        return
+    what = f"model reference {row.ref!r}" if row.ref != ref else "another input"
+    raise JournalMismatch(
+        path=path,
+        key=row.key,
+        message=f"{journal} holds key {row.key!r} for a job with {what}, so its prediction is "
+        f"not this job's: use {instead}, or give this job another key",
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -283,15 +314,13 @@ class Journal:
 
     def _check(self, row: JournalRow, ref: str, input_json: str) -> None:
         """Raise JournalMismatch unless *row* was written for this ref and input."""
-        if row.fingerprint == fingerprint(ref, input_json):
-            return
-        what = f"model reference {row.ref!r}" if row.ref != ref else "another input"
-        raise JournalMismatch(
+        check_fingerprint(
+            row,
+            ref,
+            fingerprint(ref, input_json),
             path=self._name,
-            key=row.key,
-            message=f"the journal {self._name} holds key {row.key!r} for a job with {what}, "
-            "so its prediction is not this job's: use another journal for this batch, or give "
-            "this job another key",
+            journal=f"the journal {self._name}",
+            instead="another journal for this batch",
         )
 
     def rows(self) -> Iterator[JournalRow]:

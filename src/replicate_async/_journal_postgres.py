@@ -47,9 +47,16 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from replicate_async._converters import unstructure
-from replicate_async._journal import CREATED, CREATING, JournalRow, canonical_json, fingerprint
+from replicate_async._journal import (
+    CREATED,
+    CREATING,
+    JournalRow,
+    canonical_json,
+    check_fingerprint,
+    fingerprint,
+)
 from replicate_async._journal_backend import Claim, ClaimLost, Settled
-from replicate_async.exceptions import JournalError, JournalLocked, JournalMismatch
+from replicate_async.exceptions import JournalError, JournalLocked
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
@@ -415,15 +422,14 @@ class PostgresJournal:
             if not found:  # deleted in between: claim it again
                 continue
             row = _row(found[0])
-            if row.fingerprint != mark:
-                what = f"model reference {row.ref!r}" if row.ref != ref else "another input"
-                raise JournalMismatch(
-                    path=self.url,
-                    key=key,
-                    message=f"the journal {self.url} (batch {self.batch!r}) holds key {key!r} "
-                    f"for a job with {what}, so its prediction is not this job's: use another "
-                    "batch name, or give this job another key",
-                )
+            check_fingerprint(
+                row,
+                ref,
+                mark,
+                path=self.url,
+                journal=f"the journal {self.url} (batch {self.batch!r})",
+                instead="another batch name",
+            )
             if row.state in (CLAIMED, CREATING, CREATED):
                 return Claim(None, busy=True)
             return Claim(row)  # terminal: take it, nothing to hold
