@@ -25,6 +25,8 @@ from .exceptions import DecodeError
 if TYPE_CHECKING:
     import cattrs
 
+    from ._structure_fast import FastBuilder
+
 __all__ = [
     "converter",
     "format_datetime",
@@ -50,15 +52,30 @@ _DATETIME_RE = re.compile(
 )
 
 
-# The shape the API sends nearly always (UTC, 'Z', no fraction or 3 or 6 digits), which every
-# Python >= 3.11 parses itself: the fast path of every decoded prediction's timestamps.
+# The shapes the API sends nearly always: UTC as 'Z', no fraction or 1 to 6 digits
+# ('2026-12-06T05:52:19.123456Z'). Checked by position, without a regular expression, and
+# parsed by datetime.fromisoformat itself: the fast path of every decoded prediction's timestamps.
+_SHORTEST, _LONGEST = 20, 27  # no fraction; 6 digits
+# What took the fast path before (any Unicode digits): its errors are fromisoformat's.
 _COMMON_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?Z")
 
 
 def parse_datetime(value: str) -> datetime:
     """Parse an RFC 3339 timestamp with any fractional precision; no offset means UTC."""
-    if _COMMON_RE.fullmatch(value) is not None:
-        return datetime.fromisoformat(value)
+    size = len(value)
+    if (
+        _SHORTEST <= size <= _LONGEST
+        and value[-1] == "Z"
+        and value[4] == value[7] == "-"
+        and value[10] == "T"
+        and value[13] == value[16] == ":"
+        and (size == _SHORTEST or (size > _SHORTEST + 1 and value[19] == "."))
+    ):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            if _COMMON_RE.fullmatch(value) is not None:  # digits, yet no date: its own words
+                raise
     match = _DATETIME_RE.fullmatch(value.strip())
     if match is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value[:40]!r}")
@@ -162,9 +179,14 @@ def _known_keys(cls: Any) -> frozenset[str]:
 
 
 def _make_structure_keeping_extra(
-    cls: Any, converter: cattrs.Converter
+    cls: Any, converter: cattrs.Converter, fast: FastBuilder | None = None
 ) -> Callable[[Any, Any], Any]:
-    """Hook factory: cattrs' generated structure function, plus unknown keys kept in ``extra``."""
+    """Hook factory: cattrs' generated structure function, plus unknown keys kept in ``extra``.
+
+    With *fast*, the class's generated fast function runs first; on input it does not
+    handle (it raises), cattrs' function decodes the value again from the start, giving
+    the very value or error it always gave.
+    """
     from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415 - see converter()
 
     inner = make_dict_structure_fn(cls, converter, extra=override(omit=True))
@@ -182,7 +204,17 @@ def _make_structure_keeping_extra(
             object.__setattr__(obj, "extra", unknown)
         return obj
 
-    return structure
+    quick = fast.function(cls) if fast is not None else None
+    if quick is None:
+        return structure
+
+    def structure_fast_first(value: Any, type_: Any) -> Any:
+        try:
+            return quick(value)
+        except Exception:  # noqa: BLE001 - any surprise: cattrs decides, as it always did
+            return structure(value, type_)
+
+    return structure_fast_first
 
 
 def _make_unstructure_with_extra(
@@ -202,9 +234,15 @@ def _make_unstructure_with_extra(
     return unstructure
 
 
-def make_converter() -> cattrs.Converter:
-    """Build a converter with this package's hooks (one per process is enough: see converter)."""
+def make_converter(*, fast: bool = True) -> cattrs.Converter:
+    """Build a converter with this package's hooks (one per process is enough: see converter).
+
+    *fast* False leaves out the generated fast functions of the model classes: cattrs' own
+    functions alone, the reference the fast ones are tested against.
+    """
     import cattrs  # noqa: PLC0415 - see converter()
+
+    from ._structure_fast import FastBuilder  # noqa: PLC0415 - written with the converter
 
     converter = cattrs.Converter(detailed_validation=True)
     converter.register_structure_hook(datetime, _structure_datetime)
@@ -216,7 +254,14 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_optional, _make_structure_optional)
     converter.register_structure_hook_func(_is_json_object, _structure_mapping)
     converter.register_unstructure_hook_func(_is_json_object, _unstructure_mapping)
-    converter.register_structure_hook_factory(_has_extra, _make_structure_keeping_extra)
+    # One builder per converter: a class's fast function is written when its hook is first
+    # asked for, and nested model classes reuse theirs.
+    builder = FastBuilder(_has_extra, parse_datetime) if fast else None
+
+    def keeping_extra(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+        return _make_structure_keeping_extra(cls, converter, builder)
+
+    converter.register_structure_hook_factory(_has_extra, keeping_extra)
     converter.register_unstructure_hook_factory(_has_extra, _make_unstructure_with_extra)
     return converter
 

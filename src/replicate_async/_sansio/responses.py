@@ -118,6 +118,25 @@ def _where(status_code: int, method: str | None, path: str | None) -> str:
     return f"HTTP {status_code} on {where}" if where else f"HTTP {status_code}"
 
 
+# strict, as json.loads: a raw control character inside a string is not JSON.
+_JSON = json.JSONDecoder()
+
+
+def _parse_json(body: bytes | str) -> Any:
+    """``json.loads(body)``, a little faster for the API's replies (UTF-8 bytes).
+
+    json.loads sniffs the encoding of bytes first (UTF-16 and UTF-32 too, a BOM); the fast way
+    decodes UTF-8 and parses it. Anything it refuses (another encoding, a BOM, bytes that are
+    not UTF-8, text that is not JSON) goes to json.loads, so every value and error is its own.
+    """
+    if type(body) is bytes:
+        try:
+            return _JSON.decode(body.decode())
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            pass
+    return json.loads(body)
+
+
 def decode(
     status_code: int,
     headers: Mapping[str, str],
@@ -144,13 +163,15 @@ def decode(
             message=f"{_where(status_code, method, path)}: unexpected status for this call",
             status_code=status_code,
         )
-    if not body or not body.strip():
+    # isspace: the same whitespace as strip() without copying the body, and it stops at the
+    # first other character.
+    if not body or body.isspace():
         raise DecodeError(
             message=f"{_where(status_code, method, path)}: the reply has an empty body where JSON was expected",
             status_code=status_code,
         )
     try:
-        data = json.loads(body)
+        data = _parse_json(body)
     except RecursionError as exc:  # a hostile reply: the parser recurses per level
         raise DecodeError(
             message=f"{_where(status_code, method, path)}: the reply's JSON is nested too deeply to decode",

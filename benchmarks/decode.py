@@ -1,0 +1,79 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""Microseconds per decoded prediction reply: ``decode_prediction`` of (status, headers, body).
+
+    python benchmarks/decode.py [-n 20000]
+
+Decodes the two replies of ``benchmarks/layers.py`` (a ``processing`` create reply and the
+``succeeded`` GET reply; two per prediction of a batch) and one recorded prediction from
+``tests/fixtures/cassettes`` (a real ``succeeded`` reply with long logs). Prints the best of 5
+``timeit`` runs of ``-n`` decodes each, plus ``json.loads`` of the same body for scale. Prints,
+never asserts: compare runs on the same machine (to see an older commit's numbers, put its
+``src`` first on ``PYTHONPATH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import timeit
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import layers
+from replicate_async._sansio.responses import decode_prediction
+
+CASSETTE = (
+    Path(__file__).resolve().parent.parent
+    / "tests"
+    / "fixtures"
+    / "cassettes"
+    / "predictions-get.yaml"
+)
+HEADERS = {"Content-Type": "application/json"}
+
+
+def recorded() -> bytes:
+    """The first recorded ``GET /v1/predictions/{id}`` reply body of the cassette."""
+    data = yaml.safe_load(CASSETTE.read_text(encoding="utf-8"))
+    content = data["interactions"][0]["response"]["content"]
+    return str(content).encode()
+
+
+def best_us(stmt: object, number: int) -> float:
+    """Best of 5 ``timeit`` runs of *number* calls, in microseconds per call."""
+    return min(timeit.repeat(stmt, number=number, repeat=5)) / number * 1e6  # type: ignore[arg-type]
+
+
+def main() -> None:
+    """Time each payload and print one line per payload."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=20_000, help="decodes per timeit run")
+    args = parser.parse_args()
+    payloads = {
+        "layers.PROCESSING": layers.PROCESSING,
+        "layers.SUCCEEDED": layers.SUCCEEDED,
+        f"cassette {CASSETTE.name}#0": recorded(),
+    }
+    print(f"decode_prediction, us per reply (best of 5 x {args.n}); json.loads alone for scale")
+    for name, body in payloads.items():
+        decode_prediction(200, HEADERS, body)  # builds the converter and its hooks first
+
+        def decode(body: bytes = body) -> None:
+            decode_prediction(200, HEADERS, body)
+
+        def parse(body: bytes = body) -> None:
+            json.loads(body)
+
+        print(
+            f"  {name:<36} {len(body):>6} bytes  decode {best_us(decode, args.n):6.2f} us"
+            f"  (json.loads {best_us(parse, args.n):5.2f} us)"
+        )
+
+
+if __name__ == "__main__":
+    main()
