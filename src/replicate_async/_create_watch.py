@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import anyio
+from replicate_async._clock import now
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -34,14 +34,14 @@ class CreateWatch:
         if pending is not None:
             return self._sent_after(pending)
         self.sent = True
-        self.at = anyio.current_time()
+        self.at = now()
         return None
 
     async def _sent_after(self, pending: Awaitable[None]) -> None:
         """Await the caller's write (a journal's); only then is the create on its way."""
         await pending
         self.sent = True
-        self.at = anyio.current_time()
+        self.at = now()
 
     def throttled(self, bucket: BucketName) -> None:
         """The create met a 429 (it is sent again)."""

@@ -27,12 +27,12 @@ worker holds is set aside and come back to once this worker's iterator is spent,
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
 
+from replicate_async import _clock as clock
 from replicate_async._jobs import (
     Job,
     JobSpec,
@@ -123,6 +123,10 @@ class _JobRun:
         self.sent = True
         self.batch.emit("submitted", self, None)
 
+    async def abandon(self, prediction: Prediction) -> None:
+        """Cancel this job's abandoned *prediction* (the run engine's ``abandon`` step)."""
+        await self.batch.cancel_abandoned(self, prediction)
+
     def throttled(self, bucket: BucketName) -> None:  # noqa: ARG002 - the protocol's signature
         """A request of this job met a 429."""
         self.batch.emit("retried", self, None)
@@ -185,7 +189,7 @@ class _Batch:
             failed=c["failed"],
             retried=c["retried"],
             resumed=c["resumed"],
-            elapsed=anyio.current_time() - self.started,
+            elapsed=clock.now() - self.started,
         )
 
     def emit(
@@ -221,7 +225,7 @@ class _Batch:
         self, jobs: Iterable[JobSpec], deliver: Callable[[int, Any], Awaitable[None] | None]
     ) -> None:
         """Run every job, handing each result (or error) to *deliver* as it finishes."""
-        self.started = anyio.current_time()
+        self.started = clock.now()
         try:
             self.total = len(jobs)  # type: ignore[arg-type]
         except TypeError:
@@ -258,7 +262,7 @@ class _Batch:
             await anyio.sleep_forever()
         finally:
             self.interrupted = True
-            now = anyio.current_time()
+            now = clock.now()
             for run in self._active:
                 if run.create_scope is not None:
                     run.create_scope.deadline = now + CREATE_GRACE if run.sent else now
@@ -347,7 +351,7 @@ class _Batch:
         # fingerprint and the create all see the input that is sent, and the create does not
         # check it again.
         run.input = await self.runner.prepare_input(job.ref, job.input, validate=options.validate)
-        started = anyio.current_time()
+        started = clock.now()
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
         )
@@ -368,17 +372,13 @@ class _Batch:
         if prediction is None:
             prediction = await self._create(run, options, create_wait, cancel_after)
         if not prediction.status.is_terminal:
-            held = anyio.current_time() - started
-
-            async def abandon(last: Prediction) -> None:
-                await self._abandon(run, last)
-
+            held = clock.now() - started
             prediction = await self.runner.poll(
                 prediction,
                 within=budget - held,
                 reported_timeout=budget,
                 cancel_on_timeout=options.cancel_on_timeout,
-                abandon=abandon,
+                abandon=run.abandon,
                 held=held,
                 hooks=run,
             )
@@ -400,7 +400,7 @@ class _Batch:
         scope = anyio.CancelScope(shield=True)
         run.create_scope = scope
         if self.interrupted:
-            scope.deadline = anyio.current_time()
+            scope.deadline = clock.now()
         self._active.add(run)
         prediction: Prediction | None = None
         try:
@@ -415,7 +415,7 @@ class _Batch:
                     webhook_events_filter=options.webhook_events_filter,
                     file_encoding=options.file_encoding,
                     hooks=run,
-                    abandon=functools.partial(self._abandon, run),
+                    abandon=run.abandon,
                 )
         except _Interrupted:
             prediction = None
@@ -460,7 +460,7 @@ class _Batch:
             with anyio.CancelScope(shield=True), anyio.move_on_after(JOURNAL_GRACE):
                 await self.journal.forget(run.key)
 
-    async def _abandon(self, run: _JobRun, prediction: Prediction) -> None:
+    async def cancel_abandoned(self, run: _JobRun, prediction: Prediction) -> None:
         """Cancel an abandoned prediction remotely (shielded, bounded) and journal the result."""
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
             try:

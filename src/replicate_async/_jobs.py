@@ -149,6 +149,15 @@ def _or_batch(value: OrClientDefault[T], batch: T) -> T:
 
 def job_options(job: Job, batch: RunOptions) -> RunOptions:
     """The options one job runs with: its own where it set them, else the batch's."""
+    if (
+        job.wait is USE_CLIENT_DEFAULT
+        and job.timeout is USE_CLIENT_DEFAULT
+        and job.cancel_on_timeout is USE_CLIENT_DEFAULT
+        and job.use_file_output is USE_CLIENT_DEFAULT
+        and job.webhook is USE_CLIENT_DEFAULT
+        and job.webhook_events_filter is USE_CLIENT_DEFAULT
+    ):
+        return batch  # the common job: nothing of its own (no copy per job)
     return attrs.evolve(
         batch,
         wait=_or_batch(job.wait, batch.wait),

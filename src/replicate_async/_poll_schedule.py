@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Final
 
 import anyio
 
+from replicate_async import _clock as clock
 from replicate_async._sansio.polling import RunTimes, model_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Awaitable, Iterator
 
     from replicate_async._models import Prediction
 
@@ -96,24 +97,28 @@ class PollSchedule:
         self._watch = watch
         self._signal = signal = None if held is None else watch.signal(prediction)
         # When the create was sent (only a woken poll needs it: no clock read otherwise).
-        self._sent = 0.0 if signal is None else anyio.current_time() - (held or 0.0)
+        self._sent = 0.0 if signal is None else clock.now() - (held or 0.0)
         self._jitter = jitter
         self._rng = rng or _JITTER
         # The time of the poll a wake-up moved earlier: the delays after it count from there.
         self._planned: float | None = None
 
-    async def wait(self, last: Prediction) -> None:
+    def wait(self, last: Prediction) -> Awaitable[None]:
         """Sleep until the next poll of *last* (the prediction as last seen) is due."""
+        if self._signal is None and self._planned is None:
+            # The common case: one timer, and no coroutine of ours held while it runs.
+            return clock.sleep(next(self._delays))
+        return self._wait_planned(last)
+
+    async def _wait_planned(self, last: Prediction) -> None:
+        """:meth:`wait` with a poll moved earlier, or a model's first finish to wait for."""
         planned, self._planned = self._planned, None
         signal = self._signal
-        if signal is None and planned is None:  # the common case: one timer
-            await anyio.sleep(next(self._delays))
-            return
-        now = anyio.current_time()
+        now = clock.now()
         at = (now if planned is None else planned) + next(self._delays)
         if signal is None:
             # A poll moved earlier may have taken longer than the delay after it: no wait.
-            await anyio.sleep(max(0.0, at - now))
+            await clock.sleep(max(0.0, at - now))
             return
         with anyio.move_on_after(at - now):
             await signal.wait()
@@ -127,4 +132,4 @@ class PollSchedule:
             if target < at:  # poll at the expected finish instead; the rest as planned
                 self._planned = at
                 at = target
-        await anyio.sleep(max(0.0, at - anyio.current_time()))
+        await clock.sleep(max(0.0, at - clock.now()))

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import anyio
 
+from replicate_async._clock import now, sleep
 from replicate_async._config import (
     DEFAULT_RATE_LIMITS,
     BucketName,
@@ -138,6 +139,13 @@ class Limiter(Protocol):
 
 def bucket_for(method: str, path: str) -> BucketName:
     """The server bucket a request is metered in, from its method and path (or absolute URL)."""
+    if path[:1] == "/" and "?" not in path and path[-1] != "/":
+        # The API's own paths, as the request builders make them (the hot path).
+        if method == "POST":
+            return "create" if path.endswith("/predictions") else "other"
+        if method == "GET" and path.startswith("/v1/predictions/") and path.count("/") == 3:  # noqa: PLR2004
+            return "get_prediction"
+        return "other"
     if "://" in path:
         path = "/" + path.split("://", 1)[1].partition("/")[2]
     path = path.split("?", 1)[0].rstrip("/")
@@ -306,7 +314,7 @@ class RateLimiter:
 
     Args:
         limits: The account's limits.
-        clock: The time source (``anyio.current_time`` by default).
+        clock: The time source (the event loop's, as ``anyio.current_time``, by default).
         max_pause: Longest pause in seconds a 429 imposes on its bucket.
 
     .. versionadded:: 0.1.0
@@ -315,7 +323,7 @@ class RateLimiter:
     def __init__(
         self,
         limits: RateLimits,
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] = now,
         *,
         max_pause: float = MAX_PAUSE,
     ) -> None:
@@ -365,8 +373,8 @@ class RateLimiter:
                 async with lock:
                     # One sleeper for the whole queue; the delay is computed, not signalled.
                     # A queue goes in groups: its head waits for a group's worth of tokens.
-                    while (delay := bucket.take(self._clock(), bucket.batch)) > 0.0:  # noqa: ASYNC110
-                        await anyio.sleep(delay)
+                    while (delay := bucket.take(self._clock(), bucket.batch)) > 0.0:
+                        await sleep(delay)
             ticket = bucket.taken, self._clock()
         if hooks is not None and (pending := hooks.sending(name)) is not None:
             await pending

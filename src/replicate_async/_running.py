@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 import anyio
 import attrs
 
+from replicate_async import _clock as clock
 from replicate_async import _sansio
 from replicate_async._callbacks import progress_teller, telling
 from replicate_async._cancellation import is_cancellation
@@ -448,16 +449,20 @@ class Runner:
             expected=None if held is None else self.finishes.times.expected(prediction),
         )
         schedule = PollSchedule(delays, self.finishes, prediction, held=held, jitter=policy.jitter)
-        refresh: Callable[[str], Awaitable[Any]] = fetch or functools.partial(self.get, hooks=hooks)
+        # The common poll (a prediction's GET, nobody told of updates) calls self.get itself:
+        # no partial per prediction in flight.
+        refresh: Callable[[str], Awaitable[Any]] | None = fetch
         last = prediction
         try:
             with anyio.move_on_after(within):
                 if on_update is not None:
                     await on_update(last)
-                    refresh = telling(refresh, on_update)
+                    refresh = telling(fetch or functools.partial(self.get, hooks=hooks), on_update)
                 while _sansio.needs_confirmation(last):
                     await schedule.wait(last)
-                    last = await refresh(last.id)
+                    last = await (
+                        self.get(last.id, hooks=hooks) if refresh is None else refresh(last.id)
+                    )
         except BaseException as exc:
             if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
                 await abandon(last)
@@ -510,7 +515,7 @@ class Runner:
         options: RunOptions,
     ) -> Prediction:
         """Run one prediction to a terminal status and return it (any terminal status)."""
-        started = anyio.current_time()
+        started = clock.now()
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
         )
@@ -558,7 +563,7 @@ class Runner:
             )
         tell = progress_teller(options.on_progress)
         if _sansio.needs_confirmation(prediction):
-            held = anyio.current_time() - started
+            held = clock.now() - started
             prediction = await self.poll(
                 prediction,
                 within=budget - held,
@@ -581,7 +586,7 @@ def _since_created(held: float, prediction: Prediction, sent: float | None) -> f
     ``created_at`` when that is later (the server took the create in some time after it was
     sent: a burst of creates queues there), but never less than half of it (clocks differ)."""
     if sent is not None:
-        held = min(held, anyio.current_time() - sent)
+        held = min(held, clock.now() - sent)
     created = prediction.created_at
     if created is not None:
         with contextlib.suppress(TypeError, OverflowError, ValueError):  # naive, out of range

@@ -50,6 +50,10 @@ __all__ = ["CANCEL_GRACE", "Session", "cancel_quietly"]
 T = TypeVar("T")
 
 logger = logging.getLogger("replicate_async")
+
+#: The compact, strict JSON of request bodies: one encoder for every request (``json.dumps``
+#: with options builds a new one per call).
+_encode_json: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 # A library leaves its log records to the application: with no handler configured anywhere,
 # Python's last-resort handler would print WARNINGs to stderr. A NullHandler on our logger
 # stops that and keeps propagation to the application's handlers. The same on stamina's
@@ -243,7 +247,7 @@ class Session:
         if request.json is not None:
             # NaN is not JSON: inputs are checked with their field path before this
             # (_sansio.inputs); refusing it here too means invalid JSON is never sent.
-            content = json.dumps(request.json, separators=(",", ":"), allow_nan=False).encode()
+            content = _encode_json(request.json).encode()
             headers["Content-Type"] = "application/json"
         elif request.text is not None:
             content = request.text.encode()

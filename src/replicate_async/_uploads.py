@@ -438,7 +438,8 @@ async def encode_input(
     *,
     encoding: FileEncoding,
     max_data_uri_bytes: int,
-) -> dict[str, Any]:
+    copy: bool = True,
+) -> Mapping[str, Any]:
     """*input* with every file input replaced by a data URI or an uploaded file's URL.
 
     The whole input is checked first (:func:`~replicate_async._sansio.inputs.scan_input`):
@@ -452,10 +453,11 @@ async def encode_input(
         input: The prediction's input.
         encoding: ``"auto"``, ``"upload"`` or ``"data_uri"``.
         max_data_uri_bytes: Largest content sent as a data URI under ``"auto"``.
+        copy: False returns *input* itself (not a copy) when it has nothing to replace.
     """
     found, rebuild = scan_input(input, _is_file_or_output)
     if not found and not rebuild:
-        return dict(input)
+        return dict(input) if copy else input
     urls: dict[str, str] = {}
     failure: list[BaseException] = []
 
@@ -515,6 +517,10 @@ async def encode_request(
     if not isinstance(body, Mapping) or not body.get("input"):
         return request
     encoded = await encode_input(
-        upload, body["input"], encoding=encoding, max_data_uri_bytes=max_data_uri_bytes
+        upload, body["input"], encoding=encoding, max_data_uri_bytes=max_data_uri_bytes, copy=False
     )
+    if encoded is body["input"]:
+        # No file in it and nothing to rebuild (the common input): the request as built,
+        # whose input is its own copy already (no second request per create).
+        return request
     return attrs.evolve(request, json={**body, "input": encoded})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -146,6 +147,12 @@ def parse_ref(ref: str | Deployment | ModelRef) -> ModelRef:
         return ModelRef(kind="deployment", owner=owner, name=name)
     if not isinstance(ref, str):
         raise _bad_ref(ref, "expected a string or a Deployment")
+    return _parse_text(ref)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_text(ref: str) -> ModelRef:
+    """Parse a text reference (cached: a batch names the same few models again and again)."""
     text = ref.strip()
     if not text:
         raise _bad_ref(ref, "it is empty")
