@@ -367,7 +367,7 @@ def test_input_is_the_decoded_object():
 def test_the_package_converter_uses_the_fast_path():
     """The converter's hook for Prediction runs the generated function (no cattrs call)."""
     hook = converter().get_structure_hook(Prediction)
-    assert hook.__name__ == "structure_fast_first"
+    assert hook.__name__ == "structure_Prediction_or_cattrs"
 
 
 def test_generated_source_is_in_tracebacks():
@@ -453,6 +453,13 @@ def test_parse_datetime_same_as_before(value):
     assert _parsed(parse_datetime, value) == _parsed(old_parse_datetime, value)
 
 
+@settings(max_examples=1000)
+@given(_timestamps | _shaped)
+def test_generated_timestamps_same_as_cattrs(value):
+    """The generated functions' own timestamp check gives cattrs' value or error text."""
+    assert_same({"id": "x", "status": "starting", "created_at": value}, Prediction)
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -499,6 +506,18 @@ def _loaded(parse: Any, body: bytes | str) -> Any:
         b'{"a": "x\ny"}',  # a raw newline in a string: not JSON (strict)
         b"[" * 100_000,
         b"nope",
+        b'{"a": 1}\n',
+        b'{"a": 1} \t\r\n',
+        b'{"a": 1}\x0c',  # not JSON whitespace
+        b'{"a": 1}\xc2\xa0',  # nor is a no-break space
+        b' {"a": 1}',
+        b'{"a": 1} x',
+        b"1 2",
+        b'"x"',
+        b"",
+        b"\xef\xbb\xbf",
+        '{"a": 1}\n',
+        b'{"a": NaN, "b": -Infinity}',
     ],
 )
 def test_parse_json_same_as_json_loads(body):
@@ -511,3 +530,14 @@ def test_parse_json_same_as_json_loads(body):
 def test_parse_json_any_bytes(body):
     """Any bytes: json.loads' value or an error of the same class."""
     assert _loaded(responses._parse_json, body) == _loaded(json.loads, body)
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b" \t\r\n\x0b\x0c", b"\x1c", "", " \u2003\x1c\n", "\u200b", b" x ", " x "]
+)
+def test_empty_body_same_as_strip(body):
+    """A body is empty exactly when strip() leaves nothing, as before."""
+    empty = not body or not body.strip()
+    with pytest.raises(DecodeError) as info:
+        responses.decode_prediction(200, {}, body)
+    assert ("empty body" in info.value.message) == empty

@@ -204,17 +204,8 @@ def _make_structure_keeping_extra(
             object.__setattr__(obj, "extra", unknown)
         return obj
 
-    quick = fast.function(cls) if fast is not None else None
-    if quick is None:
-        return structure
-
-    def structure_fast_first(value: Any, type_: Any) -> Any:
-        try:
-            return quick(value)
-        except Exception:  # noqa: BLE001 - any surprise: cattrs decides, as it always did
-            return structure(value, type_)
-
-    return structure_fast_first
+    quick = fast.hook(cls, structure) if fast is not None else None
+    return structure if quick is None else quick
 
 
 def _make_unstructure_with_extra(
@@ -289,10 +280,29 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# The hooks of one converter by class, each looked up once: cattrs' dispatch on every call
+# costs as much as structuring a small nested object.
+_hooks: dict[Any, Callable[[Any, Any], Any]] = {}
+_hooks_of: list[cattrs.Converter] = []  # the converter they belong to
+
+
+def _hook(conv: cattrs.Converter, cls: Any) -> Callable[[Any, Any], Any]:
+    """conv's structure hook for cls, remembered (for conv only: another forgets them)."""
+    if not _hooks_of or _hooks_of[0] is not conv:
+        _hooks.clear()
+        _hooks_of[:] = [conv]
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = conv.get_structure_hook(cls)
+    return hook
+
+
 def structure(data: Any, cls: type[T]) -> T:
     """Structure a decoded JSON value into ``cls``, raising DecodeError on a wrong shape."""
     try:
-        return (_converter or converter()).structure(data, cls)
+        conv = _converter or converter()
+        hook = _hooks.get(cls) if _hooks_of and _hooks_of[0] is conv else None
+        result: T = (hook or _hook(conv, cls))(data, cls)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise DecodeError(message=f"unexpected reply shape: {_type_name(cls)}: {exc}") from exc
     except Exception as exc:
@@ -302,6 +312,7 @@ def structure(data: Any, cls: type[T]) -> T:
             raise
         problems = cattrs.transform_error(exc, path=_type_name(cls))
         raise DecodeError(message=f"unexpected reply shape: {_summarise(problems)}") from exc
+    return result
 
 
 def unstructure(obj: Any) -> Any:

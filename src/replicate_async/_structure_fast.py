@@ -73,7 +73,7 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {"Refused": Refused}
+        self.namespace: dict[str, Any] = {"Refused": Refused, "missing": object()}
 
     def name(self, prefix: str, value: Any) -> str:
         """A new namespace name bound to value."""
@@ -118,8 +118,38 @@ class FastBuilder:
         self._built[cls] = built
         return built
 
+    def hook(
+        self, cls: Any, fallback: Callable[[Any, Any], Any]
+    ) -> Callable[[Any, Any], Any] | None:
+        """A structure hook for cls: its fast lines, and on any exception ``fallback(value,
+        type)`` from the start (None when cls gets no fast function)."""
+        if self.function(cls) is None:
+            return None
+        src = _Source()
+        body = self._body(src, cls, _Names(0))
+        if body is None:  # pragma: no cover - function() built the same lines
+            return None
+        src.namespace["fallback"] = fallback
+        lines = ["try:", *_indent(body), "except Exception:", "    return fallback(o, t)"]
+        src.add([*lines, "return obj"])
+        name = f"structure_{(get_origin(cls) or cls).__name__}_or_cattrs"
+        hook: Callable[[Any, Any], Any] = _compile(name, src, "o, t")
+        return hook
+
     def _build(self, cls: Any) -> Callable[[Any], Any] | None:
         """Write, compile and return the fast function of cls (None when not possible)."""
+        src = _Source()
+        body = self._body(src, cls, _Names(0))
+        if body is None:
+            return None
+        src.add([*body, "return obj"])
+        function: Callable[[Any], Any] = _compile(
+            f"structure_{(get_origin(cls) or cls).__name__}", src, "o"
+        )
+        return function
+
+    def _body(self, src: _Source, cls: Any, n: _Names) -> list[str] | None:
+        """The lines making an instance of cls (in ``n.obj``) from the JSON object ``n.o``."""
         base = get_origin(cls) or cls
         if not (isinstance(base, type) and attrs.has(base) and self._keeps_extra(cls)):
             return None
@@ -130,125 +160,158 @@ class FastBuilder:
             attrs.resolve_types(base)
         except NameError:  # an annotation naming what its module does not have
             return None
-        src = _Source()
-        src.add(["if type(o) is not dict:", "    raise Refused", "g = o.get"])
-        src.add([f"obj = {src.name('new', object.__new__)}({src.name('cls', base)})"])
-        missing = src.name("missing", object())
+        lines = [f"if type({n.o}) is not dict:", "    raise Refused", f"{n.g} = {n.o}.get"]
+        lines.append(f"{n.obj} = {src.name('new', object.__new__)}({src.name('cls', base)})")
         known: list[str] = []
         for field in attrs.fields(base):
             if field.name == "extra":
                 continue
             tp = _resolve(field.type, typevars)
-            if tp is None or not self._field(src, base, field, tp, missing):
+            field_lines = None if tp is None else self._field(src, base, field, tp, n)
+            if field_lines is None:
                 return None
+            lines += field_lines
             known.append(field.name)
         set_extra = _setter(base, "extra")
         if set_extra is None:
             return None
         setter, known_set = src.name("set", set_extra), src.name("known", frozenset(known))
         # issuperset walks the reply's keys without building a set: most replies have no new key.
-        src.add(
-            [
-                f"if {known_set}.issuperset(o):",
-                f"    {setter}(obj, {{}})",
-                "else:",
-                f"    {setter}(obj, {{k: v for k, v in o.items() if k not in {known_set}}})",
-            ]
-        )
+        lines += [
+            f"if {known_set}.issuperset({n.o}):",
+            f"    {setter}({n.obj}, {{}})",
+            "else:",
+            f"    {setter}({n.obj}, {{k: x for k, x in {n.o}.items() if k not in {known_set}}})",
+        ]
         if hasattr(base, "__attrs_post_init__"):
-            src.add(["obj.__attrs_post_init__()"])
-        src.add(["return obj"])
-        return _compile(f"structure_{base.__name__}", src)
+            lines.append(f"{n.obj}.__attrs_post_init__()")
+        return lines
 
     def _field(
-        self, src: _Source, base: type, field: attrs.Attribute[Any], tp: Any, missing: str
-    ) -> bool:
-        """Write the lines of one field: read, check, convert, store (False: not handled)."""
+        self, src: _Source, base: type, field: attrs.Attribute[Any], tp: Any, n: _Names
+    ) -> list[str] | None:
+        """The lines of one field: read, check, convert, store (None: not handled)."""
         inner = _optional_of(tp)
         kind = tp if inner is None else inner
-        convert = self._conversion(src, kind)
+        convert = self._conversion(src, kind, n)
         set_field = _setter(base, field.name)
         if convert is None or set_field is None:
-            return False
+            return None
         default: Any = field.default
-        key = repr(field.name)
+        key, v = repr(field.name), n.v
         if inner is None and kind == Mapping[str, Any]:  # null is an empty object
-            convert = ["if v is None:", "    v = {}", "else:", *("    " + c for c in convert)]
+            convert = [f"if {v} is None:", f"    {v} = {{}}", "else:", *_indent(convert)]
         elif inner is not None and convert:  # null stays null
-            convert = ["if v is not None:", *("    " + c for c in convert)]
+            if convert[1:] == ["    raise Refused"]:  # a type check only: one condition
+                convert = [f"if {v} is not None and {convert[0][3:]}", convert[1]]
+            else:
+                convert = [f"if {v} is not None:", *_indent(convert)]
         if default is attrs.NOTHING:  # required: KeyError when absent
-            src.add([f"v = o[{key}]", *convert])
+            lines = [f"{v} = {n.o}[{key}]", *convert]
         elif default is None and (inner is not None or kind is Any):  # absent is null
-            src.add([f"v = g({key})", *convert])
+            lines = [f"{v} = {n.g}({key})", *convert]
         else:
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
                 if default.takes_self:
-                    return False
+                    return None
                 factory = default.factory
                 made = "{}" if factory is dict else f"{src.name('factory', factory)}()"
             else:
                 made = src.name("default", default)
-            src.add([f"v = g({key}, {missing})", f"if v is {missing}:", f"    v = {made}"])
+            lines = [f"{v} = {n.g}({key}, missing)", f"if {v} is missing:", f"    {v} = {made}"]
             if convert:
-                src.add(["else:", *("    " + c for c in convert)])
-        src.add([f"{src.name('set', set_field)}(obj, v)"])
-        return True
+                lines += ["else:", *_indent(convert)]
+        return [*lines, f"{src.name('set', set_field)}({n.obj}, {v})"]
 
-    def _conversion(self, src: _Source, kind: Any) -> list[str] | None:
-        """The lines converting ``v`` of a non-optional type in place (raising on input they
+    def _conversion(self, src: _Source, kind: Any, n: _Names) -> list[str] | None:
+        """The lines converting ``n.v`` of a non-optional type in place (raising on input they
         do not handle), or None when the type is not handled."""
-        lines = self._leaf(src, kind)
+        lines = self._leaf(src, kind, n.v)
         if lines is not None:
             return lines
         if get_origin(kind) is tuple:
-            return self._tuple(src, kind)
-        nested = self.function(kind)
-        return None if nested is None else [f"v = {src.name('structure', nested)}(v)"]
+            return self._tuple(src, kind, n.v)
+        if self.function(kind) is None:  # not a model, or one that contains itself
+            return None
+        # The nested model's lines, inline: no call per nested object.
+        inner = n.deeper()
+        body = self._body(src, kind, inner)
+        return None if body is None else [f"{inner.o} = {n.v}", *body, f"{n.v} = {inner.obj}"]
 
-    def _leaf(self, src: _Source, kind: Any) -> list[str] | None:
+    def _leaf(self, src: _Source, kind: Any, v: str) -> list[str] | None:
         """The conversion of a JSON value that is not an array or a model (None: not one)."""
         refuse = "    raise Refused"
         if kind is Any:
             lines: list[str] = []
         elif kind in (str, int, bool):
-            lines = [f"if type(v) is not {src.name(kind.__name__, kind)}:", refuse]
+            lines = [f"if type({v}) is not {src.name(kind.__name__, kind)}:", refuse]
         elif kind is float:  # an integer is a float, as float() makes it
-            lines = ["if type(v) is not float:", "    if type(v) is not int:", "    " + refuse]
-            lines.append("    v = float(v)")
+            lines = [
+                f"if type({v}) is not float:",
+                f"    if type({v}) is not int:",
+                "    " + refuse,
+            ]
+            lines.append(f"    {v} = float({v})")
         elif kind == Mapping[str, Any]:
-            lines = ["if type(v) is not dict:", refuse]
+            lines = [f"if type({v}) is not dict:", refuse]
         elif kind is datetime:
-            parse = src.name("parse_datetime", self._parse_datetime)
-            lines = ["if type(v) is not str:", refuse, f"v = {parse}(v)"]
+            # The API's shape ('2026-12-06T05:52:19.123456Z', 1 to 6 digits) straight to
+            # fromisoformat (an error there: cattrs' path says it); others to parse_datetime.
+            lines = [
+                f"if type({v}) is not str:",
+                refuse,
+                f"if 21 < len({v}) < 28 and {v}[4:20:3] == '--T::.' and {v}[-1] == 'Z':",
+                f"    {v} = {src.name('fromisoformat', datetime.fromisoformat)}({v})",
+                "else:",
+                f"    {v} = {src.name('parse_datetime', self._parse_datetime)}({v})",
+            ]
         elif isinstance(kind, type) and issubclass(kind, enum.StrEnum):
             # The enum's own lookup for the strings it does not know (UNKNOWN for the status).
             members = src.name("members", {member.value: member for member in kind})
-            lines = ["if type(v) is not str:", refuse, f"e = {members}.get(v)"]
-            lines.append(f"v = {src.name('enum', kind)}(v) if e is None else e")
+            lines = [f"if type({v}) is not str:", refuse, f"e = {members}.get({v})"]
+            lines.append(f"{v} = {src.name('enum', kind)}({v}) if e is None else e")
         else:
             return None
         return lines
 
-    def _tuple(self, src: _Source, kind: Any) -> list[str] | None:
+    def _tuple(self, src: _Source, kind: Any, v: str) -> list[str] | None:
         """``tuple[X, ...]`` from a JSON array: X a str, int or bool, or a model class."""
         args = get_args(kind)
         if len(args) != 2 or args[1] is not Ellipsis:  # noqa: PLR2004
             return None
         item = args[0]
-        head = ["if type(v) is not list:", "    raise Refused"]
+        head = [f"if type({v}) is not list:", "    raise Refused"]
         if item in (str, int, bool):
             check = src.name(item.__name__, item)
             return [
                 *head,
-                "for e in v:",
+                f"for e in {v}:",
                 f"    if type(e) is not {check}:",
                 "        raise Refused",
-                "v = tuple(v)",
+                f"{v} = tuple({v})",
             ]
         nested = self.function(item)
         if nested is None:
             return None
-        return [*head, f"v = tuple([{src.name('structure', nested)}(e) for e in v])"]
+        return [*head, f"{v} = tuple([{src.name('structure', nested)}(e) for e in {v}])"]
+
+
+class _Names:
+    """The local names of one nesting level of a generated function (``o``, ``obj``, ...)."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        suffix = str(depth) if depth else ""
+        self.o, self.g, self.obj, self.v = (f"{x}{suffix}" for x in ("o", "g", "obj", "v"))
+
+    def deeper(self) -> _Names:
+        """The names of a model nested in this level's."""
+        return _Names(self.depth + 1)
+
+
+def _indent(lines: list[str]) -> list[str]:
+    """lines one level deeper."""
+    return ["    " + line for line in lines]
 
 
 def _setter(cls: type, name: str) -> Callable[[Any, Any], None] | None:
@@ -274,12 +337,18 @@ def _plain_init(cls: type) -> bool:
     )
 
 
-def _compile(name: str, src: _Source) -> Callable[[Any], Any]:
-    """Compile ``def name(o)`` with src's body, registered in linecache for tracebacks."""
-    text = f"def {name}(o):\n" + "\n".join(src.lines) + "\n"
+def _compile(name: str, src: _Source, arguments: str) -> Any:
+    """Compile ``def name(arguments)`` with src's body, registered in linecache for tracebacks.
+
+    The namespace's values are the arguments of an enclosing function, so the body reads
+    them as closure cells, not as globals.
+    """
+    names = ", ".join(src.namespace)
+    body = "\n".join("    " + line for line in src.lines)
+    text = f"def make({names}):\n    def {name}({arguments}):\n{body}\n    return {name}\n"
     filename = f"<replicate_async generated {name} {next(_counter)}>"
     code = compile(text, filename, "exec")
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    exec(code, src.namespace)  # noqa: S102 - our own generated source, as attrs and cattrs do
-    function: Callable[[Any], Any] = src.namespace[name]
-    return function
+    scope: dict[str, Any] = {}
+    exec(code, scope)  # noqa: S102 - our own generated source, as attrs and cattrs do
+    return scope["make"](**src.namespace)
