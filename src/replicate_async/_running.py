@@ -27,7 +27,7 @@ import logging
 import math
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 import anyio
 import attrs
@@ -454,15 +454,17 @@ class Runner:
         refresh: Callable[[str], Awaitable[Any]] | None = fetch
         last = prediction
         try:
-            with anyio.move_on_after(within):
+            # move_on_after(within), without its second library lookup and clock read.
+            with anyio.CancelScope(deadline=clock.now() + within):
                 if on_update is not None:
                     await on_update(last)
                     refresh = telling(fetch or functools.partial(self.get, hooks=hooks), on_update)
                 while _sansio.needs_confirmation(last):
                     await schedule.wait(last)
-                    last = await (
-                        self.get(last.id, hooks=hooks) if refresh is None else refresh(last.id)
-                    )
+                    if refresh is None:  # P is Prediction: no fetch of another kind given
+                        last = cast("P", await self.get(last.id, hooks=hooks))
+                    else:
+                        last = await refresh(last.id)
         except BaseException as exc:
             if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
                 await abandon(last)

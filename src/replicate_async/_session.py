@@ -25,6 +25,7 @@ from replicate_async import _sansio
 from replicate_async._backend import Outgoing, Phases, is_retryable
 from replicate_async._config import DEFAULT_SIZE_LIMITS, stamina_testing
 from replicate_async._ratelimit import RateLimiter, bucket_for
+from replicate_async._slots import Slots
 from replicate_async.exceptions import (
     APIError,
     ClientClosedError,
@@ -119,10 +120,8 @@ class Session:
             **_sansio.base_headers(token, user_agent),
             "Accept-Encoding": "gzip, deflate",
         }
-        # A semaphore that takes a free slot without a checkpoint: on the hot path of every
-        # call, anyio's CapacityLimiter cost more CPU (two cancel-scope checkpoints) than
-        # its per-borrower bookkeeping, which nothing here uses, is worth.
-        self.slot: Final = anyio.Semaphore(max_concurrency, fast_acquire=True)
+        # Requests in flight: a semaphore that takes a free slot in one check (see _slots).
+        self.slot: Final = Slots(max_concurrency)
         self.rate: Final[Limiter] = (
             rate_limiter
             if rate_limiter is not None
@@ -160,8 +159,7 @@ class Session:
         grow = getattr(self.backend, "grow", None)  # a Backend need not have a pool of its own
         if grow is not None:
             grow(concurrency)
-        for _ in range(extra):  # each release lets a waiting request go, or adds a free slot
-            self.slot.release()
+        self.slot.grow(extra)  # each new slot lets a waiting request go, or is free
 
     @property
     def closed(self) -> bool:
@@ -259,20 +257,23 @@ class Session:
             read_timeout,
             transfer=request.json is None and request.text is None and content is not None,
         )
+        slot = self.slot
+        await slot.acquire()
         try:
-            async with self.slot:
-                reply = await self.backend.fetch(
-                    Outgoing(
-                        request.method,
-                        self.url(request.path),
-                        headers,
-                        content,
-                        phases,
-                        self.limits.max_reply_bytes,
-                    )
+            reply = await self.backend.fetch(
+                Outgoing(
+                    request.method,
+                    self.url(request.path),
+                    headers,
+                    content,
+                    phases,
+                    self.limits.max_reply_bytes,
                 )
+            )
         except TransportError as exc:
             raise _reworded(exc, request, create=create) from exc.__cause__
+        finally:
+            slot.release()
         status = reply.status_code
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s: %d", request.method, request.path.split("?", 1)[0], status)
