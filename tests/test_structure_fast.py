@@ -395,6 +395,24 @@ def test_class_with_a_validator_keeps_cattrs():
         structure({"n": -1}, Checked)
 
 
+def test_class_caching_its_hash_keeps_cattrs():
+    """A class with a slot that is no field (attrs' cached hash) gets no fast function."""
+
+    @attrs.frozen(kw_only=True, cache_hash=True)
+    class Cached:
+        n: int = 0
+        extra: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
+
+    @attrs.frozen(kw_only=True)
+    class Plain:
+        n: int = 0
+        extra: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
+
+    assert _BUILDER.function(Plain) is not None
+    assert _BUILDER.function(Cached) is None
+    assert hash(structure({"n": 1}, Cached)) == hash(Cached(n=1))
+
+
 def test_class_containing_itself_keeps_cattrs():
     """A class nesting itself is left to cattrs (no endless generation)."""
     builder = FastBuilder(_converters._has_extra, parse_datetime)

@@ -324,16 +324,20 @@ def _setter(cls: type, name: str) -> Callable[[Any, Any], None] | None:
 
 
 def _plain_init(cls: type) -> bool:
-    """Whether cls's ``__init__`` only stores its arguments into slots (so storing into the
-    slots directly makes the same object)."""
+    """Whether cls's ``__init__`` only stores its arguments, one slot per field (so storing
+    into the slots directly makes the same object). Not so with validators, converters,
+    ``init=False`` fields, an ``__attrs_pre_init__``, or a slot that is no field (attrs'
+    cached hash), or without slots."""
     if "__slots__" not in cls.__dict__ or hasattr(cls, "__attrs_pre_init__"):
         return False
-    props = getattr(cls, "__attrs_props__", None)
-    if props is not None and getattr(props, "cache_hash", False):
-        return False
+    fields = attrs.fields(cls)
+    names = {f.name for f in fields} | {"__weakref__"}
+    for klass in cls.__mro__[:-1]:
+        slots = klass.__dict__.get("__slots__", ())
+        if not names.issuperset((slots,) if isinstance(slots, str) else slots):
+            return False
     return all(
-        f.init and f.validator is None and f.converter is None and f.alias == f.name
-        for f in attrs.fields(cls)
+        f.init and f.validator is None and f.converter is None and f.alias == f.name for f in fields
     )
 
 
