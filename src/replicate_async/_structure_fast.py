@@ -16,6 +16,12 @@ or today's error. So the fast path never has to produce an error message, and it
 accepts a value cattrs would convert differently: a number where a string belongs is handed
 to cattrs, whatever cattrs makes of it.
 
+An instance is made as attrs' ``__init__`` makes it, without running it: ``object.__new__``,
+then each slot stored through its own descriptor (a frozen class's ``__setattr__`` refuses).
+For a prediction's 20 fields that took 1.2 us, against 1.7 us with ``object.__setattr__`` per
+slot, 1.8 us for ``cls(**kwargs)`` and 2.2 us for a keyword call of ``__init__``. Nested models
+are written inline, in the same function.
+
 A class gets no fast function (None) when a field has a type this module does not handle,
 or when its ``__init__`` does more than store values (validators, converters, ``init=False``
 fields, an ``__attrs_pre_init__``, hash caching, no slots): cattrs alone decodes it.
