@@ -5,12 +5,13 @@
     python benchmarks/gc_cost.py [-n 3000] [-c 1000] [--only ours aiohttp] [--rounds 2]
 
 Serves the fan-out benchmark's emulator (``_bench_server.py``) and runs each client's load of
-the ``fast`` profile (``_peers.py``) in a process of its own, twice per round: once as it is,
-timing every collection of each generation (``gc.callbacks``) and counting the objects the
-collector tracks mid-run, and once with the collector switched off after the imports. The
-difference between the two CPU columns is what collecting cost that load; the objects tracked
-per prediction in flight are what each collection has to walk. Only ratios within one run mean
-anything on a shared machine.
+the ``fast`` profile (``_peers.py``) in a process of its own, three times per round: as it is,
+timing every collection of each generation (``gc.callbacks``, process CPU time); with the
+collector switched off after the imports; and switched off again, counting the objects it
+tracks every 0.1 s from a thread (that run's CPU is not reported). The difference between the
+two CPU columns is what collecting cost that load; the objects tracked per prediction in flight
+are what each collection has to walk. Only ratios within one run mean anything on a shared
+machine.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import importlib
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,9 @@ MODEL = "bench/fast"
 TIME_SCALE = 0.1  # the fast profile's: the 10 s model answers in 1 s
 
 
-def _measure(client: str, url: str, n: int, c: int, *, collect: bool) -> dict[str, Any]:
-    """In the client's own process: one load, with the collector timed or switched off."""
+def _measure(client: str, url: str, n: int, c: int, *, mode: str) -> dict[str, Any]:
+    """In the client's own process: one load, with the collector timed (``timed``), switched off
+    (``off``), or switched off with its objects counted (``count``)."""
     raise_fd_limit()
     for module in PREIMPORTS[client]:
         importlib.import_module(module)
@@ -45,39 +48,45 @@ def _measure(client: str, url: str, n: int, c: int, *, collect: bool) -> dict[st
     base = len(gc.get_objects())
     spent = [0.0, 0.0, 0.0]
     runs = [0, 0, 0]
-    peak = [base]
     started = [0.0]
+    peak = [base]
+    done = threading.Event()
 
     def timer(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            started[0] = time.perf_counter()
-            return
-        generation = info["generation"]
-        spent[generation] += time.perf_counter() - started[0]
-        runs[generation] += 1
-        if generation == 2:
+            started[0] = time.process_time()
+        else:
+            spent[info["generation"]] += time.process_time() - started[0]
+            runs[info["generation"]] += 1
+
+    def count() -> None:  # the GC-off run: the tracked objects, sampled (nothing is freed by GC)
+        while not done.wait(0.1):
             peak[0] = max(peak[0], len(gc.get_objects()))
 
-    if collect:
+    if mode == "timed":
         gc.callbacks.append(timer)
     else:
         gc.disable()
+    if mode == "count":
+        threading.Thread(target=count, daemon=True).start()
     cpu = time.process_time()
     failures = asyncio.run(LOADS[client](url, MODEL, n, c, "none"))
     cpu = time.process_time() - cpu
+    done.set()
     return {
         "cpu_per_1000": cpu / n * 1000,
         "failures": failures,
         "gc_seconds": spent,
         "collections": runs,
-        "objects_per_in_flight": (peak[0] - base) / min(n, c) if collect else None,
+        "objects_per_in_flight": (peak[0] - base) / min(n, c),
     }
 
 
-def _run(client: str, url: str, n: int, c: int, *, collect: bool) -> dict[str, Any]:
+def _run(client: str, url: str, n: int, c: int, *, mode: str) -> dict[str, Any]:
     """One load in a fresh process (its heap and imports its own)."""
+    prepare(url, time_scale=TIME_SCALE, limits=None)
     done = subprocess.run(
-        [sys.executable, __file__, "--child", client, url, str(n), str(c), str(int(collect))],
+        [sys.executable, __file__, "--child", client, url, str(n), str(c), mode],
         capture_output=True,
         text=True,
         check=True,
@@ -88,8 +97,8 @@ def _run(client: str, url: str, n: int, c: int, *, collect: bool) -> dict[str, A
 def main() -> None:
     """Run the rounds and print one table per round."""
     if sys.argv[1:2] == ["--child"]:
-        client, url, n, c, collect = sys.argv[2:7]
-        result = _measure(client, url, int(n), int(c), collect=collect == "1")
+        client, url, n, c, mode = sys.argv[2:7]
+        result = _measure(client, url, int(n), int(c), mode=mode)
         print(json.dumps(result))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -104,10 +113,11 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             rows = []
             for client in args.only:
-                prepare(url, time_scale=TIME_SCALE, limits=None)
-                timed = _run(client, url, args.n, args.c, collect=True)
-                prepare(url, time_scale=TIME_SCALE, limits=None)
-                off = _run(client, url, args.n, args.c, collect=False)
+                timed = _run(client, url, args.n, args.c, mode="timed")
+                off = _run(client, url, args.n, args.c, mode="off")
+                off["objects_per_in_flight"] = _run(client, url, args.n, args.c, mode="count")[
+                    "objects_per_in_flight"
+                ]
                 rows.append((client, timed, off))
             bare = next((r for r in rows if r[0] == "aiohttp"), rows[0])
             print(f"\nround {round_}: {args.n:,} fast predictions at concurrency {args.c:,}")
@@ -125,7 +135,7 @@ def main() -> None:
                     f"{off['cpu_per_1000']:.2f} | {off['cpu_per_1000'] / bare[2]['cpu_per_1000']:.2f}x | "
                     f"{sum(per):.0f} ({per[0]:.0f} / {per[1]:.0f} / {per[2]:.0f}) | "
                     f"{' / '.join(str(x) for x in timed['collections'])} | "
-                    f"{timed['objects_per_in_flight']:.0f} |"
+                    f"{off['objects_per_in_flight']:.0f} |"
                 )
     finally:
         server.kill()
