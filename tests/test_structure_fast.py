@@ -15,7 +15,7 @@ import json
 import re
 import traceback
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -428,18 +428,7 @@ def old_parse_datetime(value: str) -> datetime:
     """parse_datetime as it was before the fast path (a regular expression first)."""
     if _OLD_COMMON.fullmatch(value) is not None:
         return datetime.fromisoformat(value)
-    match = _converters._DATETIME_RE.fullmatch(value.strip())
-    if match is None:
-        raise ValueError(f"not an ISO 8601 timestamp: {value[:40]!r}")
-    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
-    tz = match["tz"]
-    parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}")
-    if tz is None or tz in "Zz":
-        return parsed.replace(tzinfo=UTC)
-    sign = 1 if tz[0] == "+" else -1
-    digits = tz[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-    return parsed.replace(tzinfo=timezone(sign * offset))
+    return _converters.parse_any_datetime(value)  # the regular expression path, unchanged
 
 
 def _parsed(parse: Any, value: str) -> Any:

@@ -76,6 +76,11 @@ def parse_datetime(value: str) -> datetime:
         except ValueError:
             if _COMMON_RE.fullmatch(value) is not None:  # digits, yet no date: its own words
                 raise
+    return parse_any_datetime(value)
+
+
+def parse_any_datetime(value: str) -> datetime:
+    """:func:`parse_datetime` without its fast path: any RFC 3339 shape, by regular expression."""
     match = _DATETIME_RE.fullmatch(value.strip())
     if match is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value[:40]!r}")
