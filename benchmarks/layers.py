@@ -4,6 +4,8 @@
 
     python benchmarks/layers.py cpu [-n 5000] [-c 500] [--profile 40]
     python benchmarks/layers.py memory [-n 2000]
+    python benchmarks/layers.py growth [-n 200000] [-c 10000] [--api as_completed|run_many]
+        [--answer succeeded|processing] [--delay S] [--no-trace]
 
 Both put a backend that never touches a socket under a real ``AsyncClient`` (it replaces the
 session's backend, a package-internal seam: this is a measuring tool, not an example), so
@@ -18,6 +20,17 @@ functions of cProfile by own time, which slows the run: read ratios, not the tot
 ``memory``: every create is held open (its reply never comes) until all ``-n`` jobs are in
 flight; prints the Python memory each prediction in flight holds (tracemalloc, after a
 collection), by file and by line. aiohttp's socket buffers are not counted (no socket).
+
+``growth``: ``-n`` jobs at concurrency ``-c`` through ``as_completed`` (or ``run_many``) over
+a generator of jobs, each create answered after one pass of the event loop (so ``-c`` are
+really in flight; ``--delay S``: after a random time, S on average) with a prediction of its
+own id, ``succeeded`` (the ``fast`` profile of
+``benchmarks/fanout.py``: answered within the wait) or ``processing`` (then one poll). Every
+``n/20`` jobs taken it prints the working RSS (VmRSS less that before the batch, less
+tracemalloc's own), the memory tracemalloc sees and the objects the collector tracks; at the end
+the growth from 10 % of the jobs (20,000 of 200,000) to the end, and what grew between the two
+by line (``--no-trace``: RSS and objects only). Flat memory: ratios close to 1; RSS growing while
+the traced memory stays flat is the allocator's fragmentation, not objects kept.
 """
 
 from __future__ import annotations
@@ -28,14 +41,19 @@ import cProfile
 import gc
 import json
 import pstats
+import random
 import time
 import tracemalloc
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from replicate_async import AsyncClient, PollPolicy, RateLimits
 from replicate_async._backend_base import Reply
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 TOKEN = "r8_" + "0" * 37  # never sent anywhere
 HEADERS = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
@@ -104,6 +122,36 @@ class Held:
         """Nothing to close."""
 
 
+class Yielding:
+    """Answers each create after one pass of the loop (or *delay* s on average), with an id of
+    its own.
+
+    ``answer="succeeded"``: the create's reply is terminal (no poll); ``"processing"``: it is
+    not, and the one GET that follows answers ``succeeded``.
+    """
+
+    ID = b"ufawqhfynnddngldkgtslldrkq"
+
+    def __init__(self, answer: str, delay: float) -> None:
+        self.created = SUCCEEDED if answer == "succeeded" else PROCESSING
+        self.made = 0
+        self.delay = delay
+        self.random = random.Random(16)  # noqa: S311 - timing, not secrets
+
+    async def fetch(self, outgoing: Any) -> Reply:
+        # A loop pass, or a timer: jobs then finish out of order, as they do over HTTP.
+        await asyncio.sleep(self.random.uniform(0, 2 * self.delay) if self.delay else 0)
+        if outgoing.method == "POST":
+            self.made += 1
+            made = f"p{self.made:025d}".encode()
+            return Reply(201, HEADERS, self.created.replace(self.ID, made))
+        made = outgoing.url.rsplit("/", 1)[-1].encode()
+        return Reply(200, HEADERS, SUCCEEDED.replace(self.ID, made))
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
 def _client(backend: object) -> AsyncClient:
     client = AsyncClient(
         api_token=TOKEN,
@@ -165,15 +213,128 @@ async def memory(n: int) -> None:
         print(f"{d.size_diff / n:8.0f} B  {where(frame)}:{frame.lineno}")
 
 
+def _rss_mb() -> float:
+    """This process's resident set now, MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _Sampler:
+    """Samples memory every *every* jobs taken from the generator it wraps."""
+
+    def __init__(self, n: int, *, trace: bool) -> None:
+        self.n = n
+        self.every = max(1, n // 20)
+        self.trace = trace
+        self.rows: list[tuple[int, float, float, int]] = []
+        self.tenth: tracemalloc.Snapshot | None = None
+        self.end: tracemalloc.Snapshot | None = None
+        self.base = 0.0
+
+    def working(self) -> float:
+        """Working RSS, MB: less the RSS before the batch and tracemalloc's own memory."""
+        own = tracemalloc.get_tracemalloc_memory() / 2**20 if self.trace else 0.0
+        return _rss_mb() - own - self.base
+
+    def sample(self, taken: int) -> None:
+        traced = tracemalloc.get_traced_memory()[0] / 2**20 if self.trace else 0.0
+        row = (taken, self.working(), traced, len(gc.get_objects()))
+        self.rows.append(row)
+        print(f"{row[0]:>9,} {row[1]:10.1f} {row[2]:10.1f} {row[3]:>10,}", flush=True)
+        if self.trace and self.tenth is None and taken >= self.n // 10:
+            self.tenth = tracemalloc.take_snapshot()
+
+    def jobs(self) -> Iterator[tuple[str, dict[str, str]]]:
+        for i in range(self.n):
+            if i % self.every == 0 and i:
+                self.sample(i)
+            yield ("bench/fast", {"prompt": f"job {i}"})
+        # Every job taken, the last -c still in flight: the state to compare with 10 %.
+        self.sample(self.n)
+        if self.trace:
+            self.end = tracemalloc.take_snapshot()
+
+
+async def growth(n: int, c: int, *, api: str, answer: str, delay: float, trace: bool) -> None:
+    """Print the memory of a batch of *n* jobs at concurrency *c* as it runs."""
+    backend = Yielding(answer, delay)
+    sampler = _Sampler(n, trace=trace)
+    async with _client(backend) as client:
+        # Every path once (lazy imports), not at size: the batch's own growth is measured.
+        async for _ in client.as_completed(_jobs(100), concurrency=100):
+            pass
+        gc.collect()
+        if trace:
+            tracemalloc.start(4)
+        sampler.base = _rss_mb() - (tracemalloc.get_tracemalloc_memory() / 2**20 if trace else 0)
+        print(
+            f"{api} over a generator: {n:,} jobs, concurrency {c:,}, creates {answer} "
+            f"after {f'{delay} s on average' if delay else 'a loop pass'}"
+        )
+        print(f"{'jobs':>9} {'working MB':>10} {'traced MB':>10} {'objects':>10}")
+        started = time.process_time()
+        if api == "run_many":
+            results = await client.run_many(sampler.jobs(), concurrency=c, return_exceptions=True)
+            failures = sum(isinstance(r, Exception) for r in results)
+        else:
+            failures = 0
+            async for _, result in client.as_completed(sampler.jobs(), concurrency=c):
+                failures += isinstance(result, Exception)
+        spent = time.process_time() - started
+        gc.collect()
+        after = sampler.working()
+        tracemalloc.stop()
+    tenth = next(r for r in sampler.rows if r[0] >= n // 10)
+    last = sampler.rows[-1]
+    peak = max(r[1] for r in sampler.rows)
+    traced = f"; traced {last[2]:.1f} / {tenth[2]:.1f} MB = {last[2] / max(tenth[2], 1e-9):.2f}x"
+    print(
+        f"failures {failures}; CPU {spent / n * 1e6:.0f} us per prediction"
+        f"{' (traced: slower)' if trace else ''}\n"
+        f"every job taken ({c:,} in flight) against {tenth[0]:,} taken: working RSS "
+        f"{last[1]:.1f} / {tenth[1]:.1f} MB = {last[1] / tenth[1]:.2f}x (peak {peak:.1f} MB); "
+        f"objects {last[3]:,} / {tenth[3]:,} = {last[3] / tenth[3]:.2f}x"
+        f"{traced if trace else ''}\n"
+        f"working RSS after the batch, after a collection: {after:.1f} MB"
+    )
+    if sampler.end is not None and sampler.tenth is not None:
+        print(f"grew from {tenth[0]:,} jobs taken to all {n:,}, by line:")
+        for d in sampler.end.compare_to(sampler.tenth, "lineno")[:15]:
+            frame = d.traceback[0]
+            where = frame.filename.split("site-packages/")[-1].split("src/")[-1]
+            print(f"{d.size_diff / 1024:10.1f} KiB {d.count_diff:+9,}  {where}:{frame.lineno}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("what", choices=["cpu", "memory"])
-    parser.add_argument("-n", type=int, default=None, help="jobs (cpu: 5000, memory: 2000)")
-    parser.add_argument("-c", type=int, default=500, help="concurrency (cpu)")
+    parser.add_argument("what", choices=["cpu", "memory", "growth"])
+    parser.add_argument(
+        "-n", type=int, default=None, help="jobs (cpu: 5000, memory: 2000, growth: 200000)"
+    )
+    parser.add_argument("-c", type=int, default=None, help="concurrency (cpu: 500, growth: 10000)")
     parser.add_argument("--profile", type=int, default=0, help="cpu: show the top N functions")
+    parser.add_argument("--api", choices=["as_completed", "run_many"], default="as_completed")
+    parser.add_argument("--answer", choices=["succeeded", "processing"], default="succeeded")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="growth: mean seconds to answer (0: a loop pass)"
+    )
+    parser.add_argument("--no-trace", action="store_true", help="growth: without tracemalloc")
     args = parser.parse_args()
     if args.what == "cpu":
-        asyncio.run(cpu(args.n or 5000, args.c, args.profile))
+        asyncio.run(cpu(args.n or 5000, args.c or 500, args.profile))
+    elif args.what == "growth":
+        asyncio.run(
+            growth(
+                args.n or 200_000,
+                args.c or 10_000,
+                api=args.api,
+                answer=args.answer,
+                delay=args.delay,
+                trace=not args.no_trace,
+            )
+        )
     else:
         asyncio.run(memory(args.n or 2000))
 

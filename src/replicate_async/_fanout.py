@@ -564,8 +564,22 @@ async def as_completed(
         tg.start_soon(produce)
         try:
             async with receive:
-                async for item in receive:
+                while True:
+                    try:
+                        item = await receive.receive()
+                    except anyio.EndOfStream:
+                        break
                     yield item
+                    # Then every result already waiting, without a pass of the loop for each
+                    # (receive()'s checkpoint): a consumer behind catches up at once, so the
+                    # results waiting for it (and the workers blocked on them) do not pile
+                    # up towards twice the concurrency as a long batch goes on.
+                    while True:
+                        try:
+                            item = receive.receive_nowait()
+                        except (anyio.WouldBlock, anyio.EndOfStream):
+                            break
+                        yield item
         except GeneratorExit:
             # The consumer left early: end the batch (its predictions are cancelled
             # remotely as the workers unwind) without the exit escaping the task group.
