@@ -4,7 +4,7 @@
 
 Against the emulator over loopback. What is checked is what holds memory, never how much:
 the inputs of finished jobs are freed while the batch goes on (weak references), the ids the
-run engine remembers stay within their bound, and ``as_completed`` hands over every result
+run engine remembers stay within their bound (in a few strings, not one object per id), and ``as_completed`` hands over every result
 already waiting at once (a consumer behind does not leave results and workers piling up).
 RSS is for ``benchmarks/layers.py growth``.
 """
@@ -20,6 +20,7 @@ import pytest
 
 from replicate_async import AsyncClient, RateLimits
 from replicate_async import _running as running
+from replicate_async._claims import CHUNK, Claims
 from replicate_async.emulator import EmulatorConfig, EmulatorServer, FakeModel, default_catalogue
 from replicate_async.emulator import RateLimits as ServerLimits
 
@@ -107,15 +108,52 @@ async def test_run_many_over_a_generator_keeps_only_the_results(emulator, anyio_
 
 
 async def test_the_ids_the_run_engine_remembers_stay_bounded(emulator, monkeypatch, anyio_backend):
-    """The ids of a runner's own predictions (for a lost create's look-up) are capped."""
+    """The ids of a runner's own predictions (for a lost create's look-up) are capped, and
+    their send times are kept only for the predictions still to poll."""
     monkeypatch.setattr(running, "MAX_CLAIMED", 10)
+    n = 10 + 3 * CHUNK
     async with _client(emulator) as client:
-        async for _ in client.as_completed(
-            ((MODEL.ref, {"prompt": f"job {i}"}) for i in range(30)), concurrency=CONCURRENCY
+        async for _, result in client.as_completed(
+            ((MODEL.ref, {"prompt": f"job {i}"}) for i in range(n)), concurrency=CONCURRENCY
         ):
-            pass
-        claimed = client._runner._claimed
-        assert len(claimed) == 10
+            assert not isinstance(result, Exception), result
+        claims = client._runner._claimed
+        assert 10 <= len(claims) < 10 + 2 * CHUNK
+        assert claims.sent("any") is None
+
+
+def test_claims_keep_the_newest_ids_in_few_objects():
+    """Claims: the newest *limit* ids are found, older ones dropped a chunk at a time."""
+    limit = 1000
+    claims = Claims(limit)
+    ids = [f"p{i:025d}" for i in range(5 * limit)]
+    for prediction_id in ids:
+        claims.add(prediction_id)
+    assert limit <= len(claims) < limit + 2 * CHUNK
+    assert all(prediction_id in claims for prediction_id in ids[-limit:])
+    assert not any(prediction_id in claims for prediction_id in ids[: 3 * limit])
+    # Neither a part of an id nor two ids across a separator is taken for one.
+    assert ids[-1][:-1] not in claims
+    assert f"{ids[-3]}\n{ids[-2]}" not in claims
+    assert 42 not in claims
+    # Kept in a few strings, not one object per id.
+    assert len(claims._chunks) <= limit // CHUNK + 2
+    assert len(claims._recent) < CHUNK
+
+
+def test_claims_hand_over_a_send_time_once_and_hold_a_bounded_number():
+    """A create's send time is for its first poll: taken once; the unpolled are capped."""
+    claims = Claims(10)
+    claims.add("a", 1.5)
+    claims.add("b")
+    assert claims.sent("a") == 1.5
+    assert claims.sent("a") is None
+    assert claims.sent("b") is None
+    for i in range(100):
+        claims.add(f"x{i}", float(i))
+    assert len(claims._sent) == 10
+    assert claims.sent("x99") == 99.0
+    assert claims.sent("x0") is None
 
 
 async def test_as_completed_hands_over_every_waiting_result_at_once(emulator, anyio_backend):

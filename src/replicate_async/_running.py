@@ -20,7 +20,6 @@ Hooks a batch needs (journal rows, progress events, its own abandon step) are pa
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import logging
@@ -36,6 +35,7 @@ from replicate_async import _clock as clock
 from replicate_async import _sansio
 from replicate_async._callbacks import progress_teller, telling
 from replicate_async._cancellation import is_cancellation
+from replicate_async._claims import Claims
 from replicate_async._config import USE_CLIENT_DEFAULT
 from replicate_async._create_watch import CreateWatch
 from replicate_async._file_output import to_file_outputs
@@ -228,7 +228,7 @@ class Runner:
         self._file_encoding = file_encoding
         self._max_data_uri_bytes = max_data_uri_bytes
         # Ids this runner's creates made (a lost create is looked up among the others); bounded.
-        self._claimed: collections.OrderedDict[str, float | None] = collections.OrderedDict()
+        self._claimed = Claims(MAX_CLAIMED)
         # How long each model takes (learned from finishes) schedules and wakes the polls.
         self.finishes: Final = FinishWatch()
 
@@ -299,7 +299,8 @@ class Runner:
                 take = self.abandon if abandon == "cancel" else abandon
                 await self._recover(ref, request.json["input"], sent_at, take)
             raise
-        self._claim(prediction.id, watch.at)
+        # When it went out times the first poll: kept only when there is one.
+        self._claimed.add(prediction.id, None if prediction.status.is_terminal else watch.at)
         return prediction
 
     async def prepare_input(
@@ -311,13 +312,6 @@ class Runner:
     ) -> Mapping[str, Any]:
         """The input a create of *ref* sends for *input* (a typed request mapped, checked)."""
         return await self._prepare(ref, input, validate)
-
-    def _claim(self, prediction_id: str, sent: float | None = None) -> None:
-        """Remember that one of this runner's creates made *prediction_id* (sent at *sent*)."""
-        claimed = self._claimed
-        claimed[prediction_id] = sent
-        if len(claimed) > MAX_CLAIMED:
-            claimed.popitem(last=False)
 
     async def _recover(
         self,
@@ -344,7 +338,7 @@ class Runner:
                     "client.predictions.list()"
                 )
                 return None
-            self._claim(found.id)
+            self._claimed.add(found.id)
             logger.info("found prediction %s of an abandoned create", found.id)
             if abandon is not None:
                 await abandon(found)
@@ -441,7 +435,7 @@ class Runner:
             PredictionTimeout: *within* passed first (with the last prediction seen).
         """
         if held is not None:
-            held = _since_created(held, prediction, self._claimed.get(prediction.id))
+            held = _since_created(held, prediction, self._claimed.sent(prediction.id))
         delays = scheduled_delays(
             policy := self.session.poll,
             held=held or 0.0,
