@@ -22,15 +22,17 @@ flight; prints the Python memory each prediction in flight holds (tracemalloc, a
 collection), by file and by line. aiohttp's socket buffers are not counted (no socket).
 
 ``growth``: ``-n`` jobs at concurrency ``-c`` through ``as_completed`` (or ``run_many``) over
-a generator of jobs, each create answered after one pass of the event loop (so ``-c`` are
-really in flight; ``--delay S``: after a random time, S on average) with a prediction of its
-own id, ``succeeded`` (the ``fast`` profile of
+a generator of jobs, each create answered with a prediction of its own id after one pass of
+the event loop (so ``-c`` are really in flight) or, ``--delay S``, after a random time (S on
+average: jobs finish out of order, as over HTTP), ``succeeded`` (the ``fast`` profile of
 ``benchmarks/fanout.py``: answered within the wait) or ``processing`` (then one poll). Every
-``n/20`` jobs taken it prints the working RSS (VmRSS less that before the batch, less
-tracemalloc's own), the memory tracemalloc sees and the objects the collector tracks; at the end
-the growth from 10 % of the jobs (20,000 of 200,000) to the end, and what grew between the two
-by line (``--no-trace``: RSS and objects only). Flat memory: ratios close to 1; RSS growing while
-the traced memory stays flat is the allocator's fragmentation, not objects kept.
+``n/20`` jobs taken, and once all are taken (``-c`` still in flight), it prints the working
+RSS (VmRSS less that before the batch and tracemalloc's own), the memory tracemalloc sees and
+the objects the collector tracks; then the growth from 10 % of the jobs taken (20,000 of
+200,000) to all, and what grew between the two by line (``--no-trace``: RSS and objects only,
+and the RSS comparable: tracing slows the run and its snapshots take memory). Flat memory:
+ratios close to 1; RSS growing while the objects and the traced memory stay flat is the
+allocator (memory freed but not reused or returned), not objects kept.
 """
 
 from __future__ import annotations
