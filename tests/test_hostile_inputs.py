@@ -179,6 +179,8 @@ BAD_BASE_URLS = [
     pytest.param("https://api.example.com/replicate", "path", id="path"),
     pytest.param("https://api.example.com/v1/predictions", "path", id="deeper-path"),
     pytest.param("https://api.exa mple.com", "not a valid URL", id="space-in-host"),
+    pytest.param("https://api.exa<mple.com", "not a valid URL", id="bad-character-in-host"),
+    pytest.param("http://[zz::1]:8000", "not a valid URL", id="bad-ipv6-host"),
     pytest.param("http://api.example.com", "allow_insecure_http", id="plain-http-remote"),
     pytest.param("http://10.0.0.7:8000", "allow_insecure_http", id="plain-http-lan"),
 ]
@@ -225,6 +227,8 @@ def test_an_unparseable_url_with_credentials_hides_them() -> None:
         ("http://[::1]:8000", "http://[::1]:8000"),
         ("http://localhost:8000/", "http://localhost:8000"),
         ("HTTPS://API.example.com/v1", "https://API.example.com"),
+        ("https://b\u00fccher.example", "https://b\u00fccher.example"),  # an international host
+        ("https://replicate_proxy.internal:8443", "https://replicate_proxy.internal:8443"),
     ],
 )
 def test_loopback_http_and_https_are_accepted(url: str, root: str) -> None:

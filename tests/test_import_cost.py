@@ -78,3 +78,50 @@ def test_the_first_request_loads_the_backend_it_needs() -> None:
         "asyncio.run(main())"
     )
     assert "aiohttp" in _loaded_after(code)
+
+
+def test_making_a_client_imports_no_http_library() -> None:
+    """An AsyncClient (and its base URL check) is made without httpx or aiohttp: a client of the
+    asyncio backend never loads httpx, and aiohttp comes with the first request."""
+    code = (
+        "import sys, replicate_async\n"
+        "replicate_async.AsyncClient(api_token='r8_x', base_url='https://api.example.com')\n"
+        "print(sorted(m for m in ('httpx', 'aiohttp') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+_ASYNCIO_RUN = """
+import asyncio, sys
+from aiohttp import web
+import replicate_async
+
+async def main():
+    async def get(_):
+        return web.json_response({"id": "noimport00000000000000001", "status": "succeeded"})
+    app = web.Application()
+    app.router.add_get("/v1/predictions/{id}", get)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    async with replicate_async.AsyncClient(
+        api_token="r8_x", base_url=f"http://127.0.0.1:{port}"
+    ) as client:
+        await client.predictions.get("noimport00000000000000001")
+    await runner.cleanup()
+
+asyncio.run(main())
+print("httpx" in sys.modules)
+"""
+
+
+def test_the_asyncio_backend_never_imports_httpx() -> None:
+    """A request on asyncio goes through aiohttp alone: httpx (50 ms to import, and a TLS
+    context of its making) is not loaded by a client that does not use it."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ASYNCIO_RUN], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -20,7 +20,6 @@ import functools
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
-import httpx
 
 from replicate_async._backend_base import (
     KEEPALIVE_EXPIRY,
@@ -28,6 +27,7 @@ from replicate_async._backend_base import (
     past_deadline,
     too_large,
     transport_error,
+    verified_tls_context,
 )
 
 if TYPE_CHECKING:
@@ -206,6 +206,9 @@ class AiohttpBackend:
         """
         self._max_connections = max_connections
         self._verify = verify
+        # The TLS of https requests: the caller's context or False, else certifi's, made with
+        # the first https request (nothing for the plain http of a local emulator).
+        self._tls: ssl.SSLContext | bool | None = None if verify is True else verify
         self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
@@ -234,14 +237,10 @@ class AiohttpBackend:
         """The session, made on first use (it needs the running loop)."""
         session = self._session
         if session is None:
-            verify = self._verify
-            # The same CA bundle as httpx (certifi), not the system store aiohttp would use.
-            tls = httpx.create_ssl_context() if verify is True else verify
             connector = GatedConnector(
                 limit=self._max_connections,
                 limit_per_host=0,
                 keepalive_timeout=KEEPALIVE_EXPIRY,
-                ssl=tls,
             )
             session = self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -254,6 +253,12 @@ class AiohttpBackend:
     def _request(self, outgoing: Outgoing) -> aiohttp.client._RequestContextManager:
         """aiohttp's request for *outgoing* (awaited for a reply, or entered with ``async with``)."""
         method, url, headers, content, phases, _ = outgoing
+        tls: ssl.SSLContext | bool = True  # aiohttp's default: plain http makes no TLS
+        if url.startswith("https:"):
+            if self._tls is None:
+                # The same CA bundle as httpx (certifi), not the system store aiohttp would use.
+                self._tls = verified_tls_context()
+            tls = self._tls
         return self._client().request(
             method,
             url,
@@ -261,6 +266,7 @@ class AiohttpBackend:
             data=content,
             allow_redirects=False,
             timeout=_client_timeout(phases),
+            ssl=tls,
         )
 
     async def fetch(self, outgoing: Outgoing) -> Reply:

@@ -32,6 +32,7 @@ from replicate_async._backend_base import (
     past_deadline,
     too_large,
     transport_error,
+    verified_tls_context,
 )
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ class HttpxBackend:
         self._verify = verify
         if http_client is None and transport is None:
             if verify is True:  # one TLS context for all the pools (see httpx_pools)
-                verify = self._verify = httpx.create_ssl_context()
+                verify = self._verify = verified_tls_context()
             # Always sharded (even one pool): the shards' counts of requests in flight are
             # what lets grow() add pools beside the busy ones.
             transport = ShardedTransport(*_pools(max_connections, verify=verify))
@@ -492,7 +493,7 @@ def httpx_pools(
     if verify is True:
         # One TLS context for every shard: each context loads the CA bundle (~30 ms), and
         # 32 of them made a 1,000-connection client's first request take a second.
-        verify = httpx.create_ssl_context()
+        verify = verified_tls_context()
     shards, per_shard = _pools(max_connections, verify=verify, shard_size=shard_size)
     if len(shards) == 1:
         return shards[0]

@@ -19,7 +19,9 @@ Package API: :func:`normalise_base_url`, :func:`insecure_http_allowed`,
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import urllib.parse
 from typing import TYPE_CHECKING, Final
 
@@ -84,13 +86,32 @@ def _problem(url: str, parts: urllib.parse.SplitResult) -> str | None:  # noqa: 
         return "must not have a fragment"
     if parts.path.rstrip("/") not in _API_PATHS:
         return f"must not have a path ({parts.path!r}); only '/v1' may follow the host"
-    import httpx  # noqa: PLC0415 - imported when a client is made, not by `import replicate_async`
-
-    try:
-        httpx.URL(f"{parts.scheme}://{parts.netloc}")  # what the backends will parse
-    except (httpx.InvalidURL, ValueError):
+    if not _valid_host(parts.hostname, bracketed="[" in parts.netloc):
         return "is not a valid URL"
     return None
+
+
+# What a host name may hold (letters, digits, '-', '.', '_'): what aiohttp and httpx both parse.
+_HOST_RE: Final = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _valid_host(host: str, *, bracketed: bool) -> bool:
+    """Whether *host* is one the backends parse: an IPv6 address in brackets, an ASCII host
+    name, or an international one IDNA encodes (checked without importing an HTTP library:
+    a client is made in a few milliseconds)."""
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host.partition("%")[0])
+        except ValueError:
+            return False
+        return True
+    if host.isascii():
+        return _HOST_RE.fullmatch(host) is not None
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def normalise_base_url(
