@@ -194,14 +194,18 @@ def _make_structure_keeping_extra(
     """
     from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415 - see converter()
 
-    inner = make_dict_structure_fn(cls, converter, extra=override(omit=True))
     known = _known_keys(cls)
+    # cattrs' function, generated when first needed: with a fast function, only for a reply it
+    # does not handle (generating it costs milliseconds, at the first reply of a process).
+    made: list[Callable[[Any, Any], Any]] = []
 
     def structure(value: Any, type_: Any) -> Any:
         # A dict (every decoded reply) is checked without the ABC machinery.
         if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object, got {type(value).__name__}")
-        obj = inner(value, type_)
+        if not made:
+            made.append(make_dict_structure_fn(cls, converter, extra=override(omit=True)))
+        obj = made[0](value, type_)
         if value.keys() - known:  # one set operation in C for the common reply: no new key
             unknown = {k: v for k, v in value.items() if k not in known}
             # The instance was built a moment ago and is not shared yet; setting the
