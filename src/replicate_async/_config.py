@@ -11,6 +11,7 @@ it, so this module stays pure data (no anyio, no HTTP library).
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import sys
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, Union
@@ -96,11 +97,13 @@ def _optional_positive(instance: Any, attribute: attrs.Attribute[Any], value: fl
         _finite_positive(instance, attribute, value)
 
 
+@functools.cache
 def default_user_agent() -> str:
     """The ``User-Agent`` of every request the library sends: ``replicate-async/<version>``.
 
     One value for API calls, streams, uploads and downloads ("0" as the version when the
-    distribution is not installed).
+    distribution is not installed). Read once per process: looking the distribution up costs
+    about 10 ms, which every client made would pay again.
     """
     import importlib.metadata  # noqa: PLC0415 - read when a client is made, not at import
 
