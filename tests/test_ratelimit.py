@@ -383,10 +383,10 @@ async def test_the_client_meters_its_requests(anyio_backend):
 # -- a queue goes in groups -----------------------------------------------------------------------
 
 
-def test_batch_is_half_a_second_of_tokens_within_the_usable_burst():
-    """A queue waits for half a second's worth of tokens, never more than the burst left usable."""
+def test_batch_is_a_second_of_tokens_within_the_usable_burst():
+    """A queue waits for a second's worth of tokens, never more than the burst left usable."""
     roomy = TokenBucket(RateLimit(per_minute=600), now=0.0, headroom=1.0)
-    assert roomy.batch == pytest.approx(5.0)
+    assert roomy.batch == pytest.approx(10.0)
     tight = TokenBucket(RateLimit(per_minute=1200, burst=5), now=0.0, headroom=1.0)
     assert tight.batch == pytest.approx(4.0)  # a burst of 5 less the reserve of 1
     slow = TokenBucket(RateLimit(per_minute=6), now=0.0, headroom=1.0)
