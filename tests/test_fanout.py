@@ -12,8 +12,8 @@ import anyio
 import pytest
 import stamina
 
+from _emulator_support import unlimited_client, unlimited_emulator
 from replicate_async import (
-    AsyncClient,
     Client,
     CreateOutcomeUnknown,
     Job,
@@ -25,11 +25,8 @@ from replicate_async import (
     ValidationError,
 )
 from replicate_async.emulator import (
-    EmulatorConfig,
-    EmulatorServer,
     FakeModel,
     FaultRule,
-    default_catalogue,
 )
 from replicate_async.emulator import RateLimit as ServerLimit
 from replicate_async.emulator import RateLimits as ServerLimits
@@ -46,12 +43,7 @@ MODELS = (
 @pytest.fixture(scope="module")
 def server():
     """One emulator for the module, with a 1 s model and a long one."""
-    config = EmulatorConfig(
-        models=(*default_catalogue(), *MODELS),
-        time_scale=TIME_SCALE,
-        rate_limits=ServerLimits.unlimited(),
-    )
-    with EmulatorServer(config) as srv:
+    with unlimited_emulator(*MODELS, time_scale=TIME_SCALE) as srv:
         yield srv
 
 
@@ -60,11 +52,6 @@ def emulator(server):
     """The module's emulator, reset."""
     server.reset()
     return server
-
-
-def _client(emulator, **kwargs) -> AsyncClient:
-    kwargs.setdefault("rate_limits", RateLimits.unlimited())
-    return AsyncClient(api_token=emulator.token, base_url=emulator.base_url, **kwargs)
 
 
 def _jobs(n: int, model: str = "fan/second") -> list[tuple[str, dict]]:
@@ -81,7 +68,7 @@ def _duplicates(stats) -> int:
 @pytest.mark.anyio
 async def test_a_thousand_jobs_at_500_all_succeed_once_each(emulator, anyio_backend):
     """1,000 jobs at concurrency 500 with a 1 s model: all succeed, in order, one create each."""
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         outputs = await client.run_many(_jobs(1000), concurrency=500)
     stats = emulator.stats()
     assert outputs == [f"job {i}" for i in range(1000)]
@@ -98,7 +85,7 @@ async def test_failed_jobs_hold_their_errors_in_place(emulator, anyio_backend):
         ("fan/fail", {"prompt": "b"}),
         ("fan/second", {"prompt": "c"}),
     ]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(jobs, return_exceptions=True)
     assert results[0] == "a"
     assert isinstance(results[1], PredictionFailed)
@@ -109,7 +96,7 @@ async def test_failed_jobs_hold_their_errors_in_place(emulator, anyio_backend):
 async def test_the_first_error_is_raised_and_the_rest_cancelled(emulator, anyio_backend):
     """Without return_exceptions the first failure raises and the other predictions are cancelled."""
     jobs = [("fan/fail", {"prompt": "x"}), *[("fan/long", {"prompt": f"l{i}"}) for i in range(5)]]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         with pytest.raises(PredictionFailed):
             await client.run_many(jobs, concurrency=6, wait=1)
     stats = emulator.stats()
@@ -128,7 +115,7 @@ async def test_a_batch_at_the_account_limit_meets_next_to_no_429s(emulator, anyi
     )
     limits = RateLimits(create=RateLimit(per_minute=1200, burst=5), get_prediction=None, other=None)
     with stamina.set_testing(False):
-        async with _client(emulator, rate_limits=limits) as client:
+        async with unlimited_client(emulator, rate_limits=limits) as client:
             outputs = await client.run_many(_jobs(300), concurrency=100)
     stats = emulator.stats()
     assert len(outputs) == 300
@@ -141,7 +128,7 @@ def test_concurrency_beyond_the_pool_grows_the_pool(emulator):
     client's concurrency slot and pool grow to the batch's concurrency (they used to refuse it)."""
 
     async def main() -> tuple[list[object], int]:
-        async with _client(emulator, max_concurrency=10) as client:
+        async with unlimited_client(emulator, max_concurrency=10) as client:
             outputs = await client.run_many(_jobs(30), concurrency=25)
             return outputs, client._session.max_concurrency
 
@@ -159,7 +146,7 @@ async def test_cancelling_a_batch_cancels_every_started_prediction(emulator, any
     """Cancelling mid-batch cancels each prediction it created, remotely, and leaves no task."""
     before = len(asyncio.all_tasks()) if anyio_backend == "asyncio" else 0
     running = 0
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         with anyio.CancelScope() as scope:
 
             def on_progress(event) -> None:
@@ -185,7 +172,7 @@ async def test_leaving_as_completed_early_cancels_the_rest(emulator):
     """Closing the as_completed iterator after one result cancels the predictions still running."""
     jobs = [("fan/second", {"prompt": "quick"}), *_jobs(5, "fan/long")]
     async with (
-        _client(emulator) as client,
+        unlimited_client(emulator) as client,
         contextlib.aclosing(client.as_completed(jobs, concurrency=6, wait=1)) as results,
     ):
         async for index, result in results:
@@ -202,7 +189,7 @@ async def test_leaving_as_completed_early_cancels_the_rest(emulator):
 async def test_as_completed_yields_every_job_tagged_with_its_index(emulator, anyio_backend):
     """Every job comes out once, as (index, output) or (index, exception)."""
     jobs = [*_jobs(10), ("fan/fail", {"prompt": "f"})]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         seen = {index: result async for index, result in client.as_completed(jobs, concurrency=4)}
     assert sorted(seen) == list(range(11))
     assert seen[3] == "job 3"
@@ -217,7 +204,7 @@ async def test_as_completed_raises_when_the_jobs_iterable_fails(emulator):
         yield ("fan/second", {"prompt": "a"})
         raise RuntimeError("no more jobs")
 
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         with pytest.raises(RuntimeError, match="no more jobs"):
             async for _ in client.as_completed(jobs()):
                 pass
@@ -237,7 +224,7 @@ async def test_jobs_may_be_a_lazy_iterable(emulator):
             produced += 1
             yield ("fan/second", {"prompt": f"g{i}"})
 
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         outputs = await client.run_many(jobs(), concurrency=5)
     assert outputs == [f"g{i}" for i in range(30)]
 
@@ -249,7 +236,7 @@ async def test_a_job_overrides_the_batch_options(emulator):
         Job("fan/long", {"prompt": "t"}, timeout=1, wait=1, cancel_on_timeout=True),
         Job("emulator/image", {"prompt": "i", "num_outputs": 1}, use_file_output=False),
     ]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(jobs, return_exceptions=True)
     assert isinstance(results[0], PredictionTimeout)
     assert isinstance(results[1][0], str)
@@ -259,7 +246,7 @@ async def test_a_job_overrides_the_batch_options(emulator):
 @pytest.mark.anyio
 async def test_a_malformed_job_fails_in_its_place(emulator):
     """Something that is neither a Job nor a (ref, input) pair is a TypeError at its index."""
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(
             [("fan/second", {"prompt": "a"}), "nope"], return_exceptions=True
         )
@@ -270,7 +257,7 @@ async def test_a_malformed_job_fails_in_its_place(emulator):
 @pytest.mark.anyio
 async def test_an_invalid_timeout_fails_the_job(emulator):
     """A job timeout that is not a positive finite number fails with ValueError."""
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(
             [Job("fan/second", {"prompt": "a"}, timeout=0)], return_exceptions=True
         )
@@ -280,7 +267,7 @@ async def test_an_invalid_timeout_fails_the_job(emulator):
 @pytest.mark.anyio
 async def test_a_refused_create_is_not_unknown(emulator):
     """A 422 on create is the job's ValidationError (nothing was created)."""
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(
             [("emulator/image", {"num_outputs": "many"})], return_exceptions=True
         )
@@ -291,7 +278,7 @@ async def test_a_refused_create_is_not_unknown(emulator):
 async def test_a_5xx_on_create_is_reported_as_outcome_unknown(emulator):
     """A create answered 5xx after the server made the prediction is CreateOutcomeUnknown, not retried."""
     emulator.set_faults(FaultRule(action="accept_then_error", route="create", count=1))
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many([("fan/second", {"prompt": "a"})], return_exceptions=True)
     error = results[0]
     assert isinstance(error, CreateOutcomeUnknown)
@@ -309,7 +296,7 @@ async def test_progress_counts_every_step(emulator):
     """on_progress sees submitted, running and succeeded/failed for each job, with counts."""
     events = []
     jobs = [*_jobs(4), ("fan/fail", {"prompt": "f"})]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         await client.run_many(jobs, return_exceptions=True, on_progress=events.append)
     kinds = Counter(e.kind for e in events)
     assert kinds == {"submitted": 5, "running": 5, "succeeded": 4, "failed": 1}
@@ -325,7 +312,7 @@ async def test_429s_are_reported_as_retried(emulator):
     """A throttled create shows up as a 'retried' event of its job."""
     emulator.set_faults(FaultRule(action="error", status=429, route="create", count=1))
     events = []
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         await client.run_many(_jobs(1), on_progress=events.append)
     assert "retried" in [e.kind for e in events]
     assert events[-1].progress.retried == 1
@@ -353,7 +340,7 @@ async def test_jobs_carry_the_batch_webhook_or_their_own(emulator):
         ("fan/second", {"prompt": "batch"}),
         Job("fan/second", {"prompt": "own"}, webhook_events_filter=["completed"]),
     ]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         await client.run_many(jobs, webhook=hook, webhook_events_filter=["start", "completed"])
 
     def sent() -> dict[str, tuple[str | None, list[str] | None]]:

@@ -18,11 +18,10 @@ import weakref
 import anyio
 import pytest
 
-from replicate_async import AsyncClient, RateLimits
+from _emulator_support import unlimited_client, unlimited_emulator
 from replicate_async import _running as running
 from replicate_async._claims import CHUNK, Claims
-from replicate_async.emulator import EmulatorConfig, EmulatorServer, FakeModel, default_catalogue
-from replicate_async.emulator import RateLimits as ServerLimits
+from replicate_async.emulator import FakeModel
 
 pytestmark = pytest.mark.anyio
 
@@ -34,12 +33,7 @@ JOBS = 60
 @pytest.fixture(scope="module")
 def server():
     """One emulator for the module, with a quick model."""
-    config = EmulatorConfig(
-        models=(*default_catalogue(), MODEL),
-        time_scale=0.2,
-        rate_limits=ServerLimits.unlimited(),
-    )
-    with EmulatorServer(config) as srv:
+    with unlimited_emulator(MODEL) as srv:
         yield srv
 
 
@@ -48,12 +42,6 @@ def emulator(server):
     """The module's emulator, reset."""
     server.reset()
     return server
-
-
-def _client(emulator) -> AsyncClient:
-    return AsyncClient(
-        api_token=emulator.token, base_url=emulator.base_url, rate_limits=RateLimits.unlimited()
-    )
 
 
 class Input(dict):
@@ -84,7 +72,7 @@ async def test_as_completed_over_a_generator_frees_each_finished_job(emulator, a
     """Mid-batch, only the jobs in flight (or whose result waits for the consumer) live."""
     watched = Watched(JOBS)
     seen = 0
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         async for _, result in client.as_completed(watched.jobs(), concurrency=CONCURRENCY):
             assert not isinstance(result, Exception), result
             seen += 1
@@ -99,7 +87,7 @@ async def test_as_completed_over_a_generator_frees_each_finished_job(emulator, a
 async def test_run_many_over_a_generator_keeps_only_the_results(emulator, anyio_backend):
     """run_many over a generator: each job freed once finished; the results are kept."""
     watched = Watched(JOBS)
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(watched.jobs(), concurrency=CONCURRENCY)
     assert len(results) == JOBS
     assert 0 < watched.most_alive <= CONCURRENCY
@@ -112,7 +100,7 @@ async def test_the_ids_the_run_engine_remembers_stay_bounded(emulator, monkeypat
     their send times are kept only for the predictions still to poll."""
     monkeypatch.setattr(running, "MAX_CLAIMED", 10)
     n = 10 + 3 * CHUNK
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         async for _, result in client.as_completed(
             ((MODEL.ref, {"prompt": f"job {i}"}) for i in range(n)), concurrency=CONCURRENCY
         ):
@@ -178,7 +166,7 @@ async def test_as_completed_hands_over_every_waiting_result_at_once(emulator, an
         ran.append(len(order))
 
     order: list[int] = []
-    async with _client(emulator) as client, anyio.create_task_group() as tg:
+    async with unlimited_client(emulator) as client, anyio.create_task_group() as tg:
         jobs = [(MODEL.ref, {"prompt": f"job {i}"}) for i in range(n)]
         batch = client.as_completed(jobs, concurrency=n, on_progress=on_progress)
         async with contextlib.aclosing(batch):

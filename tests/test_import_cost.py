@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -94,24 +95,16 @@ def test_making_a_client_imports_no_http_library() -> None:
 
 _ASYNCIO_RUN = """
 import asyncio, sys
-from aiohttp import web
+sys.path.insert(0, sys.argv[1])
+from _tiny_server import serving
 import replicate_async
 
 async def main():
-    async def get(_):
-        return web.json_response({"id": "noimport00000000000000001", "status": "succeeded"})
-    app = web.Application()
-    app.router.add_get("/v1/predictions/{id}", get)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    async with replicate_async.AsyncClient(
-        api_token="r8_x", base_url=f"http://127.0.0.1:{port}"
+    answer = {"id": "noimport00000000000000001", "status": "succeeded"}
+    async with serving(answer) as url, replicate_async.AsyncClient(
+        api_token="r8_x", base_url=url
     ) as client:
-        await client.predictions.get("noimport00000000000000001")
-    await runner.cleanup()
+        await client.predictions.get(answer["id"])
 
 asyncio.run(main())
 print("httpx" in sys.modules)
@@ -122,6 +115,9 @@ def test_the_asyncio_backend_never_imports_httpx() -> None:
     """A request on asyncio goes through aiohttp alone: httpx (50 ms to import, and a TLS
     context of its making) is not loaded by a client that does not use it."""
     done = subprocess.run(
-        [sys.executable, "-c", _ASYNCIO_RUN], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _ASYNCIO_RUN, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert done.stdout.strip() == "False"

@@ -8,26 +8,21 @@ import sqlite3
 
 import pytest
 
+from _emulator_support import unlimited_client, unlimited_emulator
 from replicate_async import (
-    AsyncClient,
     CreateOutcomeUnknown,
     Job,
     JournalBackend,
     JournalError,
     PredictionFailed,
-    RateLimits,
 )
 from replicate_async._converters import structure
 from replicate_async._journal import Journal, canonical_json, job_key
 from replicate_async._journal_backend import LocalJournal
 from replicate_async._models import Prediction
 from replicate_async.emulator import (
-    EmulatorConfig,
-    EmulatorServer,
     FakeModel,
-    default_catalogue,
 )
-from replicate_async.emulator import RateLimits as ServerLimits
 
 PREDICTION = {"id": "p1", "status": "succeeded", "output": ["https://x.test/a.png"], "input": {}}
 
@@ -123,10 +118,7 @@ def server():
         FakeModel(owner="j", name="long", kind="text", official=True, latency=1000.0),
         FakeModel(owner="j", name="fail", kind="fail", official=True, latency=0.1),
     )
-    config = EmulatorConfig(
-        models=(*default_catalogue(), *models), time_scale=0.2, rate_limits=ServerLimits.unlimited()
-    )
-    with EmulatorServer(config) as srv:
+    with unlimited_emulator(*models) as srv:
         yield srv
 
 
@@ -136,18 +128,12 @@ def emulator(server):
     return server
 
 
-def _client(emulator) -> AsyncClient:
-    return AsyncClient(
-        api_token=emulator.token, base_url=emulator.base_url, rate_limits=RateLimits.unlimited()
-    )
-
-
 @pytest.mark.anyio
 async def test_a_second_run_takes_finished_jobs_from_the_journal(emulator, tmp_path, anyio_backend):
     """Re-running a finished batch creates nothing and returns the same results."""
     path = tmp_path / "j.sqlite"
     jobs = [("j/quick", {"prompt": "a"}), ("j/fail", {"prompt": "b"})]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         first = await client.run_many(jobs, journal=path, return_exceptions=True)
         second = await client.run_many(jobs, journal=path, return_exceptions=True)
     assert first[0] == second[0] == "a"
@@ -159,7 +145,7 @@ async def test_a_second_run_takes_finished_jobs_from_the_journal(emulator, tmp_p
 async def test_a_running_prediction_is_waited_on_not_created_again(emulator, tmp_path):
     """A job journaled with a prediction id is re-attached to that prediction."""
     path = tmp_path / "j.sqlite"
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         prediction = await client.predictions.create("j/quick", {"prompt": "r"}, wait=False)
         journal = Journal(path)
         journal.creating(job_key("j/quick", {"prompt": "r"}, 0), "j/quick", {"prompt": "r"})
@@ -182,7 +168,7 @@ async def test_an_unknown_create_is_found_in_the_prediction_list(emulator, tmp_p
     journal = Journal(path)
     journal.creating("lost", "j/quick", {"prompt": "lost"})
     journal.close()
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         await client.predictions.create("j/quick", {"prompt": "other"}, wait=False)
         await client.predictions.create("j/quick", {"prompt": "lost"}, wait=False)
         outputs = await client.run_many([job], journal=path)
@@ -197,7 +183,7 @@ async def test_an_unknown_create_not_found_is_reported(emulator, tmp_path):
     journal = Journal(path)
     journal.creating("gone", "j/quick", {"prompt": "gone"})
     journal.close()
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(
             [Job("j/quick", {"prompt": "gone"}, key="gone")], journal=path, return_exceptions=True
         )
@@ -213,7 +199,7 @@ async def test_recreate_unknown_creates_what_was_not_found(emulator, tmp_path):
     journal = Journal(path)
     journal.creating("gone", "j/quick", {"prompt": "gone"})
     journal.close()
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         outputs = await client.run_many(
             [Job("j/quick", {"prompt": "gone"}, key="gone")], journal=path, recreate_unknown=True
         )
@@ -228,7 +214,7 @@ async def test_predictions_cancelled_by_the_batch_run_again_next_time(emulator, 
 
     path = tmp_path / "j.sqlite"
     jobs = [("j/long", {"prompt": f"l{i}"}) for i in range(3)]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         with anyio.CancelScope() as scope:
 
             def on_progress(event) -> None:
@@ -274,7 +260,7 @@ async def test_run_many_takes_a_journal_backend_object(emulator, tmp_path):
     journal = _Recording(tmp_path / "j.sqlite")
     assert isinstance(journal, JournalBackend)
     assert not journal.shared
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         assert await client.run_many([("j/quick", {"prompt": "a"})], journal=journal) == ["a"]
         assert journal.calls == ["claim", "creating", "created", "finished"]
         journal.calls.clear()

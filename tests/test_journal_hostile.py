@@ -15,6 +15,7 @@ import textwrap
 
 import pytest
 
+from _emulator_support import unlimited_client, unlimited_emulator
 from replicate_async import (
     AsyncClient,
     CreateOutcomeUnknown,
@@ -23,18 +24,13 @@ from replicate_async import (
     JournalError,
     JournalLocked,
     JournalMismatch,
-    RateLimits,
     ValidationError,
 )
 from replicate_async._journal import Journal
 from replicate_async.emulator import (
-    EmulatorConfig,
-    EmulatorServer,
     FakeModel,
     FaultRule,
-    default_catalogue,
 )
-from replicate_async.emulator import RateLimits as ServerLimits
 
 # The journal's layout before fingerprints (schema 1), as 0.1.0 development builds wrote it.
 SCHEMA_1 = """
@@ -55,10 +51,7 @@ CREATE TABLE jobs (
 def server():
     """An emulator with a quick text model and no rate limits."""
     models = (FakeModel(owner="h", name="quick", kind="text", official=True, latency=0.1),)
-    config = EmulatorConfig(
-        models=(*default_catalogue(), *models), time_scale=0.2, rate_limits=ServerLimits.unlimited()
-    )
-    with EmulatorServer(config) as srv:
+    with unlimited_emulator(*models) as srv:
         yield srv
 
 
@@ -68,12 +61,6 @@ def emulator(server):
     return server
 
 
-def _client(emulator) -> AsyncClient:
-    return AsyncClient(
-        api_token=emulator.token, base_url=emulator.base_url, rate_limits=RateLimits.unlimited()
-    )
-
-
 # -- item 2: a key reused for another job ---------------------------------------------------------
 
 
@@ -81,7 +68,7 @@ def _client(emulator) -> AsyncClient:
 async def test_a_key_reused_with_another_input_is_refused(emulator, tmp_path, anyio_backend):
     """A second batch with the same keys and other inputs raises JournalMismatch and creates nothing."""
     path = tmp_path / "j.sqlite"
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         await client.run_many([Job("h/quick", {"prompt": "first"}, key="k0")], journal=path)
         with pytest.raises(JournalMismatch) as caught:
             await client.run_many([Job("h/quick", {"prompt": "second"}, key="k0")], journal=path)
@@ -97,7 +84,7 @@ async def test_a_key_reused_with_another_input_is_refused(emulator, tmp_path, an
 async def test_a_key_reused_with_another_ref_is_that_jobs_error(emulator, tmp_path, anyio_backend):
     """With return_exceptions a mismatched key holds JournalMismatch; the other jobs run."""
     path = tmp_path / "j.sqlite"
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         await client.run_many([Job("h/quick", {"prompt": "x"}, key="k0")], journal=path)
         results = await client.run_many(
             [
@@ -121,7 +108,7 @@ async def test_one_key_for_two_jobs_of_one_batch_is_refused(emulator, tmp_path):
         Job("h/quick", {"prompt": "a"}, key="same"),
         Job("h/quick", {"prompt": "b"}, key="same"),
     ]
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         results = await client.run_many(jobs, journal=path, return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["JournalMismatch", "str"]
     assert emulator.stats()["creates"] == 1
@@ -131,7 +118,7 @@ async def test_one_key_for_two_jobs_of_one_batch_is_refused(emulator, tmp_path):
 async def test_a_schema_1_journal_is_migrated_without_losing_rows(emulator, tmp_path):
     """A journal from before fingerprints opens, keeps its rows and still refuses a mismatch."""
     path = tmp_path / "j.sqlite"
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         prediction = await client.predictions.create("h/quick", {"prompt": "old"}, wait=False)
         db = sqlite3.connect(path)
         db.execute(SCHEMA_1)
@@ -164,7 +151,7 @@ async def test_an_undecodable_2xx_create_is_not_forgotten(emulator, tmp_path, an
     job = Job("h/quick", {"prompt": "garbled"}, key="g")
     # The emulator makes the prediction, then answers 201 with a body that is no prediction.
     emulator.set_faults(FaultRule(action="accept_then_error", route="create", status=201, count=1))
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         first = await client.run_many([job], journal=path, return_exceptions=True)
         with Journal(path) as journal:
             assert journal.get("g").state == "creating"
@@ -181,7 +168,7 @@ async def test_a_refused_create_drops_its_row(emulator, tmp_path):
     """A create refused with a 4xx surely made nothing: its row goes, the next run creates it."""
     path = tmp_path / "j.sqlite"
     emulator.set_faults(FaultRule(action="error", route="create", status=422, count=1))
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         first = await client.run_many(
             [("h/quick", {"prompt": "r"})], journal=path, return_exceptions=True
         )
@@ -201,7 +188,7 @@ async def test_a_corrupt_journal_is_our_error_naming_the_path(emulator, tmp_path
     path = tmp_path / "j.sqlite"
     garbage = bytes(range(256)) * 64
     path.write_bytes(garbage)
-    async with _client(emulator) as client:
+    async with unlimited_client(emulator) as client:
         with pytest.raises(JournalError) as caught:
             await client.run_many([("h/quick", {"prompt": "c"})], journal=path)
     assert caught.value.path == str(path)
@@ -289,7 +276,7 @@ async def test_a_journal_held_by_another_process_is_refused(emulator, tmp_path):
     assert holder.stdin is not None
     try:
         assert holder.stdout.readline() == "open\n"  # blocks until the other process has it
-        async with _client(emulator) as client:
+        async with unlimited_client(emulator) as client:
             with pytest.raises(JournalLocked) as caught:
                 await client.run_many([("h/quick", {"prompt": "p"})], journal=path)
     finally:

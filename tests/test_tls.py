@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import trustme
-from aiohttp import web
 
+from _tiny_server import serving
 from replicate_async import AsyncClient
 from replicate_async._backend import LazyBackend
 from replicate_async._backend_aiohttp import AiohttpBackend
@@ -39,23 +39,10 @@ def ca() -> trustme.CA:
 @pytest.fixture
 async def https_url(ca: trustme.CA) -> AsyncIterator[str]:
     """An https server on 127.0.0.1 with a certificate of *ca*, answering one prediction."""
-
-    async def get(_: web.Request) -> web.Response:
-        return web.json_response(PREDICTION)
-
-    app = web.Application()
-    app.router.add_get("/v1/predictions/{id}", get)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(PREDICTION, tls=context) as url:
+        yield url
 
 
 def _tls_of(client: AsyncClient) -> object:
@@ -94,22 +81,8 @@ async def test_ssl_cert_file_is_trusted_instead(
         assert json.loads(prediction.to_json())["id"] == PREDICTION["id"]
 
 
-async def test_plain_http_makes_no_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_plain_http_makes_no_tls_context() -> None:
     """A client of a plain-http loopback server (the emulator) never builds a TLS context."""
-
-    async def get(_: web.Request) -> web.Response:
-        return web.json_response(PREDICTION)
-
-    app = web.Application()
-    app.router.add_get("/v1/predictions/{id}", get)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with AsyncClient(api_token=TOKEN, base_url=f"http://127.0.0.1:{port}") as client:
-            await client.predictions.get(PREDICTION["id"])
-            assert _tls_of(client) is None
-    finally:
-        await runner.cleanup()
+    async with serving(PREDICTION) as url, AsyncClient(api_token=TOKEN, base_url=url) as client:
+        await client.predictions.get(PREDICTION["id"])
+        assert _tls_of(client) is None
