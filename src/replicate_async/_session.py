@@ -52,9 +52,6 @@ T = TypeVar("T")
 
 logger = logging.getLogger("replicate_async")
 
-#: The compact, strict JSON of request bodies: one encoder for every request (``json.dumps``
-#: with options builds a new one per call).
-_encode_json: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 # A library leaves its log records to the application: with no handler configured anywhere,
 # Python's last-resort handler would print WARNINGs to stderr. A NullHandler on our logger
 # stops that and keeps propagation to the application's handlers. The same on stamina's
@@ -64,6 +61,10 @@ _encode_json: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False).e
 # last-resort print, and an application that configures logging still gets those records.
 logger.addHandler(logging.NullHandler())
 logging.getLogger("stamina").addHandler(logging.NullHandler())
+
+#: The compact, strict JSON of request bodies: one encoder for every request (``json.dumps``
+#: with options builds a new one per call).
+_encode_json: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 _CLOSED: Final = (
     "this AsyncClient is closed; make a new one (or do the work inside "
