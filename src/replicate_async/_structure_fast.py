@@ -111,17 +111,14 @@ class FastBuilder:
 
     def function(self, cls: Any) -> Callable[[Any], Any] | None:
         """The fast function of cls (a dict in, an instance out; :class:`Refused` or another
-        exception on input it does not handle), or None when cls gets none."""
+        exception on input it does not handle), or None when cls gets none. Compiled when
+        first asked for: a nested model is written inline into its container's function, so
+        only an array's items need one of their own."""
         if cls in self._built:
             return self._built[cls]
         if cls in self._building:  # a class that contains itself: left to cattrs
             return None
-        self._building.add(cls)
-        try:
-            built = self._build(cls)
-        finally:
-            self._building.discard(cls)
-        self._built[cls] = built
+        built = self._built[cls] = self._build(cls)
         return built
 
     def hook(
@@ -129,11 +126,9 @@ class FastBuilder:
     ) -> Callable[[Any, Any], Any] | None:
         """A structure hook for cls: its fast lines, and on any exception ``fallback(value,
         type)`` from the start (None when cls gets no fast function)."""
-        if self.function(cls) is None:
-            return None
         src = _Source()
         body = self._body(src, cls, _Names(0))
-        if body is None:  # pragma: no cover - function() built the same lines
+        if body is None:
             return None
         src.namespace["fallback"] = fallback
         lines = ["try:", *_indent(body), "except Exception:", "    return fallback(o, t)"]
@@ -155,7 +150,18 @@ class FastBuilder:
         return function
 
     def _body(self, src: _Source, cls: Any, n: _Names) -> list[str] | None:
-        """The lines making an instance of cls (in ``n.obj``) from the JSON object ``n.o``."""
+        """The lines making an instance of cls (in ``n.obj``) from the JSON object ``n.o``
+        (None when cls is not handled, or contains itself: left to cattrs)."""
+        if cls in self._building:
+            return None
+        self._building.add(cls)
+        try:
+            return self._lines(src, cls, n)
+        finally:
+            self._building.discard(cls)
+
+    def _lines(self, src: _Source, cls: Any, n: _Names) -> list[str] | None:
+        """:meth:`_body` for a class not being written already."""
         base = get_origin(cls) or cls
         if not (isinstance(base, type) and attrs.has(base) and self._keeps_extra(cls)):
             return None
@@ -237,9 +243,8 @@ class FastBuilder:
             return lines
         if get_origin(kind) is tuple:
             return self._tuple(src, kind, n.v)
-        if self.function(kind) is None:  # not a model, or one that contains itself
-            return None
-        # The nested model's lines, inline: no call per nested object.
+        # The nested model's lines, inline: no call per nested object (None: not a model, or
+        # one that contains itself).
         inner = n.deeper()
         body = self._body(src, kind, inner)
         return None if body is None else [f"{inner.o} = {n.v}", *body, f"{n.v} = {inner.obj}"]
