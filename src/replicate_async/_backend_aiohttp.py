@@ -205,7 +205,6 @@ class AiohttpBackend:
             verify: TLS verification: True (certifi's CA bundle, as httpx), False, or a context.
         """
         self._max_connections = max_connections
-        self._verify = verify
         # The TLS of https requests: the caller's context or False, else certifi's, made with
         # the first https request (nothing for the plain http of a local emulator).
         self._tls: ssl.SSLContext | bool | None = None if verify is True else verify
