@@ -309,9 +309,7 @@ def _hook(conv: cattrs.Converter, cls: Any) -> Callable[[Any, Any], Any]:
 def structure(data: Any, cls: type[T]) -> T:
     """Structure a decoded JSON value into ``cls``, raising DecodeError on a wrong shape."""
     try:
-        conv = _converter or converter()
-        hook = _hooks.get(cls) if _hooks_of and _hooks_of[0] is conv else None
-        result: T = (hook or _hook(conv, cls))(data, cls)
+        result: T = _hook(_converter or converter(), cls)(data, cls)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise DecodeError(message=f"unexpected reply shape: {_type_name(cls)}: {exc}") from exc
     except Exception as exc:
