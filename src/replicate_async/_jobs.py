@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 import attrs
 
@@ -139,34 +139,26 @@ class ProgressEvent:
     progress: Progress
 
 
-T = TypeVar("T")
-
-
-def _or_batch(value: OrClientDefault[T], batch: T) -> T:
-    """A job's own option, or the batch's when the job left it at USE_CLIENT_DEFAULT."""
-    return batch if value is USE_CLIENT_DEFAULT else value
+#: The options a Job may set for itself; each left at USE_CLIENT_DEFAULT takes the batch's.
+_JOB_OPTIONS: Final = (
+    "wait",
+    "timeout",
+    "cancel_on_timeout",
+    "use_file_output",
+    "webhook",
+    "webhook_events_filter",
+)
 
 
 def job_options(job: Job, batch: RunOptions) -> RunOptions:
-    """The options one job runs with: its own where it set them, else the batch's."""
-    if (
-        job.wait is USE_CLIENT_DEFAULT
-        and job.timeout is USE_CLIENT_DEFAULT
-        and job.cancel_on_timeout is USE_CLIENT_DEFAULT
-        and job.use_file_output is USE_CLIENT_DEFAULT
-        and job.webhook is USE_CLIENT_DEFAULT
-        and job.webhook_events_filter is USE_CLIENT_DEFAULT
-    ):
-        return batch  # the common job: nothing of its own (no copy per job)
-    return attrs.evolve(
-        batch,
-        wait=_or_batch(job.wait, batch.wait),
-        timeout=_or_batch(job.timeout, batch.timeout),
-        cancel_on_timeout=_or_batch(job.cancel_on_timeout, batch.cancel_on_timeout),
-        use_file_output=_or_batch(job.use_file_output, batch.use_file_output),
-        webhook=_or_batch(job.webhook, batch.webhook),
-        webhook_events_filter=_or_batch(job.webhook_events_filter, batch.webhook_events_filter),
-    )
+    """The options one job runs with: its own where it set them, else the batch's (the
+    batch's own object for the common job that sets none: no copy per job)."""
+    own = {
+        name: value
+        for name in _JOB_OPTIONS
+        if (value := getattr(job, name)) is not USE_CLIENT_DEFAULT
+    }
+    return attrs.evolve(batch, **own) if own else batch
 
 
 def as_job(spec: object) -> Job:
