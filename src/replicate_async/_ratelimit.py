@@ -139,23 +139,21 @@ class Limiter(Protocol):
 
 
 def bucket_for(method: str, path: str) -> BucketName:
-    """The server bucket a request is metered in, from its method and path (or absolute URL)."""
-    if path[:1] == "/" and "?" not in path and path[-1] != "/":
-        # The API's own paths, as the request builders make them (the hot path).
-        if method == "POST":
-            return "create" if path.endswith("/predictions") else "other"
-        if method == "GET" and path.startswith("/v1/predictions/") and path.count("/") == 3:  # noqa: PLR2004
-            return "get_prediction"
-        return "other"
+    """The server bucket a request is metered in, from its method and path (or absolute URL).
+
+    On every request: string partitions only, no list of the path's parts but for a GET of
+    the right depth.
+    """
     if "://" in path:
         path = "/" + path.split("://", 1)[1].partition("/")[2]
-    path = path.split("?", 1)[0].rstrip("/")
-    parts = path.split("/")
-    if method == "POST" and parts[-1] == "predictions":
-        return "create"
+    path = path.partition("?")[0].rstrip("/")
+    if method == "POST":
+        return "create" if path.rpartition("/")[2] == "predictions" else "other"
     # /v1/predictions/{id}
-    if method == "GET" and len(parts) == 4 and parts[1:3] == ["v1", "predictions"]:  # noqa: PLR2004
-        return "get_prediction"
+    if method == "GET" and path.count("/") == 3:  # noqa: PLR2004
+        parts = path.split("/")
+        if parts[1] == "v1" and parts[2] == "predictions":
+            return "get_prediction"
     return "other"
 
 
