@@ -20,18 +20,17 @@ from typing import Any
 
 import pytest
 
+from _emulator_support import unlimited_client, unlimited_emulator
 from _pg_server import pg_server_fixture, pg_url_fixture  # noqa: F401 - fixtures pg_server, pg_url
 from replicate_async import (
-    AsyncClient,
     JournalError,
     JournalLocked,
     PostgresJournal,
     PredictionFailed,
     ProgressEvent,
-    RateLimits,
 )
 from replicate_async._journal import job_key
-from replicate_async.emulator import EmulatorConfig, EmulatorServer, FakeModel, default_catalogue
+from replicate_async.emulator import EmulatorServer, FakeModel
 
 REF = "shared/echo"
 FAILING = "shared/fail"
@@ -44,12 +43,7 @@ def emulator():
         FakeModel(owner="shared", name="echo", kind="text", official=True, latency=1.0),
         FakeModel(owner="shared", name="fail", kind="fail", official=True, latency=0.5),
     )
-    config = EmulatorConfig(
-        models=(*default_catalogue(), *models),
-        time_scale=0.1,
-        rate_limits=RateLimits.unlimited(),
-    )
-    with EmulatorServer(config) as server:
+    with unlimited_emulator(*models, time_scale=0.1) as server:
         yield server
 
 
@@ -58,12 +52,6 @@ def fresh(emulator):
     """The emulator with its predictions and counters reset."""
     emulator.reset()
     return emulator
-
-
-def client(emulator: EmulatorServer) -> AsyncClient:
-    return AsyncClient(
-        api_token=emulator.token, base_url=emulator.base_url, rate_limits=RateLimits.unlimited()
-    )
 
 
 def jobs(n: int, prefix: str = "job") -> list[tuple[str, dict[str, Any]]]:
@@ -97,7 +85,7 @@ def test_two_workers_split_a_batch_and_both_return_every_result(fresh, pg_url):
             if event.kind == "submitted":
                 submitted[me].append(event.index)
 
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             return await c.run_many(jobs(n), concurrency=8, journal=url, on_progress=on_progress)
 
     async def both() -> list[list[Any]]:
@@ -119,13 +107,13 @@ def test_as_completed_beside_run_many_yields_every_job_once(fresh, pg_url):
     journal_b = PostgresJournal(pg_url, batch="mixed", lease=5)
 
     async def streamed() -> dict[int, Any]:
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             return {
                 i: r async for i, r in c.as_completed(jobs(n), concurrency=6, journal=journal_a)
             }
 
     async def listed() -> list[Any]:
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             return await c.run_many(jobs(n), concurrency=6, journal=journal_b)
 
     async def both() -> tuple[dict[int, Any], list[Any]]:
@@ -146,7 +134,7 @@ def test_a_later_worker_takes_every_result_from_the_rows_failures_too(fresh, pg_
     events: list[str] = []
 
     async def run() -> list[Any]:
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             return await c.run_many(
                 batch,
                 journal=url,
@@ -167,7 +155,7 @@ def test_a_later_worker_takes_every_result_from_the_rows_failures_too(fresh, pg_
 
 def test_a_url_without_a_batch_name_is_refused_before_anything_is_sent(fresh, pg_url):
     async def run() -> None:
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             await c.run_many(jobs(3), journal=pg_url)
 
     with pytest.raises(JournalError, match=r"needs a batch name: add \?batch=NAME"):
@@ -291,7 +279,7 @@ def test_a_worker_that_lost_its_claim_does_not_send_the_create(fresh, pg_url):
     async def run() -> list[Any]:
         await journal.thief.open()
         try:
-            async with client(fresh) as c:
+            async with unlimited_client(fresh) as c:
                 return await c.run_many(
                     jobs(n),
                     concurrency=2,
@@ -312,7 +300,7 @@ def test_one_journal_object_serves_one_batch_at_a_time(fresh, pg_url):
     journal = PostgresJournal(pg_url, batch="once", lease=5)
 
     async def run() -> list[Any]:
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             return await c.run_many(jobs(20, "twice"), concurrency=4, journal=journal)
 
     async def both() -> list[Any]:
@@ -337,7 +325,7 @@ def test_a_dead_workers_jobs_are_taken_over_and_its_unknown_create_is_found(fres
     async def die_holding() -> None:
         dead = PostgresJournal(pg_url, batch="takeover", lease=60)
         await dead.open()
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             for i in (0, 1, 2):
                 await dead.claim(keys[i], REF, batch[i][1])
             await dead.creating(keys[1], REF, batch[1][1])
@@ -357,7 +345,7 @@ def test_a_dead_workers_jobs_are_taken_over_and_its_unknown_create_is_found(fres
     events: list[tuple[str, int]] = []
 
     async def survive() -> list[Any]:
-        async with client(fresh) as c:
+        async with unlimited_client(fresh) as c:
             return await c.run_many(
                 batch,
                 concurrency=3,
