@@ -42,6 +42,18 @@ def raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def rss_mb(pid: int | str = "self") -> float | None:
+    """The resident set of process *pid* (this one by default) now, MB; None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def _quiet(_port: int) -> None:
     """No access log: at 10,000 requests a second it would cost the server more than routing."""
     access = logging.getLogger("uvicorn.access")

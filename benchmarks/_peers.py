@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _bench_server import TOKEN, raise_fd_limit
+from _bench_server import TOKEN, raise_fd_limit, rss_mb
 
 CLIENTS = ["ours", "ours-stream", "replicate1", "replicate2", "httpx", "aiohttp", "js"]
 POLL = 0.5  # the official clients' (and the bare loops') fixed poll interval
@@ -179,14 +179,6 @@ LOADS = {
 }
 
 
-def _rss_mb() -> float:
-    """This process's resident set now, MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def run_client(name: str, url: str, model: str, *, n: int, c: int, limits: str) -> None:
     """In the client's own process: run the load, print one JSON line of measurements."""
     raise_fd_limit()
@@ -198,7 +190,7 @@ def run_client(name: str, url: str, model: str, *, n: int, c: int, limits: str) 
         importlib.import_module(module)
     asyncio.run(asyncio.sleep(0))  # warm the loop machinery before measuring
     import_cpu = time.process_time() - cpu
-    rss_before = _rss_mb()
+    rss_before = rss_mb() or 0.0
     cpu, wall = time.process_time(), time.perf_counter()
     failures = asyncio.run(LOADS[name](url, model, n, c, limits))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall

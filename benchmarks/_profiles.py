@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _bench_server import DEFAULT_LIMITS, TOKEN, UNLIMITED, control, prepare
+from _bench_server import DEFAULT_LIMITS, TOKEN, UNLIMITED, control, prepare, rss_mb
 
 SCRIPT = str(Path(__file__).resolve().parent / "fanout.py")
 
@@ -73,22 +73,11 @@ def rows_for(profile: str, names: list[str], limit: tuple[float, float]) -> list
     return [Row(n, n, UNLIMITED) for n in names]
 
 
-def _rss_of(pid: int) -> float | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
 def _sample(proc: subprocess.Popen[str], series: list[tuple[float, float]]) -> None:
     """Every 0.5 s until the process ends: (seconds since start, its RSS in MB)."""
     start = time.perf_counter()
     while proc.poll() is None:
-        rss = _rss_of(proc.pid)
+        rss = rss_mb(proc.pid)
         if rss is not None:
             series.append((round(time.perf_counter() - start, 2), round(rss, 1)))
         time.sleep(0.5)

@@ -46,11 +46,11 @@ import pstats
 import random
 import time
 import tracemalloc
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from _bench_server import rss_mb
 from replicate_async import AsyncClient, PollPolicy, RateLimits
 from replicate_async._backend_base import Reply
 
@@ -215,14 +215,6 @@ async def memory(n: int) -> None:
         print(f"{d.size_diff / n:8.0f} B  {where(frame)}:{frame.lineno}")
 
 
-def _rss_mb() -> float:
-    """This process's resident set now, MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 class _Sampler:
     """Samples memory every *every* jobs taken from the generator it wraps."""
 
@@ -238,7 +230,7 @@ class _Sampler:
     def working(self) -> float:
         """Working RSS, MB: less the RSS before the batch and tracemalloc's own memory."""
         own = tracemalloc.get_tracemalloc_memory() / 2**20 if self.trace else 0.0
-        return _rss_mb() - own - self.base
+        return (rss_mb() or 0.0) - own - self.base
 
     def sample(self, taken: int) -> None:
         traced = tracemalloc.get_traced_memory()[0] / 2**20 if self.trace else 0.0
@@ -270,7 +262,9 @@ async def growth(n: int, c: int, *, api: str, answer: str, delay: float, trace: 
         gc.collect()
         if trace:
             tracemalloc.start(4)
-        sampler.base = _rss_mb() - (tracemalloc.get_tracemalloc_memory() / 2**20 if trace else 0)
+        sampler.base = (rss_mb() or 0.0) - (
+            tracemalloc.get_tracemalloc_memory() / 2**20 if trace else 0
+        )
         print(
             f"{api} over a generator: {n:,} jobs, concurrency {c:,}, creates {answer} "
             f"after {f'{delay} s on average' if delay else 'a loop pass'}"
