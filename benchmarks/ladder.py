@@ -68,7 +68,9 @@ async def rung_aiohttp(url: str, n: int, c: int) -> None:
 
         async def one(i: int) -> None:
             body = {"input": {"prompt": f"job {i}"}}
-            async with http.post(f"/v1/models/{MODEL}/predictions", json=body, headers=headers) as r:
+            async with http.post(
+                f"/v1/models/{MODEL}/predictions", json=body, headers=headers
+            ) as r:
                 r.raise_for_status()
                 data = await r.json()
             while data["status"] not in TERMINAL:
