@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import threading
 import time
@@ -169,19 +170,83 @@ def add_ratios(profile: str, rows: list[dict[str, Any]]) -> None:
         ok["ours paced"]["cpu_x_unpaced"] = ok["ours paced"]["cpu"] / unpaced["cpu"]
 
 
+#: The ratios `add_ratios` sets; over rounds, each is the median of the per-round ratios.
+RATIOS = ("cpu_x_aiohttp", "rss_x_aiohttp", "cpu_x_unpaced", "wall_x_poll")
+#: The ratios whose per-round min and max are reported (`<ratio>_spread`).
+SPREADS = ("cpu_x_aiohttp", "cpu_x_unpaced", "wall_x_poll")
+#: Counts summed over rounds rather than taken at their median.
+SUMMED = ("failures",)
+
+
+def _median(values: list[Any]) -> Any:
+    """The median, kept an int when the values are ints and it is whole (counts stay counts)."""
+    median = statistics.median(values)
+    whole = all(isinstance(v, int) for v in values) and float(median).is_integer()
+    return int(median) if whole else median
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def combine_rounds(profile: str, rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per label from K rounds of the same rows: medians, and the per-round ratios.
+
+    Each round's ratios are taken within that round (its rows against its own bare aiohttp
+    row), so a slow minute of the machine falls on both sides of a ratio; the reported ratio is
+    the median of those and `<ratio>_spread` their [min, max]. Every other number is the median
+    over the rounds the row ran in, except the counts in `SUMMED`; `cpu_per_1000_rounds` keeps
+    the raw per-round figures. A round that failed is left out and counted in `failed_rounds`;
+    a row that failed in every round is its last error.
+    """
+    rounds = [[dict(r) for r in rows] for rows in rounds]  # add_ratios writes into rows
+    for rows in rounds:
+        add_ratios(profile, rows)
+    labels = list(dict.fromkeys(r["label"] for rows in rounds for r in rows))
+    combined = []
+    for label in labels:
+        runs = [r for rows in rounds for r in rows if r["label"] == label]
+        ok = [r for r in runs if "error" not in r]
+        if not ok:
+            combined.append(runs[-1] | {"rounds": 0, "failed_rounds": len(runs)})
+            continue
+        row = dict(ok[0])
+        for key in {k for r in ok for k, v in r.items() if _number(v)}:
+            values = [r[key] for r in ok if _number(r.get(key))]
+            row[key] = sum(values) if key in SUMMED else _median(values)
+        for key in SPREADS:
+            per_round = [r[key] for r in ok if key in r]
+            if per_round:
+                row[f"{key}_spread"] = [min(per_round), max(per_round)]
+                row[f"{key}_rounds"] = per_round
+        row["cpu_per_1000_rounds"] = [r["cpu_per_1000"] for r in ok]
+        row["rounds"] = len(ok)
+        if len(ok) < len(runs):
+            row["failed_rounds"] = len(runs) - len(ok)
+            row["round_error"] = next(r["error"] for r in runs if "error" in r)
+        combined.append(row)
+    return combined
+
+
+#: A `<ratio>_spread` cell: the lowest and highest per-round ratio.
+SPREAD = "{0[0]:.2f}-{0[1]:.2f}x"
 #: (header, key, format) of the table's columns; a column no row has is left out.
 COLUMNS = (
     ("wall s", "wall", "{:.1f}"),
     ("CPU s / 1,000", "cpu_per_1000", "{:.2f}"),
     ("x bare aiohttp", "cpu_x_aiohttp", "{:.2f}x"),
+    ("spread", "cpu_x_aiohttp_spread", SPREAD),
     ("CPU x unpaced", "cpu_x_unpaced", "{:.2f}x"),
+    ("spread", "cpu_x_unpaced_spread", SPREAD),
     ("wall x 0.5 s polling", "wall_x_poll", "{:.2f}x"),
+    ("spread", "wall_x_poll_spread", SPREAD),
     ("import CPU s", "import_cpu", "{:.2f}"),
     ("peak RSS MB", "rss_mb", "{:.0f}"),
     ("req / prediction", "requests_per_prediction", "{:.2f}"),
     ("connections", "connections_opened", "{:,}"),
     ("429s", "throttled", "{}"),
     ("failures", "failures", "{}"),
+    ("failed rounds", "failed_rounds", "{}"),
     ("creates/min", "create_rate", "{:.0f}"),
 )
 

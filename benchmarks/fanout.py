@@ -5,7 +5,7 @@
     python benchmarks/fanout.py [-n 1000] [-c 500] [--profiles fast polled paced ...]
         [--paced-n 1000] [--limited-jobs 600] [--limit 1200] [--burst 5]
         [--scale-c 500 2000 10000] [--scale-n 20000] [--scale-big 200000]
-        [--replicate1 PYTHON] [--replicate2 PYTHON] [--only NAME ...] [--json OUT]
+        [--replicate1 PYTHON] [--replicate2 PYTHON] [--only NAME ...] [--rounds K] [--json OUT]
 
 One emulator is served in its own process (`_bench_server.py`). Each client runs its load in a
 subprocess of its own (the official Python clients in their own virtual environments, given by
@@ -15,6 +15,14 @@ apart), peak RSS and failures; the emulator's counters give HTTP requests per pr
 and the TCP connections it accepted. Profiles are described in `_profiles.py` (fast, polled,
 paced, slow, limited) and `_scale.py` (scale). Every table shows ratios against the bare aiohttp
 loop measured in the same run.
+
+With `--rounds K` (K > 1) every profile but `scale` runs its rows K times, alternating them
+within each round (ours, aiohttp, ..., ours, aiohttp, ...), so a slow minute of a shared machine
+falls on all of them. Each row then reports its medians over the rounds (failures summed), the
+raw `cpu_per_1000_rounds`, and as its ratios (`x bare aiohttp`, `CPU x unpaced`, `wall x 0.5 s
+polling`) the median of the per-round ratios, each round's row against that round's reference,
+with their lowest and highest in a `spread` column. K = 1 (the default) is one measurement per
+row, as before.
 
 Clients: `ours` (AsyncClient.run_many), `ours-stream` (as_completed over a generator),
 `replicate1` (replicate==1.0.7, `async_run` under the concurrency limit), `replicate2` (replicate==2.0.0b4, `AsyncReplicate.run`), `js` (the official
@@ -32,7 +40,16 @@ from typing import Any
 
 from _bench_server import start_server
 from _peers import CLIENTS, js_ready, run_client
-from _profiles import PROFILES, add_ratios, create_rate, measure, rows_for, table
+from _profiles import (
+    PROFILES,
+    Row,
+    add_ratios,
+    combine_rounds,
+    create_rate,
+    measure,
+    rows_for,
+    table,
+)
 from _scale import run_scale
 
 DEFAULT_PROFILES = ["fast", "polled", "paced"]
@@ -59,12 +76,32 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--replicate1", help="python of a venv with replicate==1.0.7")
     parser.add_argument("--replicate2", help="python of a venv with replicate==2.0.0b4")
     parser.add_argument("--only", nargs="*", choices=CLIENTS)
+    parser.add_argument(
+        "--rounds",
+        type=_positive,
+        default=1,
+        metavar="K",
+        help="run each profile's rows K times, alternating, and report medians and the spread "
+        "of the per-round ratios (default 1; not the scale profile, which runs once)",
+    )
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--client", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--client-limits", default="none", help=argparse.SUPPRESS)
     return parser
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a whole number of rounds of at least 1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _clients(args: argparse.Namespace) -> dict[str, str]:
@@ -84,6 +121,28 @@ def _clients(args: argparse.Namespace) -> dict[str, str]:
     return selected
 
 
+def _round(
+    args: argparse.Namespace,
+    url: str,
+    pythons: dict[str, str],
+    *,
+    profile: str,
+    plan: list[Row],
+    n: int,
+    k: int | None = None,
+) -> list[dict[str, Any]]:
+    """Measure every row of the plan once, in order (round *k* of several, if given)."""
+    rows = []
+    for row in plan:
+        result = measure(url, pythons[row.client], row, profile=PROFILES[profile], n=n, c=args.c)
+        if profile == "limited" and "error" not in result:
+            result["create_rate"] = create_rate(url, burst=args.burst)
+        rows.append(result)
+        where = profile if k is None else f"{profile} round {k}/{args.rounds}"
+        print(f"  {where} {row.label}: {result}", file=sys.stderr)
+    return rows
+
+
 def main() -> None:
     """Run the profiles (or, with --client, one client's load in this process)."""
     args = _parser().parse_args()
@@ -94,6 +153,8 @@ def main() -> None:
     names = list(pythons)
     proc, url = start_server()
     results: dict[str, Any] = {"n": args.n, "c": args.c, "profiles": {}, "jobs": {}}
+    if args.rounds > 1:
+        results["rounds"] = args.rounds
     try:
         for profile in args.profiles:
             if profile == "scale":
@@ -103,17 +164,20 @@ def main() -> None:
                 continue
             n = {"paced": args.paced_n, "limited": args.limited_jobs}.get(profile, args.n)
             spec = PROFILES[profile]
-            rows = []
-            for row in rows_for(profile, names, (args.limit, args.burst)):
-                result = measure(url, pythons[row.client], row, profile=spec, n=n, c=args.c)
-                if profile == "limited" and "error" not in result:
-                    result["create_rate"] = create_rate(url, burst=args.burst)
-                rows.append(result)
-                print(f"  {profile} {row.label}: {result}", file=sys.stderr)
-            add_ratios(profile, rows)
+            title = f"{spec.title}: {n:,} jobs, concurrency {args.c:,}"
+            plan = rows_for(profile, names, (args.limit, args.burst))
+            if args.rounds == 1:
+                rows = _round(args, url, pythons, profile=profile, plan=plan, n=n)
+                add_ratios(profile, rows)
+            else:
+                rounds = [
+                    _round(args, url, pythons, profile=profile, plan=plan, n=n, k=k)
+                    for k in range(1, args.rounds + 1)
+                ]
+                rows = combine_rounds(profile, rounds)
+                title += f", {args.rounds} rounds, medians"
             results["profiles"][profile] = rows
             results["jobs"][profile] = n
-            title = f"{spec.title}: {n:,} jobs, concurrency {args.c:,}"
             print(table(title, rows), flush=True)
     finally:
         proc.terminate()

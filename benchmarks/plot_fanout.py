@@ -47,6 +47,8 @@ def main(source: str, target: str) -> None:
                 ax.text(value, y, note, va="center", fontsize=8)
         jobs = data.get("jobs", {}).get(profile, data["n"])
         title = f"{profile} model: {jobs:,} jobs, concurrency {data['c']:,}"
+        if data.get("rounds", 1) > 1:  # fanout.py --rounds K: each bar is a median
+            title += f", medians of {data['rounds']} rounds"
         allowed = next((r["allowed_rate"] for r in results if "allowed_rate" in r), None)
         if allowed is not None:
             title += f", server limit {allowed:,.0f} creates/min"
