@@ -71,6 +71,9 @@ _CLOSED: Final = (
     "`async with AsyncClient() as client:`)"
 )
 
+_PHASES_KEPT: Final = 256
+"""Distinct per-request timeouts a session keeps made (a create's follow its wait)."""
+
 CANCEL_GRACE: Final = 5.0
 """Seconds a best-effort remote cancel may take when the caller's task was cancelled."""
 
@@ -129,6 +132,7 @@ class Session:
             else RateLimiter(rate_limits, max_pause=retry.max_retry_after)
         )
         self._default_phases = _phases(timeouts, None)
+        self._phases_by: dict[tuple[float | None, bool], Phases] = {}
         self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
         self._closed = False
 
@@ -190,9 +194,18 @@ class Session:
             transfer: A file transfer (an upload, a stream, a download): its deadline is
                 ``Timeouts.transfer``, not ``Timeouts.total``.
         """
-        if read is None and total is None and not transfer:
+        if total is not None:  # what is left of a run's timeout: a new value every time
+            return _phases(self.timeouts, read, total, transfer=transfer)
+        if read is None and not transfer:
             return self._default_phases
-        return _phases(self.timeouts, read, total, transfer=transfer)
+        # A create's read timeout follows its wait (1 to 60 s): a handful of values per client.
+        key = (read, transfer)
+        phases = self._phases_by.get(key)
+        if phases is None:
+            if len(self._phases_by) >= _PHASES_KEPT:
+                self._phases_by.clear()
+            phases = self._phases_by[key] = _phases(self.timeouts, read, transfer=transfer)
+        return phases
 
     def url(self, path: str) -> str:
         """An absolute URL for a path under the API root (absolute URLs pass through)."""
@@ -298,26 +311,48 @@ class Session:
         Error statuses that are not retried come back as replies for the caller to
         decode; statuses retried until the attempts run out raise their error.
         """
-        hook = self._hooks[create]
         started = time.monotonic()  # stamina's (tenacity's) clock for its timeout
         try:
             return await self.send_once(
                 request, create=create, read_timeout=read_timeout, hooks=hooks
             )
-        except Exception as exc:
-            elapsed = time.monotonic() - started
-            if hook(exc) is False or elapsed >= self.retry.timeout:
-                raise
-            failed: Exception | None = exc
-        # The first try failed in a way worth retrying: stamina takes over from that failure,
-        # which its first attempt raises again, so its attempts, backoff, Retry-After and
-        # instrumentation are as if it had sent the first try itself. (Entering the retry
-        # context costs more CPU than a request; most requests succeed at once.)
+        except Exception as exc:  # noqa: BLE001 - judged by the retry hook
+            failed = exc
+        # Outside the except clause: a later failure is not chained to this one.
+        return await self._send_again(
+            failed, started, request, create=create, read_timeout=read_timeout, hooks=hooks
+        )
+
+    async def _send_again(
+        self,
+        failed: Exception,
+        started: float,
+        request: Request,
+        *,
+        create: bool,
+        read_timeout: float | None,
+        hooks: RequestHooks | None,
+    ) -> Reply:
+        """:meth:`send` after its first try failed with *failed* (at ``time.monotonic()``
+        *started*): raise it when it is not worth a retry, else retry under stamina.
+
+        The first try is sent by the caller itself: entering stamina's retry context costs
+        more CPU than a request, and most requests succeed at once (a frame less per request
+        too: :meth:`send_prediction` tries first on its own).
+        """
+        hook = self._hooks[create]
+        elapsed = time.monotonic() - started
+        if hook(failed) is False or elapsed >= self.retry.timeout:
+            raise failed
+        # stamina takes over from that failure, which its first attempt raises again, so its
+        # attempts, backoff, Retry-After and instrumentation are as if it had sent the first
+        # try itself.
+        pending: Exception | None = failed
         on = self._logged(hook, request, started)
         async for attempt in self.retry.retry_context(on, elapsed=elapsed):
             with attempt:
-                if failed is not None:
-                    first, failed = failed, None
+                if pending is not None:
+                    first, pending = pending, None
                     raise first
                 return await self.send_once(
                     request, create=create, read_timeout=read_timeout, hooks=hooks
@@ -371,7 +406,20 @@ class Session:
         hooks: RequestHooks | None = None,
     ) -> Prediction:
         """Send *request* and decode the prediction it returns (or raise its error)."""
-        reply = await self.send(request, create=create, read_timeout=read_timeout, hooks=hooks)
+        # As send(), inline: one coroutine less per request on the engine's hot path.
+        started = time.monotonic()
+        try:
+            reply = await self.send_once(
+                request, create=create, read_timeout=read_timeout, hooks=hooks
+            )
+        except Exception as exc:  # noqa: BLE001 - judged by the retry hook
+            failed: Exception | None = exc
+        else:
+            failed = None
+        if failed is not None:
+            reply = await self._send_again(
+                failed, started, request, create=create, read_timeout=read_timeout, hooks=hooks
+            )
         return _sansio.decode_prediction(
             reply.status_code,
             reply.headers,
