@@ -18,7 +18,11 @@ __all__ = ["CreateWatch"]
 
 class CreateWatch:
     """The request hooks of one create: notes whether (and when) it was sent, then tells the
-    caller's hooks."""
+    caller's hooks.
+
+    A caller's hooks that are a CreateWatch themselves (a batch's job is one) are used as they
+    are: they must set :attr:`sent` and :attr:`at` when the create goes out.
+    """
 
     __slots__ = ("at", "inner", "sent")
 

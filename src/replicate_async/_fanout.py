@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import anyio
 
 from replicate_async import _clock as clock
+from replicate_async._create_watch import CreateWatch
 from replicate_async._jobs import (
     Job,
     JobSpec,
@@ -59,14 +60,7 @@ from replicate_async.exceptions import (
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import (
-        AsyncIterator,
-        Awaitable,
-        Callable,
-        Iterable,
-        Iterator,
-        Mapping,
-    )
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 
     from replicate_async._jobs import EventKind
     from replicate_async._journal import JournalRow
@@ -87,25 +81,29 @@ SETTLE_INTERVAL: Final = 0.5
 """Seconds between two looks at the jobs other workers of a shared journal hold."""
 
 
-class _JobRun:
-    """One job in flight: its cancel scope around the create and its request hooks."""
+class _JobRun(CreateWatch):
+    """One job in flight: its cancel scope around the create, and its request hooks (which
+    watch the create themselves: the run engine uses them as they are)."""
 
-    __slots__ = ("batch", "create_scope", "index", "input", "job", "key", "running", "sent")
+    __slots__ = ("batch", "create_scope", "index", "input", "job", "key", "running")
 
     def __init__(self, batch: _Batch, index: int, job: Job) -> None:
+        super().__init__(None)
         self.batch = batch
         self.index = index
         self.job = job
-        # The input sent: the job's, or its typed request mapped (set by _Batch._run_job).
+        # The input sent: the job's, or its typed request mapped (set by _Batch._run_one).
         self.input: Mapping[str, Any] = {}
         self.key: str | None = None
-        self.sent = False
         self.running = False
         self.create_scope: anyio.CancelScope | None = None
 
     def sending(self, bucket: BucketName) -> Awaitable[None] | None:
         """The create goes out: journal it first; refuse when the batch was cancelled."""
-        if bucket != "create" or self.sent:
+        if bucket != "create":
+            return None
+        if self.sent:  # sent again after a 429: its prediction is made from now
+            self.at = clock.now()
             return None
         if self.batch.interrupted:
             raise _Interrupted
@@ -121,6 +119,7 @@ class _JobRun:
 
     def _sent(self) -> None:
         self.sent = True
+        self.at = clock.now()
         self.batch.emit("submitted", self, None)
 
     async def abandon(self, prediction: Prediction) -> None:
@@ -297,10 +296,45 @@ class _Batch:
         deliver: Callable[[int, Any], Awaitable[None] | None],
         settled: JournalRow | None = None,
     ) -> bool:
-        """Run one job and deliver its result (or set it aside); False when the batch fails."""
+        """Run one job to its output (or error) and deliver it, or set it aside when another
+        worker of a shared journal holds it; False when the batch fails.
+
+        *settled*: the job's terminal row, when another worker finished it. One coroutine for
+        the whole job (it is on the hot path of every prediction).
+        """
         try:
-            run.job = as_job(run.job)
-            value = await self._run_job(run, settled)
+            run.job = job = as_job(run.job)
+            options = job_options(job, self.options)
+            # Mapped (a typed request) and checked (validate) once, here: the journal's key,
+            # its fingerprint and the create all see the input that is sent, and the create
+            # does not check it again.
+            run.input = await self.runner.prepare_input(
+                job.ref, job.input, validate=options.validate
+            )
+            started = clock.now()
+            budget, create_wait, cancel_after = plan_run(
+                options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
+            )
+            prediction: Prediction | None = None
+            if self.journal is not None:
+                prediction, settled = await self._resume(run, settled)
+            if prediction is None:
+                prediction = await self._create(run, options, create_wait, cancel_after)
+            if not prediction.status.is_terminal:
+                held = clock.now() - started
+                prediction = await self.runner.poll(
+                    prediction,
+                    within=budget - held,
+                    reported_timeout=budget,
+                    cancel_on_timeout=options.cancel_on_timeout,
+                    abandon=run.abandon,
+                    held=held,
+                    hooks=run,
+                )
+            if self.journal is not None and run.key is not None and settled is None:
+                await self.journal.finished(run.key, prediction)
+            value = self.runner.output(prediction, use_file_output=options.use_file_output)
+            self.emit("succeeded", run, prediction.id)
         except (JobHeld, ClaimLost):
             assert run.key is not None  # noqa: S101 - only a journaled job is busy
             self._deferred[run.key] = run
@@ -319,6 +353,25 @@ class _Batch:
         if pending is not None:
             await pending
         return True
+
+    async def _resume(
+        self, run: _JobRun, settled: JournalRow | None
+    ) -> tuple[Prediction | None, JournalRow | None]:
+        """The journal's view of the job: its prediction when one was made already (else
+        None: create it), and its terminal row."""
+        assert self.journal is not None  # noqa: S101 - only with a journal
+        assert self.resumer is not None  # noqa: S101 - made with the journal
+        job = run.job
+        # Keys and fingerprints read the input: refuse what JSON cannot carry first, with its
+        # field path, as the create would.
+        check_input(run.input)
+        ref = ref_text(job.ref)
+        run.key = job.key if job.key is not None else job_key(ref, run.input, run.index)
+        prediction, settled = await self.resumer.start(run.index, job, run.key, run.input, settled)
+        if prediction is not None:
+            run.sent = True
+            self.emit("resumed", run, prediction.id)
+        return prediction, settled
 
     async def _settle(self, deliver: Callable[[int, Any], Awaitable[None] | None]) -> None:
         """Wait for the jobs other workers hold: take their results, or take them over."""
@@ -343,51 +396,6 @@ class _Batch:
                             pool.start_soon(again, run, settled.finished.get(key))
                 await anyio.sleep(SETTLE_INTERVAL)
 
-    async def _run_job(self, run: _JobRun, settled: JournalRow | None = None) -> Any:
-        """Run one job to its output (or raise its error); *settled*: its terminal row."""
-        job = run.job
-        options = job_options(job, self.options)
-        # Mapped (a typed request) and checked (validate) once, here: the journal's key, its
-        # fingerprint and the create all see the input that is sent, and the create does not
-        # check it again.
-        run.input = await self.runner.prepare_input(job.ref, job.input, validate=options.validate)
-        started = clock.now()
-        budget, create_wait, cancel_after = plan_run(
-            options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
-        )
-        prediction: Prediction | None = None
-        if self.journal is not None:
-            # Keys and fingerprints read the input: refuse what JSON cannot carry first, with
-            # its field path, as the create would.
-            check_input(run.input)
-            ref = ref_text(job.ref)
-            run.key = job.key if job.key is not None else job_key(ref, run.input, run.index)
-            assert self.resumer is not None  # noqa: S101 - made with the journal
-            prediction, settled = await self.resumer.start(
-                run.index, job, run.key, run.input, settled
-            )
-            if prediction is not None:
-                run.sent = True
-                self.emit("resumed", run, prediction.id)
-        if prediction is None:
-            prediction = await self._create(run, options, create_wait, cancel_after)
-        if not prediction.status.is_terminal:
-            held = clock.now() - started
-            prediction = await self.runner.poll(
-                prediction,
-                within=budget - held,
-                reported_timeout=budget,
-                cancel_on_timeout=options.cancel_on_timeout,
-                abandon=run.abandon,
-                held=held,
-                hooks=run,
-            )
-        if self.journal is not None and run.key is not None and settled is None:
-            await self.journal.finished(run.key, prediction)
-        output = self.runner.output(prediction, use_file_output=options.use_file_output)
-        self.emit("succeeded", run, prediction.id)
-        return output
-
     async def _create(
         self,
         run: _JobRun,
@@ -408,7 +416,7 @@ class _Batch:
                 prediction = await self.runner.create(
                     job.ref,
                     run.input,
-                    validate=False,  # checked by _run_job
+                    validate=False,  # checked by _run_one
                     wait=wait,
                     cancel_after=cancel_after,
                     webhook=options.webhook,

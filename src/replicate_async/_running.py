@@ -284,7 +284,8 @@ class Runner:
             max_data_uri_bytes=self._max_data_uri_bytes,
             upload=self._upload,
         )
-        watch = CreateWatch(hooks)
+        # Hooks that watch the create themselves (a batch's job, finish()'s) need no wrapper.
+        watch = hooks if isinstance(hooks, CreateWatch) else CreateWatch(hooks)
         sent_at = time.time()  # the server's created_at is wall-clock time
         try:
             prediction = await self.session.send_prediction(
