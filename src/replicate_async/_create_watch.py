@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 from replicate_async._clock import now
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
 
+    import anyio
+
+    from replicate_async._models import Prediction
     from replicate_async._ratelimit import BucketName, RequestHooks
 
-__all__ = ["CreateWatch"]
+__all__ = ["AbandonWatch", "CreateWatch"]
 
 
 class CreateWatch:
@@ -51,3 +54,35 @@ class CreateWatch:
         """The create met a 429 (it is sent again)."""
         if self.inner is not None:
             self.inner.throttled(bucket)
+
+
+class AbandonWatch(CreateWatch):
+    """One run's create watch that is also its abandon step, for a create left before its reply.
+
+    :meth:`abandon` keeps the prediction found (:attr:`found`) and cancels it remotely when
+    the caller's task was cancelled, or when the run's *deadline* passed and the caller asked
+    for cancellation on timeout. (One object per run instead of a closure and its cells.)
+
+    Args:
+        cancel: The remote cancel (shielded and bounded by the caller).
+        cancel_on_timeout: Cancel also when *deadline* passed.
+    """
+
+    __slots__ = ("_cancel", "_cancel_on_timeout", "deadline", "found")
+
+    def __init__(
+        self, cancel: Callable[[Prediction], Awaitable[None]], *, cancel_on_timeout: bool
+    ) -> None:
+        super().__init__(None)
+        self._cancel = cancel
+        self._cancel_on_timeout = cancel_on_timeout
+        self.deadline: anyio.CancelScope | None = None
+        """The run's deadline scope around the create (set by the run once entered)."""
+        self.found: Prediction | None = None
+
+    async def abandon(self, found: Prediction) -> None:
+        """Keep *found*; cancel it unless only the deadline passed and nobody asked to."""
+        self.found = found
+        timed_out = self.deadline is not None and self.deadline.cancel_called
+        if not timed_out or self._cancel_on_timeout:
+            await self._cancel(found)

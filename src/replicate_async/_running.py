@@ -37,7 +37,7 @@ from replicate_async._callbacks import progress_teller, telling
 from replicate_async._cancellation import is_cancellation
 from replicate_async._claims import Claims
 from replicate_async._config import USE_CLIENT_DEFAULT
-from replicate_async._create_watch import CreateWatch
+from replicate_async._create_watch import AbandonWatch, CreateWatch
 from replicate_async._file_output import to_file_outputs
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
@@ -516,17 +516,11 @@ class Runner:
         budget, create_wait, cancel_after = plan_run(
             options.wait, options.timeout, cancel_on_timeout=options.cancel_on_timeout
         )
-        lost: list[Prediction] = []
-        sent = CreateWatch(None)
-
-        async def abandon(found: Prediction) -> None:
-            # The caller's task was cancelled (cancel), or the run's deadline passed during the
-            # create (cancel only when asked to).
-            lost.append(found)
-            if not deadline.cancel_called or options.cancel_on_timeout:
-                await self.abandon(found)
-
+        # The caller's task cancelled during the create: its prediction is cancelled; the run's
+        # deadline passed then: cancelled only when asked to.
+        sent = AbandonWatch(self.abandon, cancel_on_timeout=options.cancel_on_timeout)
         with anyio.move_on_after(budget) as deadline:
+            sent.deadline = deadline
             prediction = await self.create(
                 ref,
                 input,
@@ -536,12 +530,12 @@ class Runner:
                 webhook=options.webhook,
                 webhook_events_filter=options.webhook_events_filter,
                 hooks=sent,
-                abandon=abandon,
+                abandon=sent.abandon,
                 validate=options.validate,
             )
         if deadline.cancelled_caught:
-            if lost:
-                raise PredictionTimeout(prediction=lost[0], timeout=budget)
+            if sent.found is not None:
+                raise PredictionTimeout(prediction=sent.found, timeout=budget)
             if not sent.sent:
                 raise RequestTimeout(
                     message=(
