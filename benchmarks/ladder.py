@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Where the fan-out's CPU goes over real HTTP: one layer of ours added per rung (prints, never asserts).
 
-    python benchmarks/ladder.py [-n 3000] [-c 1000] [--rounds 4] [--rungs aiohttp backend ...]
+    python benchmarks/ladder.py [-n 3000] [-c 1000] [--rounds 4] [--rungs aiohttp backend ...] [--no-gc]
 
 The ``fast`` profile of ``benchmarks/fanout.py`` (a 1 s model answered within ``Prefer: wait``,
 then one confirming GET: two requests per prediction) against the same emulator in its own
@@ -21,13 +21,16 @@ each rung, every rung in a process of its own:
 Rounds alternate the rungs (``aiohttp``, ``backend``, ..., ``aiohttp``, ...), so a slow minute
 of a shared machine falls on all of them; each rung's figure is its median over the rounds,
 and the step column is what that rung adds to the one before it, in microseconds per
-prediction. Read the steps and ratios, never the absolute times.
+prediction. Read the steps and ratios, never the absolute times. ``--no-gc`` switches the garbage
+collector off in every rung after its imports: the steps then show our code's own cost, without
+the collections its objects bring.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import subprocess
@@ -164,7 +167,7 @@ LOADS = {
 }
 
 
-def _child(rung: str, url: str, n: int, c: int) -> None:
+def _child(rung: str, url: str, n: int, c: int, *, no_gc: bool) -> None:
     """In the rung's own process: import, warm the loop, run the load, print its CPU seconds."""
     raise_fd_limit()
     import aiohttp  # noqa: F401 - imported before measuring, as every rung needs it
@@ -173,6 +176,8 @@ def _child(rung: str, url: str, n: int, c: int) -> None:
         import replicate_async  # noqa: F401
 
     asyncio.run(asyncio.sleep(0))
+    if no_gc:
+        gc.disable()
     cpu = time.process_time()
     asyncio.run(LOADS[rung](url, n, c))
     print(json.dumps({"cpu": time.process_time() - cpu}))
@@ -185,11 +190,12 @@ def main() -> None:
     parser.add_argument("-c", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--rungs", nargs="*", choices=RUNGS, default=list(RUNGS))
+    parser.add_argument("--no-gc", action="store_true", help="the collector off in every rung")
     parser.add_argument("--child", choices=RUNGS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.url, args.n, args.c)
+        _child(args.child, args.url, args.n, args.c, no_gc=args.no_gc)
         return
     rungs = [r for r in RUNGS if r in args.rungs]
     spent: dict[str, list[float]] = {r: [] for r in rungs}
@@ -200,6 +206,7 @@ def main() -> None:
                 prepare(url, time_scale=TIME_SCALE, limits=UNLIMITED)
                 command = [sys.executable, __file__, "--child", rung, "--url", url]
                 command += ["-n", str(args.n), "-c", str(args.c)]
+                command += ["--no-gc"] if args.no_gc else []
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
                     sys.exit(f"{rung} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
@@ -209,7 +216,10 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait()
-    print(f"\n{args.n:,} fast predictions at concurrency {args.c:,}, {args.rounds} rounds")
+    collector = ", the collector off" if args.no_gc else ""
+    print(
+        f"\n{args.n:,} fast predictions at concurrency {args.c:,}, {args.rounds} rounds{collector}"
+    )
     print("| rung | CPU us / prediction (median) | min - max | step | x aiohttp |")
     print("|---|---:|---:|---:|---:|")
     previous = None
