@@ -270,3 +270,44 @@ def test_the_poll_after_a_moved_one_that_ran_long_is_sent_at_once():
         return anyio.current_time() - started
 
     assert anyio.run(main) < 0.5
+
+
+def test_a_prediction_showing_output_is_not_moved_by_its_models_first_finish():
+    """A reply with output (the wait ended as the model finished) keeps its planned poll: the
+    model's first finish, learned meanwhile, does not wake it (a first wave of a fast model
+    would otherwise pay a wake-up per prediction for a poll the backoff already has close)."""
+    from replicate_async._poll_schedule import FinishWatch, PollSchedule
+
+    async def wait_with_a_finish_learned(output: object) -> float:
+        watch = FinishWatch()
+        now = datetime.now(UTC)
+        fields = {"version": "hidden", "model": MODEL, "created_at": _iso(now)}
+        shown = structure(prediction("p2", output=output, **fields), Prediction)
+        finished = prediction(
+            "p1",
+            status="succeeded",
+            output="done",
+            started_at=_iso(now - timedelta(seconds=1)),
+            completed_at=_iso(now - timedelta(seconds=0.5)),
+            **fields,
+        )
+        schedule = PollSchedule(iter([5.0]), watch, shown, held=1.0, jitter=0.0)
+        started = anyio.current_time()
+        async with anyio.create_task_group() as tg:
+
+            async def poll_wait() -> None:
+                await schedule.wait(shown)
+
+            tg.start_soon(poll_wait)
+            await anyio.sleep(0.1)
+            watch.learn(structure(finished, Prediction))  # the model runs 0.5 s: expected long past
+        return anyio.current_time() - started
+
+    clock = {"clock": trio.testing.MockClock(autojump_threshold=0)}
+    # Without output the learned finish moves the poll to at once (the control) ...
+    moved = anyio.run(wait_with_a_finish_learned, None, backend="trio", backend_options=clock)
+    assert moved == pytest.approx(0.1)
+    # ... with output the poll keeps its planned delay.
+    clock = {"clock": trio.testing.MockClock(autojump_threshold=0)}
+    kept = anyio.run(wait_with_a_finish_learned, "partial", backend="trio", backend_options=clock)
+    assert kept == pytest.approx(5.0)

@@ -9,7 +9,8 @@ of that model sleep on it (one shared wake-up per model, no task polls anything)
 first prediction of the model finishes, the event is set, and each sleeper moves its next
 poll onto its own expected finish (when that comes before the poll it planned), jittered
 later like a learned poll. The polls after it keep the backoff's planned times, so a
-prediction never takes more GETs than the backoff would have sent.
+prediction never takes more GETs than the backoff would have sent. A prediction whose reply
+already shows output is about to finish and keeps the backoff's first delay: it is not woken.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class PollSchedule:
         delays: The planned delays between polls (the backoff, or the learned schedule).
         watch: The runner's :class:`FinishWatch`.
         prediction: The prediction as first seen.
-        held: Seconds since its create was sent; None when unknown (no wake-up then).
+        held: Seconds since its create was sent; None when unknown (no wake-up then, nor
+            for a prediction already showing output).
         jitter: The poll policy's jitter: a woken poll comes up to this fraction later.
         rng: The jitter's generator (a module-wide one by default).
     """
@@ -95,7 +97,12 @@ class PollSchedule:
     ) -> None:
         self._delays = delays
         self._watch = watch
-        self._signal = signal = None if held is None else watch.signal(prediction)
+        # A reply that already shows output is about to finish: it keeps the plain backoff
+        # from its first delay (as scheduled_delays plans it) and is not woken by its model's
+        # first finish (a batch's whole first wave of a fast model is such replies: a cancel
+        # scope, an event wait and a wake-up each saved).
+        wake = held is not None and prediction.output is None
+        self._signal = signal = watch.signal(prediction) if wake else None
         # When the create was sent (only a woken poll needs it: no clock read otherwise).
         self._sent = 0.0 if signal is None else clock.now() - (held or 0.0)
         self._jitter = jitter
