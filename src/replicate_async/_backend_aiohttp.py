@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 
 from replicate_async._backend_base import (
     KEEPALIVE_EXPIRY,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     import ssl
     from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
-    from aiohttp.client_proto import ResponseHandler
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
@@ -84,15 +84,78 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
 CONNECTS_AT_ONCE: Final = 256
 
 
+class LazyReadTimeout(ResponseHandler):
+    """aiohttp's protocol of one connection, its read timeout (``sock_read``) kept lazily.
+
+    aiohttp schedules its read timer when the request has been sent, then cancels it and
+    schedules a new one for every chunk that arrives: two timers per API call, each a heap
+    push into a loop holding thousands of timers at a large fan-out, each cancelled one left
+    in the heap until it is due. Here a chunk only moves the due time on; the one timer, when
+    it fires, re-arms itself at the new due time if a chunk came after it was armed, and
+    raises aiohttp's own timeout only when none did. Same timeout, same error, one timer per
+    reply. (aiohttp's private names, unchanged since 3.8: :func:`lazy_read_timeouts` says
+    whether they are there, and the connector uses this class only then.)
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The protocol, on *loop* (as aiohttp's own)."""
+        super().__init__(loop)
+        self._read_due = 0.0  # no chunk for the read timeout by then: it has passed
+        self._read_armed = 0.0  # the due time the timer was scheduled for
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._drop_timeout()
+            return
+        self._read_due = self._loop.time() + timeout
+        if self._read_timeout_handle is None:
+            self._arm()
+
+    def _arm(self) -> None:
+        self._read_armed = self._read_due
+        self._read_timeout_handle = self._loop.call_at(self._read_due, self._read_timer)
+
+    def _read_timer(self) -> None:
+        if self._read_due > self._read_armed:  # a chunk came after it was armed
+            self._arm()
+            return
+        self._read_timeout_handle = None
+        self._on_read_timeout()
+
+
+@functools.cache
+def lazy_read_timeouts() -> bool:
+    """Whether this aiohttp has the private names :class:`LazyReadTimeout` builds on; checked
+    once per process, in a running loop (the connector falls back to aiohttp's own protocol
+    when they are missing)."""
+    names = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout")
+    if not all(callable(getattr(ResponseHandler, name, None)) for name in names):
+        return False
+    probe = ResponseHandler(asyncio.get_running_loop())  # no transport: nothing to close
+    return all(hasattr(probe, name) for name in ("_read_timeout", "_read_timeout_handle", "_loop"))
+
+
 class GatedConnector(aiohttp.TCPConnector):
     """aiohttp's connector, establishing at most *connects* connections at once (the others
-    wait their turn, before the connect timeout starts)."""
+    wait their turn, before the connect timeout starts), its connections' read timeouts kept
+    by :class:`LazyReadTimeout`."""
 
     def __init__(self, *, connects: int = CONNECTS_AT_ONCE, **kwargs: object) -> None:
         """Make the connector (*kwargs* as for :class:`aiohttp.TCPConnector`)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.connecting: Final = asyncio.Semaphore(connects)
         """Held while a connection is being established."""
+        # aiohttp makes each connection's protocol with this factory (a partial of
+        # ResponseHandler with the loop): the same, with the lazy read timer.
+        factory = getattr(self, "_factory", None)
+        if (
+            isinstance(factory, functools.partial)
+            and factory.func is ResponseHandler
+            and lazy_read_timeouts()
+        ):
+            lazy = functools.partial(LazyReadTimeout, *factory.args, **factory.keywords)
+            self._factory = cast("functools.partial[ResponseHandler]", lazy)
 
     async def _create_connection(
         self,

@@ -1,0 +1,154 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""The aiohttp backend's read timeout, kept by one lazily re-armed timer per reply.
+
+A real HTTP server on loopback (asyncio streams) sends its replies in timed chunks: a reply
+whose chunks each come within the read timeout is read whole however long it takes, one that
+stops sending fails with RequestTimeout, and a connection left idle in the pool after a reply
+is not timed out later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import pytest
+
+from replicate_async import RequestTimeout
+from replicate_async._backend import Outgoing, Phases
+from replicate_async._backend_aiohttp import (
+    AiohttpBackend,
+    GatedConnector,
+    LazyReadTimeout,
+    lazy_read_timeouts,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+pytestmark = pytest.mark.anyio
+
+CHUNK_GAP = 0.15  # seconds between two chunks of a reply
+READ = 0.4  # the read timeout: more than a gap, less than a reply
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """aiohttp runs on asyncio only."""
+    return "asyncio"
+
+
+class ChunkedServer:
+    """Answers every request on a kept-alive connection with *chunks* pieces of body, one every
+    :data:`CHUNK_GAP` seconds, then (``stall``) stops sending before the end."""
+
+    def __init__(self, chunks: int, *, stall: bool = False) -> None:
+        self.chunks = chunks
+        self.stall = stall
+        self.connections = 0
+        self.requests = 0
+        self.sent = 0
+        self.url = ""
+        self.handlers: set[asyncio.Task[None]] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self.handlers.add(task)
+        try:
+            await self._answer(reader, writer)
+        finally:
+            writer.close()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")  # a GET: no body
+                self.requests += 1
+                length = self.chunks + (1 if self.stall else 0)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % length)
+                await writer.drain()
+                for _ in range(self.chunks):
+                    await asyncio.sleep(CHUNK_GAP)
+                    writer.write(b"x")
+                    await writer.drain()
+                    self.sent += 1
+                if self.stall:
+                    await asyncio.Event().wait()  # never the last byte
+
+
+@contextlib.asynccontextmanager
+async def serving(server: ChunkedServer) -> AsyncIterator[ChunkedServer]:
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    server.url = f"http://127.0.0.1:{port}/v1/predictions/p1"
+    try:
+        yield server
+    finally:
+        listener.close()
+        for task in server.handlers:  # a stalled reply waits for ever: end it, close its socket
+            task.cancel()
+        await asyncio.gather(*server.handlers, return_exceptions=True)
+        await listener.wait_closed()
+
+
+def _get(url: str) -> Outgoing:
+    phases = Phases(connect=5.0, read=READ, write=5.0, pool=5.0, total=30.0)
+    return Outgoing("GET", url, {}, None, phases, 1 << 20)
+
+
+async def test_this_aiohttp_gets_the_lazy_read_timer() -> None:
+    """The private names the lazy timer builds on are there, and the backend's connector
+    makes its connections' protocols with it (else it would silently fall back)."""
+    assert lazy_read_timeouts() is True
+    connector = GatedConnector(limit=4)
+    try:
+        factory = connector._factory  # aiohttp's own seam, which the connector replaces
+        assert factory.func is LazyReadTimeout
+    finally:
+        await connector.close()
+
+
+async def test_a_reply_whose_chunks_each_come_in_time_is_read_whole() -> None:
+    """Six chunks 0.15 s apart (0.9 s in all) under a 0.4 s read timeout: the timer re-arms
+    each time it finds a chunk came after it was armed, and the reply is read whole."""
+    backend = AiohttpBackend(max_connections=4)
+    async with serving(ChunkedServer(6)) as server:
+        try:
+            reply = await backend.fetch(_get(server.url))
+        finally:
+            await backend.aclose()
+    assert reply.status_code == 200
+    assert reply.content == b"x" * 6
+
+
+async def test_a_reply_that_stops_coming_times_out() -> None:
+    """Three chunks in time, then nothing: RequestTimeout (the request was sent), raised by
+    the re-armed timer once no chunk came for the read timeout."""
+    backend = AiohttpBackend(max_connections=4)
+    async with serving(ChunkedServer(3, stall=True)) as server:
+        try:
+            with pytest.raises(RequestTimeout) as info:
+                await backend.fetch(_get(server.url))
+        finally:
+            await backend.aclose()
+    assert info.value.request_sent is True
+    assert server.sent == 3  # it timed out after the chunks, not before
+
+
+async def test_an_idle_pooled_connection_is_not_timed_out() -> None:
+    """A connection back in the pool after its reply holds no read timer: left idle for more
+    than the read timeout, it carries the next request."""
+    backend = AiohttpBackend(max_connections=4)
+    async with serving(ChunkedServer(1)) as server:
+        try:
+            first = await backend.fetch(_get(server.url))
+            await asyncio.sleep(READ * 2)  # the idle time is the scenario, not a wait for a result
+            second = await backend.fetch(_get(server.url))
+        finally:
+            await backend.aclose()
+    assert (first.content, second.content) == (b"x", b"x")
+    assert (server.connections, server.requests) == (1, 2)
