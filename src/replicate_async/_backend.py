@@ -35,7 +35,6 @@ from replicate_async._backend_base import (
     Phases,
     Reply,
     Streamed,
-    bare_url,
     closed_error,
 )
 
@@ -58,7 +57,6 @@ __all__ = [
     "Phases",
     "Reply",
     "Streamed",
-    "bare_url",
     "current_loop",
     "is_decoding_error",
     "is_retryable",

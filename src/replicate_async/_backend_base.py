@@ -10,10 +10,10 @@ import cycle.
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
+from replicate_async._urls import display_url, redact_urls
 from replicate_async.exceptions import (
     ClientClosedError,
     DecodeError,
@@ -116,10 +116,6 @@ class Backend(Protocol):
         """Close every connection; closing twice is fine."""
 
 
-# The query and fragment of any absolute URL, and its user:password@ part: signed URLs
-# carry their signature in the query, and none of it belongs in an error message.
-_URL_QUERY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
-_USERINFO = re.compile(r"(://)[^/\s@'\"<>]*@")
 _MIN_SECRET: Final = 8
 
 
@@ -131,11 +127,6 @@ def closed_error() -> ClientClosedError:
             "(or read and save outputs before leaving `async with AsyncClient() as client:`)"
         )
     )
-
-
-def bare_url(url: str) -> str:
-    """*url* without its query string, fragment or credentials: safe to show."""
-    return _USERINFO.sub(r"\1", url.split("?", 1)[0].split("#", 1)[0])
 
 
 def transport_error(
@@ -152,10 +143,10 @@ def transport_error(
         reason = reason.replace("?" + query, "")
         if len(query) >= _MIN_SECRET:  # a short one would match ordinary words
             reason = reason.replace(query, "")
-    reason = _USERINFO.sub(r"\1", _URL_QUERY.sub(r"\1", reason))
+    reason = redact_urls(reason)
     reason = " ".join(reason.split())
     reason = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
-    what = f"{outgoing.method} {bare_url(outgoing.url)}"
+    what = f"{outgoing.method} {display_url(outgoing.url)}"
     cls = RequestTimeout if timeout else TransportError
     if sent:
         error = cls(message=f"{what} failed ({reason})", request_sent=True)
@@ -171,7 +162,7 @@ def too_large(outgoing: Outgoing, status_code: int, max_bytes: int) -> DecodeErr
     """Our error for a reply to *outgoing* whose body passed *max_bytes*, the API reply cap."""
     return DecodeError(
         message=(
-            f"{outgoing.method} {bare_url(outgoing.url)}: the reply passed {max_bytes:,} bytes, "
+            f"{outgoing.method} {display_url(outgoing.url)}: the reply passed {max_bytes:,} bytes, "
             "the cap on one API reply (SizeLimits.max_reply_bytes), and was not read further; "
             "raise it with AsyncClient(size_limits=...) if such replies are expected"
         ),

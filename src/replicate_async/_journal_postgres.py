@@ -56,6 +56,7 @@ from replicate_async._journal import (
     fingerprint,
 )
 from replicate_async._journal_backend import Claim, ClaimLost, Settled
+from replicate_async._urls import display_url
 from replicate_async.exceptions import JournalError, JournalLocked
 
 if TYPE_CHECKING:
@@ -184,8 +185,7 @@ class PostgresJournal:
         given = {name: value for name, value in query if name in ("batch", "lease")}
         rest = urllib.parse.urlencode([(n, v) for n, v in query if n not in ("batch", "lease")])
         self._conninfo = urllib.parse.urlunsplit(parts._replace(query=rest))
-        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="")
-        self.url = urllib.parse.urlunsplit(shown)  # without user and password: for messages
+        self.url = display_url(url)  # without user, password or query: for messages
         if parts.scheme not in ("postgresql", "postgres") or not parts.netloc + parts.path:
             raise self._error(f"{self.url} is not a PostgreSQL URL: pass postgresql://host/db")
         self.batch = batch if batch is not None else given.get("batch")

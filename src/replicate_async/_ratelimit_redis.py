@@ -48,6 +48,7 @@ from replicate_async._ratelimit import (
     pause_of,
     usable_burst,
 )
+from replicate_async._urls import display_url
 from replicate_async.exceptions import TransportError
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ __all__ = [
     "SCRIPT",
     "RedisRateLimiter",
     "make_limiter",
-    "redacted_url",
     "token_hash",
 ]
 
@@ -162,20 +162,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-def redacted_url(url: str) -> str:
-    """*url* without its credentials and query (which may hold a password), for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port is None else f"{host}:{port}"
-    return f"{parts.scheme}://{netloc}{parts.path}"
-
-
 class _Pending:
     """What this process learnt about one bucket since its last call to Redis."""
 
@@ -258,7 +244,7 @@ class RedisRateLimiter:
         if urlsplit(url).scheme not in REDIS_SCHEMES:
             schemes = ", ".join(f"{s}://" for s in REDIS_SCHEMES)
             raise ValueError(
-                f"a shared rate limiter's URL starts with {schemes}; got {redacted_url(url)}"
+                f"a shared rate limiter's URL starts with {schemes}; got {display_url(url)}"
             )
         try:
             import redis.asyncio  # noqa: PLC0415 - only for those who ask for it
@@ -272,7 +258,7 @@ class RedisRateLimiter:
         """The limits every bucket is paced by."""
         self.prefix: Final = prefix
         """The start of every key."""
-        self.url: Final = redacted_url(url)
+        self.url: Final = display_url(url)
         """The Redis server's URL, without credentials."""
         self._buckets: dict[BucketName, tuple[str, str, str]] = {}
         for name, limit in paced(limits).items():

@@ -6,7 +6,7 @@ Only ``https://`` and ``data:`` URLs are fetched; plain ``http://`` only on loop
 for local servers and the emulator. Signed URLs keep secrets in their query, so errors show
 a URL through :func:`display_url`, which drops the query and fragment.
 
-Package API: :func:`display_url`, :func:`is_loopback`, :func:`check_url`,
+Package API: :func:`display_url`, :func:`redact_urls`, :func:`is_loopback`, :func:`check_url`,
 :func:`is_file_url`, :func:`decode_data_url`, :func:`data_content_type`.
 """
 
@@ -15,11 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 import unicodedata
 import urllib.parse
 from typing import Final
 
 from .exceptions import DecodeError, UnsupportedURLError
+
+# The query and fragment of any absolute URL, and its user:password@ part: signed URLs
+# carry their signature in the query, and none of it belongs in a message.
+_URL_QUERY: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
+_USERINFO: Final = re.compile(r"(://)[^/\s@'\"<>]*@")
 
 __all__ = [
     "LOOPBACK_HOSTS",
@@ -29,6 +35,7 @@ __all__ = [
     "display_url",
     "is_file_url",
     "is_loopback",
+    "redact_urls",
 ]
 
 #: Hosts for which plain ``http://`` is accepted: local test servers and the emulator.
@@ -38,16 +45,34 @@ _DEFAULT_DATA_TYPE: Final = "text/plain;charset=US-ASCII"
 
 
 def display_url(url: str) -> str:
-    """A URL fit for an error message: no query or fragment (signed URLs keep secrets there).
+    """A URL fit for a message: its scheme, host, port and path; never its credentials, query
+    or fragment (signed URLs keep secrets in the query, Redis and database URLs a password
+    before the host).
 
     Args:
         url: Any URL, ``data:`` URIs included (shown up to their first comma).
     """
     if url[:5].lower() == "data:":
         return url[: url.find(",") + 1] + "..." if "," in url else "data:..."
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket: cut at the query, drop the credentials
+        return _USERINFO.sub(r"\1", url.split("?", 1)[0].split("#", 1)[0])
     host = parts.hostname or ""
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", "")) or url[:40]
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    try:
+        port = parts.port
+    except ValueError:  # not a number: the host alone
+        port = None
+    netloc = host if port is None else f"{host}:{port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")) or url[:40]
+
+
+def redact_urls(text: str) -> str:
+    """*text* (an error message from below) with every absolute URL in it cut at its query or
+    fragment and without its credentials, as :func:`display_url` shows one URL."""
+    return _USERINFO.sub(r"\1", _URL_QUERY.sub(r"\1", text))
 
 
 def is_loopback(host: str) -> bool:
