@@ -34,6 +34,7 @@ from replicate_async._urls import display_url, redact_urls
             "postgresql://db.example.com/jobs",
         ),
         ("rediss://user:pw@[::1]:6380/2", "rediss://[::1]:6380/2"),
+        ("unix:///run/redis/redis.sock?db=0&password=pw", "unix:///run/redis/redis.sock"),
         # what is not quite a URL still loses its secrets
         ("http://user:pw@[::1/x?sig=1", "http://[::1/x"),
         ("http://host:notaport/path?q=1", "http://host/path"),

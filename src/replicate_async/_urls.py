@@ -66,6 +66,10 @@ def display_url(url: str) -> str:
     except ValueError:  # not a number: the host alone
         port = None
     netloc = host if port is None else f"{host}:{port}"
+    if parts.scheme and url[len(parts.scheme) :].startswith("://"):
+        # As written: urlunsplit drops the // of a scheme it does not know with no host
+        # (``unix:///run/redis.sock``).
+        return f"{parts.scheme}://{netloc}{parts.path}"
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")) or url[:40]
 
 
