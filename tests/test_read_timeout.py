@@ -15,7 +15,9 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
+from aiohttp.client_proto import ResponseHandler
 
+import replicate_async._backend_aiohttp as backend_aiohttp
 from replicate_async import RequestTimeout
 from replicate_async._backend import Outgoing, Phases
 from replicate_async._backend_aiohttp import (
@@ -152,3 +154,31 @@ async def test_an_idle_pooled_connection_is_not_timed_out() -> None:
             await backend.aclose()
     assert (first.content, second.content) == (b"x", b"x")
     assert (server.connections, server.requests) == (1, 2)
+
+
+class _OtherConstructor(ResponseHandler):
+    """aiohttp's protocol, were its constructor to take more."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, extra: object) -> None:
+        super().__init__(loop)
+        self.extra = extra
+
+
+class _NoReschedule(ResponseHandler):
+    """aiohttp's protocol, were the method the lazy timer overrides gone."""
+
+    _reschedule_timeout = None
+
+
+@pytest.mark.parametrize("changed", [_OtherConstructor, _NoReschedule])
+async def test_an_aiohttp_without_the_private_names_keeps_its_own_protocol(
+    monkeypatch: pytest.MonkeyPatch, changed: type[ResponseHandler]
+) -> None:
+    """Should aiohttp's protocol change shape (its constructor, or a method the lazy timer
+    overrides), the check says no (and the connector keeps aiohttp's own protocol)."""
+    monkeypatch.setattr(backend_aiohttp, "ResponseHandler", changed)
+    lazy_read_timeouts.cache_clear()
+    try:
+        assert lazy_read_timeouts() is False
+    finally:
+        lazy_read_timeouts.cache_clear()

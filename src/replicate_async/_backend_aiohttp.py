@@ -132,7 +132,10 @@ def lazy_read_timeouts() -> bool:
     names = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout")
     if not all(callable(getattr(ResponseHandler, name, None)) for name in names):
         return False
-    probe = ResponseHandler(asyncio.get_running_loop())  # no transport: nothing to close
+    try:
+        probe = ResponseHandler(asyncio.get_running_loop())  # no transport: nothing to close
+    except Exception:  # noqa: BLE001 - another constructor: aiohttp's own protocol then
+        return False
     return all(hasattr(probe, name) for name in ("_read_timeout", "_read_timeout_handle", "_loop"))
 
 
