@@ -6,6 +6,7 @@
     python benchmarks/layers.py memory [-n 2000]
     python benchmarks/layers.py growth [-n 200000] [-c 10000] [--api as_completed|run_many]
         [--answer succeeded|processing] [--delay S] [--no-trace]
+    python benchmarks/layers.py waits [-n 3000] [-c 1000] [--delay 1] [--poll 0.2] [--rounds 3]
 
 Both put a backend that never touches a socket under a real ``AsyncClient`` (it replaces the
 session's backend, a package-internal seam: this is a measuring tool, not an example), so
@@ -33,6 +34,15 @@ the objects the collector tracks; then the growth from 10 % of the jobs taken (2
 and the RSS comparable: tracing slows the run and its snapshots take memory). Flat memory:
 ratios close to 1; RSS growing while the objects and the traced memory stay flat is the
 allocator (memory freed but not reused or returned), not objects kept.
+
+``waits``: the ``fast`` profile's shape with real waits and no network: every create is answered
+``processing`` with output after ``--delay`` seconds (1 by default; 0: a loop pass), every GET
+``succeeded`` at once, and the poll waits as it does over HTTP. Three loads, each from ``-c`` tasks
+taking jobs from one iterator, the collector off: the session's two requests (``send_prediction``,
+with ``--poll`` seconds between them, our first poll's delay), ``client.run`` per job, and one
+``run_many`` (the client polls after ``--poll`` seconds, 0.2 by default as its policy). Prints the
+median CPU microseconds per prediction of each over ``--rounds`` alternating rounds: with ``-c 1
+--delay 0 --poll 0`` one prediction at a time, with ``-c 1000`` among a thousand in flight.
 """
 
 from __future__ import annotations
@@ -51,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from _bench_server import rss_mb
-from replicate_async import AsyncClient, PollPolicy, RateLimits
+from replicate_async import AsyncClient, PollPolicy, RateLimits, _sansio
 from replicate_async._backend_base import Reply
 
 if TYPE_CHECKING:
@@ -149,6 +159,22 @@ class Yielding:
             return Reply(201, HEADERS, self.created.replace(self.ID, made))
         made = outgoing.url.rsplit("/", 1)[-1].encode()
         return Reply(200, HEADERS, SUCCEEDED.replace(self.ID, made))
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+class Waiting:
+    """Answers each create ``processing`` with output after *delay* seconds, each GET at once."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def fetch(self, outgoing: Any) -> Reply:
+        if outgoing.method == "POST":
+            await asyncio.sleep(self.delay)
+            return Reply(201, HEADERS, PROCESSING)
+        return Reply(200, HEADERS, SUCCEEDED)
 
     async def aclose(self) -> None:
         """Nothing to close."""
@@ -303,9 +329,73 @@ async def growth(n: int, c: int, *, api: str, answer: str, delay: float, trace: 
             print(f"{d.size_diff / 1024:10.1f} KiB {d.count_diff:+9,}  {where}:{frame.lineno}")
 
 
+async def _waits_once(load: str, n: int, c: int, delay: float, poll: float) -> float:
+    """One load of ``waits`` on a fresh client: its CPU microseconds per prediction."""
+    client = AsyncClient(
+        api_token=TOKEN,
+        base_url="http://127.0.0.1:1",
+        rate_limits=RateLimits.unlimited(),
+        poll=PollPolicy(initial=poll, maximum=max(poll, 5.0)),
+    )
+    client._session.__dict__["backend"] = Waiting(delay)  # noqa: SLF001 - the measuring seam
+    async with client:
+        session = client._session  # noqa: SLF001 - the measuring seam
+        read = _sansio.create_read_timeout(60, session.timeouts)
+
+        async def by_session(i: int) -> None:
+            create = _sansio.build_create("bench/fast", {"prompt": f"job {i}"}, wait=60)
+            made = await session.send_prediction(create, create=True, read_timeout=read)
+            while _sansio.needs_confirmation(made):
+                await asyncio.sleep(poll)
+                made = await session.send_prediction(_sansio.build_get(made.id))
+
+        async def by_run(i: int) -> None:
+            await client.run("bench/fast", {"prompt": f"job {i}"})
+
+        async def workers(one: Any) -> None:
+            jobs = iter(range(n))
+
+            async def worker() -> None:
+                for i in jobs:
+                    await one(i)
+
+            await asyncio.gather(*(worker() for _ in range(min(n, c))))
+
+        await client.run_many(_jobs(min(n, 100)), concurrency=min(c, 100))  # warm every path
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.process_time()
+            if load == "session":
+                await workers(by_session)
+            elif load == "run":
+                await workers(by_run)
+            else:
+                await client.run_many(_jobs(n), concurrency=c)
+            return (time.process_time() - started) / n * 1e6
+        finally:
+            gc.enable()
+
+
+def waits(n: int, c: int, delay: float, poll: float, rounds: int) -> None:
+    """Print the median CPU per prediction of each ``waits`` load over alternating rounds."""
+    loads = ("session", "run", "run_many")
+    spent: dict[str, list[float]] = {load: [] for load in loads}
+    for _ in range(rounds):
+        for load in loads:
+            spent[load].append(asyncio.run(_waits_once(load, n, c, delay, poll)))
+    print(
+        f"{n:,} jobs at concurrency {c:,}, creates answered after {delay:g} s, "
+        f"polled after {poll:g} s, the collector off:"
+    )
+    for load in loads:
+        values = sorted(spent[load])
+        print(f"  {load:9s} {values[len(values) // 2]:6.0f} us ({values[0]:.0f}-{values[-1]:.0f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("what", choices=["cpu", "memory", "growth"])
+    parser.add_argument("what", choices=["cpu", "memory", "growth", "waits"])
     parser.add_argument(
         "-n", type=int, default=None, help="jobs (cpu: 5000, memory: 2000, growth: 200000)"
     )
@@ -314,8 +404,13 @@ def main() -> None:
     parser.add_argument("--api", choices=["as_completed", "run_many"], default="as_completed")
     parser.add_argument("--answer", choices=["succeeded", "processing"], default="succeeded")
     parser.add_argument(
-        "--delay", type=float, default=0.0, help="growth: mean seconds to answer (0: a loop pass)"
+        "--delay",
+        type=float,
+        default=None,
+        help="growth: mean seconds to answer (0, the default: a loop pass); waits: 1 by default",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="waits: alternating rounds")
+    parser.add_argument("--poll", type=float, default=0.2, help="waits: seconds before the poll")
     parser.add_argument("--no-trace", action="store_true", help="growth: without tracemalloc")
     args = parser.parse_args()
     if args.what == "cpu":
@@ -327,10 +422,13 @@ def main() -> None:
                 args.c or 10_000,
                 api=args.api,
                 answer=args.answer,
-                delay=args.delay,
+                delay=args.delay or 0.0,
                 trace=not args.no_trace,
             )
         )
+    elif args.what == "waits":
+        delay = 1.0 if args.delay is None else args.delay
+        waits(args.n or 3000, args.c or 1000, delay, args.poll, args.rounds)
     else:
         asyncio.run(memory(args.n or 2000))
 
