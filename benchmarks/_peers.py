@@ -41,7 +41,7 @@ def _inputs(n: int) -> list[dict[str, str]]:
     return [{"prompt": f"job {i}"} for i in range(n)]
 
 
-async def _gather(n: int, c: int, one: Any) -> int:
+async def run_jobs(n: int, c: int, one: Any) -> int:
     """Run one(i) for each job from c worker tasks; return the number of failures."""
     failures = 0
     jobs = iter(range(n))
@@ -104,7 +104,7 @@ async def load_replicate1(url: str, model: str, n: int, c: int, _limits: str) ->
 
     client = replicate.Client(api_token=TOKEN, base_url=url)
     inputs = _inputs(n)
-    return await _gather(n, c, lambda i: client.async_run(model, input=inputs[i]))
+    return await run_jobs(n, c, lambda i: client.async_run(model, input=inputs[i]))
 
 
 async def load_replicate2(url: str, model: str, n: int, c: int, _limits: str) -> int:
@@ -113,7 +113,7 @@ async def load_replicate2(url: str, model: str, n: int, c: int, _limits: str) ->
 
     client = replicate.AsyncReplicate(bearer_token=TOKEN, base_url=url + "/v1")
     inputs = _inputs(n)
-    return await _gather(n, c, lambda i: client.run(model, input=inputs[i]))
+    return await run_jobs(n, c, lambda i: client.run(model, input=inputs[i]))
 
 
 async def load_httpx(url: str, model: str, n: int, c: int, _limits: str) -> int:
@@ -139,7 +139,7 @@ async def load_httpx(url: str, model: str, n: int, c: int, _limits: str) -> int:
             if data["status"] != "succeeded":
                 raise RuntimeError(data["status"])
 
-        return await _gather(n, c, one)
+        return await run_jobs(n, c, one)
 
 
 async def load_aiohttp(url: str, model: str, n: int, c: int, _limits: str) -> int:
@@ -166,7 +166,7 @@ async def load_aiohttp(url: str, model: str, n: int, c: int, _limits: str) -> in
             if data["status"] != "succeeded":
                 raise RuntimeError(data["status"])
 
-        return await _gather(n, c, one)
+        return await run_jobs(n, c, one)
 
 
 LOADS = {

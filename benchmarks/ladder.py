@@ -42,47 +42,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench_server import TOKEN, UNLIMITED, prepare, raise_fd_limit, start_server
+from _peers import load_aiohttp, run_jobs
 
 MODEL = "bench/fast"
 TIME_SCALE = 0.1  # the fast profile's: the 10 s model answers in 1 s
 RUNGS = ("aiohttp", "backend", "session", "run", "run_many")
 TERMINAL = ("succeeded", "failed", "canceled", "aborted")
-
-
-async def _workers(n: int, c: int, one: Any) -> None:
-    """Run ``one(i)`` for every job from *c* tasks taking jobs from one iterator."""
-    jobs = iter(range(n))
-
-    async def worker() -> None:
-        for i in jobs:
-            await one(i)
-
-    await asyncio.gather(*(worker() for _ in range(min(n, c))))
-
-
-async def rung_aiohttp(url: str, n: int, c: int) -> None:
-    """The bare aiohttp loop (as ``_peers.load_aiohttp``)."""
-    import aiohttp
-
-    headers = {"Authorization": f"Bearer {TOKEN}", "Prefer": "wait=60"}
-    connector = aiohttp.TCPConnector(limit=c)
-    timeout = aiohttp.ClientTimeout(total=600)
-    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as http:
-
-        async def one(i: int) -> None:
-            body = {"input": {"prompt": f"job {i}"}}
-            async with http.post(
-                f"/v1/models/{MODEL}/predictions", json=body, headers=headers
-            ) as r:
-                r.raise_for_status()
-                data = await r.json()
-            while data["status"] not in TERMINAL:
-                await asyncio.sleep(0.5)
-                async with http.get(f"/v1/predictions/{data['id']}", headers=headers) as r:
-                    r.raise_for_status()
-                    data = await r.json()
-
-        await _workers(n, c, one)
 
 
 def _client(url: str, c: int) -> Any:
@@ -93,7 +58,7 @@ def _client(url: str, c: int) -> Any:
     )
 
 
-async def rung_backend(url: str, n: int, c: int) -> None:
+async def rung_backend(url: str, n: int, c: int) -> int:
     """Our backend's ``fetch`` with the session's own headers and timeouts, JSON by json.loads."""
     from replicate_async import _sansio
     from replicate_async._backend import Outgoing
@@ -119,10 +84,10 @@ async def rung_backend(url: str, n: int, c: int) -> None:
                 )  # fmt: skip
                 data = json.loads((await backend.fetch(get)).content)
 
-        await _workers(n, c, one)
+        return await run_jobs(n, c, one)
 
 
-async def rung_session(url: str, n: int, c: int) -> None:
+async def rung_session(url: str, n: int, c: int) -> int:
     """Our session's ``send_prediction``: the create, then a GET every 0.5 s until terminal."""
     from replicate_async import _sansio
 
@@ -139,23 +104,30 @@ async def rung_session(url: str, n: int, c: int) -> None:
                 await asyncio.sleep(0.5)
                 prediction = await session.send_prediction(_sansio.build_get(prediction.id))
 
-        await _workers(n, c, one)
+        return await run_jobs(n, c, one)
 
 
-async def rung_run(url: str, n: int, c: int) -> None:
+async def rung_run(url: str, n: int, c: int) -> int:
     """``client.run`` per job."""
     async with _client(url, c) as client:
 
         async def one(i: int) -> None:
             await client.run(MODEL, {"prompt": f"job {i}"})
 
-        await _workers(n, c, one)
+        return await run_jobs(n, c, one)
 
 
-async def rung_run_many(url: str, n: int, c: int) -> None:
+async def rung_aiohttp(url: str, n: int, c: int) -> int:
+    """The bare aiohttp loop of the fan-out benchmark."""
+    return await load_aiohttp(url, MODEL, n, c, "none")
+
+
+async def rung_run_many(url: str, n: int, c: int) -> int:
     """One ``client.run_many`` over every job."""
     async with _client(url, c) as client:
-        await client.run_many([(MODEL, {"prompt": f"job {i}"}) for i in range(n)], concurrency=c)
+        jobs = [(MODEL, {"prompt": f"job {i}"}) for i in range(n)]
+        results = await client.run_many(jobs, concurrency=c, return_exceptions=True)
+    return sum(isinstance(result, Exception) for result in results)
 
 
 LOADS = {
@@ -179,8 +151,11 @@ def _child(rung: str, url: str, n: int, c: int, *, no_gc: bool) -> None:
     if no_gc:
         gc.disable()
     cpu = time.process_time()
-    asyncio.run(LOADS[rung](url, n, c))
-    print(json.dumps({"cpu": time.process_time() - cpu}))
+    failures = asyncio.run(LOADS[rung](url, n, c))
+    cpu = time.process_time() - cpu
+    if failures:
+        sys.exit(f"{failures} of {n} predictions failed")
+    print(json.dumps({"cpu": cpu}))
 
 
 def main() -> None:

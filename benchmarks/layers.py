@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from _bench_server import rss_mb
+from _peers import run_jobs
 from replicate_async import AsyncClient, PollPolicy, RateLimits, _sansio
 from replicate_async._backend_base import Reply
 
@@ -352,29 +353,24 @@ async def _waits_once(load: str, n: int, c: int, delay: float, poll: float) -> f
         async def by_run(i: int) -> None:
             await client.run("bench/fast", {"prompt": f"job {i}"})
 
-        async def workers(one: Any) -> None:
-            jobs = iter(range(n))
-
-            async def worker() -> None:
-                for i in jobs:
-                    await one(i)
-
-            await asyncio.gather(*(worker() for _ in range(min(n, c))))
-
         await client.run_many(_jobs(min(n, 100)), concurrency=min(c, 100))  # warm every path
         gc.collect()
         gc.disable()
         try:
             started = time.process_time()
             if load == "session":
-                await workers(by_session)
+                failures = await run_jobs(n, c, by_session)
             elif load == "run":
-                await workers(by_run)
+                failures = await run_jobs(n, c, by_run)
             else:
-                await client.run_many(_jobs(n), concurrency=c)
-            return (time.process_time() - started) / n * 1e6
+                results = await client.run_many(_jobs(n), concurrency=c, return_exceptions=True)
+                failures = sum(isinstance(result, Exception) for result in results)
+            spent = (time.process_time() - started) / n * 1e6
         finally:
             gc.enable()
+    if failures:
+        raise SystemExit(f"waits {load}: {failures} of {n} predictions failed")
+    return spent
 
 
 def waits(n: int, c: int, delay: float, poll: float, rounds: int) -> None:
