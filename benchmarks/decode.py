@@ -7,9 +7,12 @@
 Decodes the two replies of ``benchmarks/layers.py`` (a ``processing`` create reply and the
 ``succeeded`` GET reply; two per prediction of a batch) and one recorded prediction from
 ``tests/fixtures/cassettes`` (a real ``succeeded`` reply with long logs). Prints the best of 5
-``timeit`` runs of ``-n`` decodes each, plus ``json.loads`` of the same body for scale. Prints,
-never asserts: compare runs on the same machine (to see an older commit's numbers, put its
-``src`` first on ``PYTHONPATH``).
+``timeit`` runs of ``-n`` decodes each, plus ``json.loads`` of the same body for scale. Then the
+output of ``run`` made of such replies: ``to_file_outputs`` (every file URL becomes a
+``FileOutput``) of a real image output (one URL of the cassette), of four of them and of a text
+model's 200 tokens, and whether that loaded httpx (it must not on asyncio). Prints, never
+asserts: compare runs on the same machine (to see an older commit's numbers, put its ``src``
+first on ``PYTHONPATH``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import layers
+from replicate_async._file_output import to_file_outputs
 from replicate_async._sansio.responses import decode_prediction
 
 CASSETTE = (
@@ -35,6 +39,10 @@ CASSETTE = (
     / "predictions-get.yaml"
 )
 HEADERS = {"Content-Type": "application/json"}
+#: A real output file URL (tests/fixtures/cassettes/predictions-get.yaml).
+IMAGE = (
+    "https://replicate.delivery/pbxt/E6Ftpfi0dF1SOi4b6ltUwsfdxUf7zTQSfdhmJfRcfGTdZ88UE/out-0.png"
+)
 
 
 def recorded() -> bytes:
@@ -73,6 +81,19 @@ def main() -> None:
             f"  {name:<36} {len(body):>6} bytes  decode {best_us(decode, args.n):6.2f} us"
             f"  (json.loads {best_us(parse, args.n):5.2f} us)"
         )
+    outputs: dict[str, object] = {
+        "one image URL": [IMAGE],
+        "four image URLs": [IMAGE.replace("out-0", f"out-{i}") for i in range(4)],
+        "200 text tokens": [f" token{i}" for i in range(200)],
+    }
+    print(f"to_file_outputs, us per output (best of 5 x {args.n // 10})")
+    for name, output in outputs.items():
+
+        def convert(output: object = output) -> None:
+            to_file_outputs(output, lambda: None)  # type: ignore[arg-type, return-value]
+
+        print(f"  {name:<36} {best_us(convert, args.n // 10):6.2f} us")
+    print(f"httpx loaded: {'httpx' in sys.modules}")
 
 
 if __name__ == "__main__":

@@ -121,3 +121,26 @@ def test_the_asyncio_backend_never_imports_httpx() -> None:
         check=True,
     )
     assert done.stdout.strip() == "False"
+
+
+_OUTPUT_FILES = """
+import sys
+from replicate_async._file_output import to_file_outputs
+
+output = to_file_outputs(
+    ["https://replicate.delivery/pbxt/E6Ftpfi0dF1SOi4b6ltUwsfdxUf7zTQSfdhmJfRcfGTdZ88UE/out-0.png",
+     "http://127.0.0.1:8000/x.png", "data:text/plain,hi", " a token"],
+    lambda: None,
+)
+print(type(output[0]).__name__, type(output[1]).__name__, type(output[3]).__name__, "httpx" in sys.modules)
+"""
+
+
+def test_output_file_urls_are_checked_without_httpx() -> None:
+    """Turning a run's output URLs into FileOutputs (every image a batch makes) needs no
+    httpx on asyncio: plain host names are checked by the standard library; httpx only
+    sees unusual hosts (IDNA, IP literals) that it must judge."""
+    done = subprocess.run(
+        [sys.executable, "-c", _OUTPUT_FILES], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["FileOutput", "FileOutput", "str", "False"]

@@ -119,10 +119,20 @@ class FileOutput(FileOutputBase):
 
     def __init__(self, url: str, downloader: Downloader) -> None:
         check_url(url)
+        self._set(url, downloader)
+
+    @classmethod
+    def _checked(cls, url: str, downloader: Downloader) -> FileOutput:
+        """A FileOutput of *url*, which :func:`is_file_url` accepted already (not checked again)."""
+        self = cls.__new__(cls)
+        self._set(url, downloader)
+        return self
+
+    def _set(self, url: str, downloader: Downloader) -> None:
         self._url = url
         self._downloader = downloader
         self._content_type = data_content_type(url) if url[:5].lower() == "data:" else None
-        self._name = safe_file_name(url, self._content_type)
+        self._name: str | None = None  # made from the URL when first asked for
 
     @property
     def url(self) -> str:
@@ -146,7 +156,10 @@ class FileOutput(FileOutputBase):
 
         .. versionadded:: 0.1.0
         """
-        return self._name
+        name = self._name
+        if name is None:
+            name = self._name = safe_file_name(self._url, self._content_type)
+        return name
 
     async def read(self) -> bytes:
         """Download the whole file and return its bytes.
@@ -199,7 +212,7 @@ class FileOutput(FileOutputBase):
 
         .. versionadded:: 0.1.0
         """
-        target, content_type = await self._downloader.save_as(self._url, path, name=self._name)
+        target, content_type = await self._downloader.save_as(self._url, path, name=self.name)
         self._learn(content_type)
         return target
 
@@ -218,6 +231,8 @@ def map_outputs(output: Any, leaf: Callable[[Any], Any]) -> Any:
 
     .. versionadded:: 0.1.0
     """
+    if isinstance(output, str):  # most values: a token of text, a URL
+        return leaf(output)
     if isinstance(output, list):
         return [map_outputs(item, leaf) for item in output]
     if isinstance(output, tuple):
@@ -244,5 +259,6 @@ def to_file_outputs(output: Any, downloader: Callable[[], Downloader]) -> Any:
     .. versionadded:: 0.1.0
     """
     return map_outputs(
-        output, lambda value: FileOutput(value, downloader()) if is_file_url(value) else value
+        output,
+        lambda value: FileOutput._checked(value, downloader()) if is_file_url(value) else value,  # noqa: SLF001
     )

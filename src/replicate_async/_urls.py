@@ -43,6 +43,18 @@ LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _DEFAULT_DATA_TYPE: Final = "text/plain;charset=US-ASCII"
 
+# An ASCII URL's whitespace and control characters (C0, space, DEL): found by one search
+# instead of a look-up of every character's Unicode category.
+_ASCII_SPACE_OR_CONTROL: Final = re.compile(r"[\x00-\x20\x7f]")
+# A host name httpx takes as it is (lower-case letters, digits and hyphens in dot-separated
+# labels, with a letter somewhere): nothing for its IDNA or IP-address checks to refuse.
+_PLAIN_HOST: Final = re.compile(r"(?=[a-z0-9.-]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?")
+# httpx's own test for an IPv4-style host (its dots match any character): such a host must
+# be an IPv4 address.
+_IPV4_STYLE: Final = re.compile(r"^[0-9]+.[0-9]+.[0-9]+.[0-9]+$")
+# The longest URL httpx parses.
+_HTTPX_MAX_URL: Final = 65_536
+
 
 def display_url(url: str) -> str:
     """A URL fit for a message: its scheme, host, port and path; never its credentials, query
@@ -112,17 +124,41 @@ def _url_problem(url: str) -> str | None:  # noqa: PLR0911  (one early return pe
         return "the URL has no host"
     if parts.username is not None or parts.password is not None:
         return "URLs with embedded credentials are not downloaded"
-    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+    if _has_space_or_control(url):
         return "the URL contains whitespace or control characters"
     if scheme == "http" and not is_loopback(host):
         return "plain http:// is only allowed for loopback hosts (127.0.0.1, localhost, ::1); use https://"
-    import httpx  # noqa: PLC0415 - imported with the first download, not by `import replicate_async`
+    if _is_plain_host(host) and len(url) <= _HTTPX_MAX_URL:
+        return None  # httpx would take it as it is (tests/test_urls.py checks that)
+    import httpx  # noqa: PLC0415 - imported for an unusual host only, never by `import replicate_async`
 
     try:
         httpx.URL(url).host  # noqa: B018  (decoding the host raises on a bad IDNA label)
     except (httpx.InvalidURL, ValueError):  # e.g. an invalid IDNA host name
         return "the URL is malformed"
     return None
+
+
+def _has_space_or_control(url: str) -> bool:
+    """Whether *url* has a whitespace or control character (any Unicode one)."""
+    if url.isascii():
+        return _ASCII_SPACE_OR_CONTROL.search(url) is not None
+    return any(c.isspace() or unicodedata.category(c) == "Cc" for c in url)
+
+
+def _is_plain_host(host: str) -> bool:
+    """Whether *host* (a URL's lower-cased host name) is one httpx's URL parser takes as it is:
+    a plain DNS name (ASCII letters, digits and hyphens in dot-separated labels, no IDNA
+    ``xn--`` label) or a valid IPv4 address (httpx's own test for an IPv4-shaped host). Any
+    other host is checked by httpx itself (IDNA, IPv6 literals, percent-escapes).
+    """
+    if _IPV4_STYLE.match(host) is not None:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+        return True
+    return _PLAIN_HOST.fullmatch(host) is not None and "xn--" not in host
 
 
 def check_url(url: str) -> None:
@@ -157,9 +193,10 @@ def is_file_url(value: object) -> bool:
     """
     if not isinstance(value, str):
         return False
-    if value[:5].lower() == "data:":
+    head = value[:8].lower()  # one slice for the three schemes (text is mostly rejected here)
+    if head[:5] == "data:":
         return "," in value
-    if value[:8].lower() != "https://" and value[:7].lower() != "http://":
+    if head != "https://" and head[:7] != "http://":
         return False
     return _url_problem(value) is None
 
