@@ -33,10 +33,8 @@ from replicate_async._backend import (
 )
 from replicate_async._backend_aiohttp import (
     CONNECTS_AT_ONCE,
-    MAX_CONNECTS_AT_ONCE,
     AiohttpBackend,
     GatedConnector,
-    connects_for,
     from_aiohttp,
 )
 from replicate_async._backend_httpx import HttpxBackend, ShardedTransport, from_httpx, httpx_pools
@@ -1103,36 +1101,3 @@ async def test_connections_are_established_a_few_at_a_time(
         await asyncio.gather(*(one() for _ in range(6)))
     assert most == 2
     assert raw_server.requests == 6
-
-
-@pytest.mark.parametrize(
-    ("limit", "connects"),
-    [(0, 256), (100, 256), (1000, 256), (2000, 500), (4000, 1000), (10_000, 2048), (10**6, 2048)],
-)
-def test_connects_at_once_follow_the_pool(limit: int, connects: int) -> None:
-    """A quarter of the pool is established at once, between 256 and 2,048."""
-    assert connects_for(limit) == connects
-    assert CONNECTS_AT_ONCE == 256
-    assert MAX_CONNECTS_AT_ONCE == 2048
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_a_grown_pool_establishes_more_connections_at_once() -> None:
-    """grow() widens the gate with the limit: a pool grown from 1,000 to 10,000 lets 2,048
-    connects through at once (256 before); a smaller grow() never narrows it."""
-    connector = GatedConnector(limit=1000)
-    try:
-        assert connector.connects == 256
-        connector.grow(10_000)
-        connector.grow(2_000)
-        assert connector.connects == 2048
-        gate = connector.connecting
-        for _ in range(2048):
-            assert not gate.locked()
-            await gate.acquire()
-        assert gate.locked()
-        assert GatedConnector(limit=10_000).connects == 2048
-        assert GatedConnector(limit=10_000, connects=3).connects == 3
-    finally:
-        await connector.close()

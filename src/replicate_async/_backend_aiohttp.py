@@ -76,27 +76,16 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
     )
 
 
-#: Connections being established at once, at least. A batch at 10,000 in flight opened 10,000
+#: Connections being established at once, at most. A batch at 10,000 in flight opened 10,000
 #: at once: past the server's accept backlog (2,048 for the emulator, as for many servers) the
 #: kernel drops the SYNs and retries them a second or more later, connects passed their
 #: 5 s timeout, the creates were retried on new connections, and the run opened 2.9
 #: connections per slot (and failed a few jobs). In steps of this many, each connect is quick.
+#: Not more: the gate bounds connects in progress, not connections the server has yet to
+#: accept, and 2,048 at once (a pool of 10,000 filled in 12 s instead of 20) overflowed a busy
+#: emulator's accept queue: up to 1,400 of the 10,000 connections were never accepted, their
+#: creates reset after being sent (``CreateOutcomeUnknown``, hundreds of jobs in a run).
 CONNECTS_AT_ONCE: Final = 256
-
-#: Connections being established at once, at most, however large the pool (the common accept
-#: backlog: ``net.ipv4.tcp_max_syn_backlog``, the emulator's ``listen()``).
-MAX_CONNECTS_AT_ONCE: Final = 2048
-
-
-def connects_for(limit: int) -> int:
-    """How many connections a pool of *limit* establishes at once: a quarter of it, between
-    :data:`CONNECTS_AT_ONCE` and :data:`MAX_CONNECTS_AT_ONCE`.
-
-    A connect holds its place until the event loop has run its callbacks, and a loop busy
-    with thousands of replies takes a second or more for that: 256 at a time filled a pool of
-    10,000 in about 20 s (half of it for most of a 20,000-job batch), 2,048 at a time in 12.
-    """
-    return min(MAX_CONNECTS_AT_ONCE, max(CONNECTS_AT_ONCE, limit // 4))
 
 
 class LazyReadTimeout(ResponseHandler):
@@ -156,16 +145,13 @@ def lazy_read_timeouts() -> bool:
 
 class GatedConnector(aiohttp.TCPConnector):
     """aiohttp's connector, establishing at most *connects* connections at once (the others
-    wait their turn, before the connect timeout starts; :func:`connects_for` its limit by
-    default, widened as :meth:`grow` raises the limit), its connections' read timeouts kept
+    wait their turn, before the connect timeout starts), its connections' read timeouts kept
     by :class:`LazyReadTimeout`."""
 
-    def __init__(self, *, connects: int | None = None, **kwargs: object) -> None:
+    def __init__(self, *, connects: int = CONNECTS_AT_ONCE, **kwargs: object) -> None:
         """Make the connector (*kwargs* as for :class:`aiohttp.TCPConnector`)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.connects = connects_for(self._limit) if connects is None else connects
-        """Connections established at once, at most."""
-        self.connecting: Final = asyncio.Semaphore(self.connects)
+        self.connecting: Final = asyncio.Semaphore(connects)
         """Held while a connection is being established."""
         # aiohttp makes each connection's protocol with this factory (a partial of
         # ResponseHandler with the loop): the same, with the lazy read timer.
@@ -188,19 +174,13 @@ class GatedConnector(aiohttp.TCPConnector):
             return await super()._create_connection(req, traces, timeout)
 
     def grow(self, limit: int) -> None:
-        """Raise the connection limit to *limit* (never lowers it), and the connects at once
-        with it (:func:`connects_for`).
+        """Raise the connection limit to *limit* (never lowers it).
 
         aiohttp has no setter for a connector's limit; its own checks read ``_limit`` at each
         acquire, so a larger value takes effect at once (tests/test_backend.py checks that the
         public ``limit`` follows).
         """
         self._limit = max(self._limit, limit)
-        wider = connects_for(self._limit) - self.connects
-        if wider > 0:
-            self.connects += wider
-            for _ in range(wider):  # each release lets one more in (and wakes one waiting)
-                self.connecting.release()
 
 
 #: The most one deflate (gzip, zlib) layer can inflate a body: 1032:1, deflate's limit.
