@@ -3,6 +3,7 @@
 """What the garbage collector costs a fan-out: ours beside the bare aiohttp loop (prints, never asserts).
 
     python benchmarks/gc_cost.py [-n 3000] [-c 1000] [--only ours aiohttp] [--rounds 2]
+        [--threshold T0 T1 T2]
 
 Serves the fan-out benchmark's emulator (``_bench_server.py``) and runs each client's load of
 the ``fast`` profile (``_peers.py``) in a process of its own, three times per round: as it is,
@@ -10,8 +11,10 @@ timing every collection of each generation (``gc.callbacks``, process CPU time);
 collector switched off after the imports; and switched off again, counting the objects it
 tracks every 0.1 s from a thread (that run's CPU is not reported). The difference between the
 two CPU columns is what collecting cost that load; the objects tracked per prediction in flight
-are what each collection has to walk. Only ratios within one run mean anything on a shared
-machine.
+are what each collection has to walk. ``--threshold T0 T1 T2`` adds a fourth load per client
+with ``gc.set_threshold(T0, T1, T2)`` after the imports (an application's tuning, never the
+library's: the setting is process-wide), and its CPU and failures. Only ratios within one run
+mean anything on a shared machine.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ def _measure(client: str, url: str, n: int, c: int, *, mode: str) -> dict[str, A
         while not done.wait(0.1):
             peak[0] = max(peak[0], len(gc.get_objects()))
 
-    if mode == "timed":
+    if mode.startswith("tuned:"):
+        gc.set_threshold(*(int(t) for t in mode.removeprefix("tuned:").split(",")))
+    if mode == "timed" or mode.startswith("tuned:"):
         gc.callbacks.append(timer)
     else:
         gc.disable()
@@ -106,6 +111,13 @@ def main() -> None:
     parser.add_argument("-c", type=int, default=1000, help="concurrency")
     parser.add_argument("--only", nargs="*", default=["ours", "aiohttp"], choices=sorted(LOADS))
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--threshold",
+        type=int,
+        nargs=3,
+        metavar="T",
+        help="also a load with gc.set_threshold(T0, T1, T2)",
+    )
     args = parser.parse_args()
     assert "fast" in LATENCIES
     server, url = start_server()
@@ -118,16 +130,24 @@ def main() -> None:
                 off["objects_per_in_flight"] = _run(client, url, args.n, args.c, mode="count")[
                     "objects_per_in_flight"
                 ]
-                rows.append((client, timed, off))
+                tuned = None
+                if args.threshold:
+                    mode = "tuned:" + ",".join(str(t) for t in args.threshold)
+                    tuned = _run(client, url, args.n, args.c, mode=mode)
+                rows.append((client, timed, off, tuned))
             bare = next((r for r in rows if r[0] == "aiohttp"), rows[0])
             print(f"\nround {round_}: {args.n:,} fast predictions at concurrency {args.c:,}")
+            tuning = f" threshold {tuple(args.threshold)}: CPU s / 1,000 | x bare | failures |"
             print(
                 "| client | CPU s / 1,000 | x bare | GC off: CPU s / 1,000 | x bare | collecting, "
                 "us / prediction (gen 0 / 1 / 2) | collections (gen 0 / 1 / 2) | objects tracked "
-                "per prediction in flight |"
+                "per prediction in flight |" + (tuning if args.threshold else "")
             )
-            print("|---|---:|---:|---:|---:|---|---|---:|")
-            for client, timed, off in rows:
+            print(
+                "|---|---:|---:|---:|---:|---|---|---:|"
+                + ("---:|---:|---:|" if args.threshold else "")
+            )
+            for client, timed, off, tuned in rows:
                 per = [s / args.n * 1e6 for s in timed["gc_seconds"]]
                 print(
                     f"| {client} | {timed['cpu_per_1000']:.2f} | "
@@ -136,6 +156,13 @@ def main() -> None:
                     f"{sum(per):.0f} ({per[0]:.0f} / {per[1]:.0f} / {per[2]:.0f}) | "
                     f"{' / '.join(str(x) for x in timed['collections'])} | "
                     f"{off['objects_per_in_flight']:.0f} |"
+                    + (
+                        ""
+                        if tuned is None or bare[3] is None
+                        else f" {tuned['cpu_per_1000']:.2f} | "
+                        f"{tuned['cpu_per_1000'] / bare[3]['cpu_per_1000']:.2f}x | "
+                        f"{tuned['failures']} |"
+                    )
                 )
     finally:
         server.kill()
