@@ -129,7 +129,7 @@ def _url_problem(url: str) -> str | None:  # noqa: PLR0911  (one early return pe
     if scheme == "http" and not is_loopback(host):
         return "plain http:// is only allowed for loopback hosts (127.0.0.1, localhost, ::1); use https://"
     if _is_plain_host(host) and len(url) <= _HTTPX_MAX_URL:
-        return None  # httpx would take it as it is (tests/test_urls.py checks that)
+        return None  # httpx would take it as it is (tests/test_file_url_checks.py checks that)
     import httpx  # noqa: PLC0415 - imported for an unusual host only, never by `import replicate_async`
 
     try:
