@@ -137,11 +137,15 @@ def main() -> None:
                 rows.append((client, timed, off, tuned))
             bare = next((r for r in rows if r[0] == "aiohttp"), rows[0])
             print(f"\nround {round_}: {args.n:,} fast predictions at concurrency {args.c:,}")
-            tuning = f" threshold {tuple(args.threshold)}: CPU s / 1,000 | x bare | failures |"
+            tuning = (
+                f" threshold {tuple(args.threshold)}: CPU s / 1,000 | x bare | failures |"
+                if args.threshold
+                else ""
+            )
             print(
                 "| client | CPU s / 1,000 | x bare | GC off: CPU s / 1,000 | x bare | collecting, "
                 "us / prediction (gen 0 / 1 / 2) | collections (gen 0 / 1 / 2) | objects tracked "
-                "per prediction in flight |" + (tuning if args.threshold else "")
+                "per prediction in flight |" + tuning
             )
             print(
                 "|---|---:|---:|---:|---:|---|---|---:|"

@@ -138,8 +138,8 @@ print(type(output[0]).__name__, type(output[1]).__name__, type(output[3]).__name
 
 def test_output_file_urls_are_checked_without_httpx() -> None:
     """Turning a run's output URLs into FileOutputs (every image a batch makes) needs no
-    httpx on asyncio: plain host names are checked by the standard library; httpx only
-    sees unusual hosts (IDNA, IP literals) that it must judge."""
+    httpx on asyncio: plain host names and IPv4 addresses are checked by the standard library;
+    httpx only sees unusual hosts (IDNA, IPv6 literals) that it must judge."""
     done = subprocess.run(
         [sys.executable, "-c", _OUTPUT_FILES], capture_output=True, text=True, check=True
     )
