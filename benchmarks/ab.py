@@ -8,7 +8,8 @@
 The ``fast`` profile of ``benchmarks/fanout.py`` (its emulator, its ``ours`` and ``aiohttp``
 loads, each in a process of its own), for every source tree given (``ours`` imports
 ``replicate_async`` from there, put first on ``PYTHONPATH``). Rounds alternate the bare loop and
-the trees, so a slow minute of a shared machine falls on all of them; each tree's figure is the
+the trees, each round in an order rotated by one (no load always follows the same one), so a
+slow minute of a shared machine falls on all of them; each tree's figure is the
 median over the rounds of its CPU per 1,000 predictions, and of its ratio to the bare loop of
 the same round (with their lowest and highest). Compare the trees' ratios, never absolute times.
 """
@@ -64,14 +65,19 @@ def main() -> None:
     spent: dict[str, list[float]] = {tree: [] for tree in args.trees}
     proc, url = start_server()
     try:
+        loads: list[str | None] = [None, *args.trees]  # None: the bare loop
         for round_ in range(1, args.rounds + 1):
-            prepare(url, time_scale=TIME_SCALE, limits=UNLIMITED)
-            bare.append(_cpu_per_1000(url, "aiohttp", None, args.n, args.c))
-            print(f"  round {round_}: aiohttp {bare[-1]:.3f}", file=sys.stderr)
-            for tree in args.trees:
+            # Each round starts one place further along: no load always runs right after
+            # another (the emulator's state after a load is not quite what it was before it).
+            shift = (round_ - 1) % len(loads)
+            for tree in loads[shift:] + loads[:shift]:
                 prepare(url, time_scale=TIME_SCALE, limits=UNLIMITED)
-                spent[tree].append(_cpu_per_1000(url, "ours", tree, args.n, args.c))
-                print(f"  round {round_}: {tree} {spent[tree][-1]:.3f}", file=sys.stderr)
+                if tree is None:
+                    bare.append(_cpu_per_1000(url, "aiohttp", None, args.n, args.c))
+                    print(f"  round {round_}: aiohttp {bare[-1]:.3f}", file=sys.stderr)
+                else:
+                    spent[tree].append(_cpu_per_1000(url, "ours", tree, args.n, args.c))
+                    print(f"  round {round_}: {tree} {spent[tree][-1]:.3f}", file=sys.stderr)
     finally:
         proc.terminate()
         proc.wait()
