@@ -178,6 +178,15 @@ SPREADS = ("cpu_x_aiohttp", "cpu_x_unpaced", "wall_x_poll")
 SUMMED = ("failures",)
 
 
+def rotated(items: list[Any], k: int) -> list[Any]:
+    """*items* rotated left by *k* places: round *k*'s order, so that over rounds every item
+    takes every position and none always runs right after the same one."""
+    if not items:
+        return []
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
 def _median(values: list[Any]) -> Any:
     """The median, kept an int when the values are ints and it is whole (counts stay counts)."""
     median = statistics.median(values)

@@ -3,7 +3,10 @@
 """The `scale` profile: a concurrency sweep beside the bare aiohttp loop, and one big batch.
 
 The sweep runs `--scale-n` fast predictions (1 s each) at each of `--scale-c` for `ours` and
-the bare aiohttp loop: CPU per prediction, peak RSS and the TCP connections the server accepted.
+the bare aiohttp loop: CPU per prediction, peak RSS and the TCP connections the server accepted;
+with `--rounds K`, K times at each concurrency, the clients' order rotated every round, each
+row then the medians of its rounds (the CPU ratio the median of the per-round ratios, with
+their spread).
 The big batch runs `--scale-big` predictions at the largest concurrency, sampling the client's
 RSS every 0.5 s; its working RSS (peak less the RSS before the load) over that of the sweep's
 run at the same concurrency is the memory ratio (flat memory: close to 1).
@@ -15,7 +18,7 @@ import sys
 from typing import Any
 
 from _bench_server import UNLIMITED
-from _profiles import PROFILES, Row, measure, table
+from _profiles import PROFILES, SPREAD, Row, combine_rounds, measure, rotated, table
 
 CLIENTS = ("ours", "ours-stream", "aiohttp")
 COLUMNS = (
@@ -24,6 +27,7 @@ COLUMNS = (
     ("wall s", "wall", "{:.1f}"),
     ("CPU s / 1,000", "cpu_per_1000", "{:.2f}"),
     ("x bare aiohttp", "cpu_x_aiohttp", "{:.2f}x"),
+    ("spread", "cpu_x_aiohttp_spread", SPREAD),
     ("peak RSS MB", "rss_mb", "{:.0f}"),
     ("RSS x bare", "rss_x_aiohttp", "{:.2f}x"),
     ("working RSS MB", "working_rss_mb", "{:.0f}"),
@@ -48,21 +52,50 @@ def _ratios(rows: list[dict[str, Any]]) -> None:
             r["rss_x_aiohttp"] = r["rss_mb"] / bare["rss_mb"]
 
 
+def combine_sweep(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per client from the rounds of one concurrency of the sweep, with its ratios.
+
+    One round: its rows, with their ratios. More: each round's ratios are taken within the
+    round, then every number is its median over the rounds and the CPU ratio's per-round
+    lowest and highest are kept (`combine_rounds`).
+    """
+    for rows in rounds:
+        _ratios(rows)
+    if len(rounds) == 1:
+        return rounds[0]
+    return combine_rounds("scale", rounds)
+
+
 def run_scale(
-    url: str, names: list[str], *, concurrencies: list[int], n: int, big: int
+    url: str,
+    names: list[str],
+    *,
+    concurrencies: list[int],
+    n: int,
+    big: int,
+    rounds: int = 1,
 ) -> dict[str, Any]:
-    """The sweep and the big batch; prints their tables, returns the results."""
+    """The sweep (each concurrency *rounds* times, in an order rotated every round) and the big
+    batch (once); prints their tables, returns the results."""
     clients = [name for name in CLIENTS if name in names]
     profile = PROFILES["fast"]
     big_c = max(concurrencies)
     sweep = []
     for c in concurrencies:
-        for name in clients:
-            row = Row(name, name, UNLIMITED)
-            sweep.append(measure(url, sys.executable, row, profile=profile, n=n, c=c))
-            print(f"  scale {name} c={c}: {_brief(sweep[-1])}", file=sys.stderr)
-    _ratios(sweep)
-    print(table(f"scale sweep: {n:,} fast predictions per run", sweep, COLUMNS), flush=True)
+        per_round = []
+        for k in range(rounds):
+            rows = []
+            for name in rotated(clients, k):
+                row = Row(name, name, UNLIMITED)
+                rows.append(measure(url, sys.executable, row, profile=profile, n=n, c=c))
+                where = f"c={c}" if rounds == 1 else f"c={c} round {k + 1}/{rounds}"
+                print(f"  scale {name} {where}: {_brief(rows[-1])}", file=sys.stderr)
+            per_round.append(rows)
+        sweep += combine_sweep(per_round)
+    title = f"scale sweep: {n:,} fast predictions per run"
+    if rounds > 1:
+        title += f", {rounds} rounds, medians"
+    print(table(title, sweep, COLUMNS), flush=True)
     batch = []
     if big:
         for name in clients:

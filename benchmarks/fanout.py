@@ -16,13 +16,14 @@ and the TCP connections it accepted. Profiles are described in `_profiles.py` (f
 paced, slow, limited) and `_scale.py` (scale). Every table shows ratios against the bare aiohttp
 loop measured in the same run.
 
-With `--rounds K` (K > 1) every profile but `scale` runs its rows K times, alternating them
-within each round (ours, aiohttp, ..., ours, aiohttp, ...), so a slow minute of a shared machine
-falls on all of them. Each row then reports its medians over the rounds (failures summed), the
-raw `cpu_per_1000_rounds`, and as its ratios (`x bare aiohttp`, `CPU x unpaced`, `wall x 0.5 s
-polling`) the median of the per-round ratios, each round's row against that round's reference,
-with their lowest and highest in a `spread` column. K = 1 (the default) is one measurement per
-row, as before.
+With `--rounds K` (K > 1) every profile runs its rows K times (`scale`: its sweep, not its big
+batch), alternating them within each round in an order rotated by one every round (ours,
+aiohttp, ...; then aiohttp, ..., ours), so a slow minute of a shared machine falls on all of
+them and no row always runs right after the same one. Each row then reports its medians over
+the rounds (failures summed), the raw `cpu_per_1000_rounds`, and as its ratios (`x bare
+aiohttp`, `CPU x unpaced`, `wall x 0.5 s polling`) the median of the per-round ratios, each
+round's row against that round's reference, with their lowest and highest in a `spread` column.
+K = 1 (the default) is one measurement per row, as before.
 
 Clients: `ours` (AsyncClient.run_many), `ours-stream` (as_completed over a generator),
 `replicate1` (replicate==1.0.7, `async_run` under the concurrency limit), `replicate2` (replicate==2.0.0b4, `AsyncReplicate.run`), `js` (the official
@@ -47,6 +48,7 @@ from _profiles import (
     combine_rounds,
     create_rate,
     measure,
+    rotated,
     rows_for,
     table,
 )
@@ -81,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=1,
         metavar="K",
-        help="run each profile's rows K times, alternating, and report medians and the spread "
-        "of the per-round ratios (default 1; not the scale profile, which runs once)",
+        help="run each profile's rows K times, alternating in a rotated order, and report "
+        "medians and the spread of the per-round ratios (default 1; scale: its sweep, the big "
+        "batch runs once)",
     )
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--client", choices=CLIENTS, help=argparse.SUPPRESS)
@@ -133,7 +136,7 @@ def _round(
 ) -> list[dict[str, Any]]:
     """Measure every row of the plan once, in order (round *k* of several, if given)."""
     rows = []
-    for row in plan:
+    for row in plan if k is None else rotated(plan, k - 1):
         result = measure(url, pythons[row.client], row, profile=PROFILES[profile], n=n, c=args.c)
         if profile == "limited" and "error" not in result:
             result["create_rate"] = create_rate(url, burst=args.burst)
@@ -159,7 +162,12 @@ def main() -> None:
         for profile in args.profiles:
             if profile == "scale":
                 results["scale"] = run_scale(
-                    url, names, concurrencies=args.scale_c, n=args.scale_n, big=args.scale_big
+                    url,
+                    names,
+                    concurrencies=args.scale_c,
+                    n=args.scale_n,
+                    big=args.scale_big,
+                    rounds=args.rounds,
                 )
                 continue
             n = {"paced": args.paced_n, "limited": args.limited_jobs}.get(profile, args.n)

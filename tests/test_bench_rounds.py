@@ -135,3 +135,49 @@ def test_the_table_shows_spread_only_for_rounds() -> None:
     header, _, ours, _ = text.strip().splitlines()[1:]
     assert "| x bare aiohttp | spread |" in header
     assert "| 1.40x | 1.30-1.50x |" in ours
+
+
+def test_each_round_rotates_the_order_so_every_row_takes_every_place() -> None:
+    plan = ["ours", "aiohttp", "js"]
+    orders = [profiles.rotated(plan, k) for k in range(3)]
+    assert orders == [
+        ["ours", "aiohttp", "js"],
+        ["aiohttp", "js", "ours"],
+        ["js", "ours", "aiohttp"],
+    ]
+    for place in range(3):
+        assert sorted(order[place] for order in orders) == sorted(plan)
+    assert profiles.rotated(plan, 4) == orders[1]  # round k + len(plan) is round k again
+    assert profiles.rotated([], 2) == []
+
+
+scale = _load("_scale")
+
+
+def test_the_scale_sweep_combines_its_rounds_at_each_concurrency() -> None:
+    def at(label: str, cpu: float, **extra: Any) -> dict[str, Any]:
+        return row(label, cpu, c=10000, n=20000, **extra)
+
+    # Rounds run in rotated order: the rows are matched by client, not by place.
+    rounds = [
+        [at("ours", 1.5, rss_mb=300.0, connections_opened=10000), at("aiohttp", 1.0, rss_mb=250.0)],
+        [at("aiohttp", 0.8, rss_mb=240.0), at("ours", 1.2, rss_mb=280.0, connections_opened=10010)],
+        [at("ours", 1.3, rss_mb=290.0, connections_opened=10000), at("aiohttp", 1.0, rss_mb=250.0)],
+    ]
+    combined = by_label(scale.combine_sweep(rounds))
+    ours = combined["ours"]
+    assert ours["cpu_x_aiohttp"] == pytest.approx(1.5)  # per round: 1.5, 1.5, 1.3
+    assert ours["cpu_x_aiohttp_spread"] == pytest.approx([1.3, 1.5])
+    assert ours["rss_x_aiohttp"] == pytest.approx(280 / 240)  # per round: 1.2, 1.1667, 1.16
+    assert ours["connections_x_c"] == pytest.approx(1.0)  # per round: 1.0, 1.001, 1.0
+    assert ours["rounds"] == 3
+    assert "spread" in scale.table("t", list(combined.values()), scale.COLUMNS)
+    # One round: its own rows and ratios, no spread.
+    (one,) = [
+        r
+        for r in scale.combine_sweep([[at("ours", 1.5), at("aiohttp", 1.0)]])
+        if r["label"] == "ours"
+    ]
+    assert one["cpu_x_aiohttp"] == pytest.approx(1.5)
+    assert "cpu_x_aiohttp_spread" not in one
+    assert "spread" not in scale.table("t", [one], scale.COLUMNS)
