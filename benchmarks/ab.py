@@ -67,8 +67,9 @@ def main() -> None:
     try:
         loads: list[str | None] = [None, *args.trees]  # None: the bare loop
         for round_ in range(1, args.rounds + 1):
-            # Each round starts one place further along: no load always runs right after
-            # another (the emulator's state after a load is not quite what it was before it).
+            # Each round starts one place further along: no load always runs right after the
+            # same one, so whatever a load leaves behind (in the emulator, in the machine's
+            # caches) falls on every load in turn.
             shift = (round_ - 1) % len(loads)
             for tree in loads[shift:] + loads[:shift]:
                 prepare(url, time_scale=TIME_SCALE, limits=UNLIMITED)
