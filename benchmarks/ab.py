@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench_server import UNLIMITED, prepare, start_server
+from _profiles import rotated
 
 FANOUT = str(Path(__file__).resolve().parent / "fanout.py")
 MODEL = "bench/fast"
@@ -70,8 +71,7 @@ def main() -> None:
             # Each round starts one place further along: no load always runs right after the
             # same one, so whatever a load leaves behind (in the emulator, in the machine's
             # caches) falls on every load in turn.
-            shift = (round_ - 1) % len(loads)
-            for tree in loads[shift:] + loads[:shift]:
+            for tree in rotated(loads, round_ - 1):
                 prepare(url, time_scale=TIME_SCALE, limits=UNLIMITED)
                 if tree is None:
                     bare.append(_cpu_per_1000(url, "aiohttp", None, args.n, args.c))
