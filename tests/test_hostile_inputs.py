@@ -396,3 +396,34 @@ def test_nesting_up_to_the_limit_is_accepted() -> None:
     assert scan_input({"deep": _nested(MAX_INPUT_DEPTH - 1)}, is_file_input) == ([], False)
     with pytest.raises(ValidationError, match="nested deeper"):
         scan_input({"deep": _nested(MAX_INPUT_DEPTH)}, is_file_input)
+
+
+def test_a_flat_input_is_json_as_it_is() -> None:
+    """Names to strings, numbers, bools and None (the common input): no file, no rebuild."""
+    flat = {"prompt": "a cat", "steps": 30, "scale": 7.5, "hd": True, "seed": None}
+    assert scan_input(flat, is_file_input) == ([], False)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param({"prompt": "x", "x": math.nan}, "input.x: nan is not valid JSON", id="nan"),
+        pytest.param({"x": math.inf}, "input.x: inf is not valid JSON", id="inf"),
+        pytest.param({"prompt": "x", "obj": _Thing()}, "input.obj: _Thing is not JSON", id="obj"),
+    ],
+)
+def test_a_bad_value_at_the_top_is_refused_with_its_name(value: Any, message: str) -> None:
+    """A flat input with one value JSON cannot carry still gets the walk's error and path."""
+    with pytest.raises(ValidationError, match=message):
+        scan_input(value, is_file_input)
+
+
+def test_a_top_level_file_or_mapping_is_still_found(tmp_path: Path) -> None:
+    """A file among plain values is collected; a mapping that is not a dict asks for a rebuild."""
+    image = tmp_path / "in.png"
+    image.write_bytes(b"png")
+    found = scan_input({"prompt": "x", "image": image}, is_file_input)
+    assert found == ([("input.image", image)], False)
+    proxy = types.MappingProxyType({"prompt": "x"})
+    assert scan_input(proxy, is_file_input) == ([], True)
+    assert scan_input({1: "a"}, is_file_input) == ([], False)  # json makes the key "1"

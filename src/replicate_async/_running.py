@@ -437,11 +437,14 @@ class Runner:
         """
         if held is not None:
             held = _since_created(held, prediction, self._claimed.sent(prediction.id))
+        has_output = prediction.output is not None
+        # Only a reply without output polls around its expected finish (scheduled_delays):
+        # a reply with output does not look its model up.
+        expected = None
+        if held is not None and not has_output:
+            expected = self.finishes.times.expected(prediction)
         delays = scheduled_delays(
-            policy := self.session.poll,
-            held=held or 0.0,
-            has_output=prediction.output is not None,
-            expected=None if held is None else self.finishes.times.expected(prediction),
+            policy := self.session.poll, held=held or 0.0, has_output=has_output, expected=expected
         )
         schedule = PollSchedule(delays, self.finishes, prediction, held=held, jitter=policy.jitter)
         # The common poll (a prediction's GET, nobody told of updates) calls self.get itself:
@@ -579,7 +582,10 @@ def _since_created(held: float, prediction: Prediction, sent: float | None) -> f
     if sent is not None:
         held = min(held, clock.now() - sent)
     created = prediction.created_at
-    if created is not None:
-        with contextlib.suppress(TypeError, OverflowError, ValueError):  # naive, out of range
-            held = min(held, max(held / 2, time.time() - created.timestamp()))
-    return held
+    if created is None:
+        return held
+    try:  # not contextlib.suppress, whose context manager costs more: every poll runs this
+        since = time.time() - created.timestamp()
+    except (TypeError, OverflowError, ValueError):  # naive, out of range
+        return held
+    return min(held, max(held / 2, since))

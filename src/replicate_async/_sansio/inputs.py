@@ -178,6 +178,19 @@ def scan_input(
         The file inputs as ``(path, value)`` pairs, depth first, and whether the input holds a
         mapping that is not a dict (json encodes only dicts, so the input must be rebuilt).
     """
+    if type(input) is dict and _flat(input):
+        return [], False  # the common input: names to plain values, nothing to walk
     scan = _Scan(is_file)
     scan.container(input)
     return scan.files, scan.rebuild
+
+
+def _flat(input: dict[Any, Any]) -> bool:  # noqa: A002  (the API's field name)
+    """Whether *input* is a dict of string keys to strings, ints, bools, None and finite
+    floats only: JSON as it is (what the scan would find, without its walk)."""
+    isfinite = math.isfinite
+    for key, item in input.items():
+        kind = type(item)
+        if type(key) is not str or not (kind in _SCALARS or (kind is float and isfinite(item))):
+            return False
+    return True
