@@ -1,0 +1,234 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""Instructions per prediction of our own layers, counted by valgrind: CPU cost without the machine's noise (prints, never asserts).
+
+    python benchmarks/instructions.py [-n 4000] [--base 1000] [-c 1000] [--no-gc] [TREE ...]
+
+CPU seconds on a shared 2-core machine move by 15 % from one run to the next, so a change
+worth 3 % takes a dozen alternating rounds to show (``ab.py``). An instruction count hardly
+moves, but over real HTTP it follows the timing too: how many replies and timers one pass of
+the event loop handles changes what a prediction costs, and under valgrind the client runs
+fifty times slower than the emulator it talks to. So this counts our code alone, with the
+network taken out: the replies of the fast profile's model (a create answered ``processing``
+with its output, then a GET answered ``succeeded``) are recorded once from the emulator, and
+every load then runs in a process of its own, under ``valgrind --tool=cachegrind
+--cache-sim=no``, against a backend that hands those replies back at once (one pass of the
+loop each, as a reply would take):
+
+- ``session``: our session's ``send_prediction``, the create and then a GET every 0.2 s
+  until terminal, from ``-c`` worker tasks (the floor: headers, JSON, limiter, slot,
+  decoding);
+- ``run_many``: one ``client.run_many`` over every job (the run engine and the fan-out above
+  the same session).
+
+Each load runs twice, with ``--base`` and with ``-n`` jobs; its figure is the difference in
+instructions over the difference in jobs (imports, start and close cancel out). The polls'
+jitter is seeded; with ``--no-gc`` two runs of one load agree within 0.1 %, so one run tells
+a change of 1 % (give several source trees to compare them: each is put first on
+``PYTHONPATH``; the repository's ``src`` by default). With the collector on, when its
+collections fall moves the count by about 1 %.
+Instructions are not time (a cache miss costs more than its count): confirm what pays in
+CPU seconds (``ab.py``). Needs valgrind (``apt-get install valgrind``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _bench_server import TOKEN, UNLIMITED, control, prepare, start_server
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+MODEL = "bench/fast"
+TIME_SCALE = 0.1  # the fast profile's: the model finishes 1 s after its create
+LOADS = ("session", "run_many")
+
+_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def record_replies(url: str) -> dict[str, Any]:
+    """One create of the fast model and its GET once it finished, as the emulator answers."""
+    import httpx
+
+    prepare(url, time_scale=TIME_SCALE, limits=UNLIMITED)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Prefer": "wait=60"}
+    with httpx.Client(base_url=url, headers=headers) as http:
+        created = http.post(f"/v1/models/{MODEL}/predictions", json={"input": {"prompt": "job"}})
+        created.raise_for_status()
+        pid = created.json()["id"]
+        while True:
+            got = http.get(f"/v1/predictions/{pid}")
+            got.raise_for_status()
+            if got.json()["status"] == "succeeded":
+                break
+            time.sleep(0.2)
+    control(url, "/_emulator/reset", {})
+    return {"id": pid, "create": created.text, "get": got.text}
+
+
+class _Canned:
+    """A backend handing back the recorded replies, each with a fresh prediction id."""
+
+    def __init__(self, replies: dict[str, Any]) -> None:
+        from multidict import CIMultiDict
+
+        from replicate_async._backend import Reply
+
+        self._reply = Reply
+        self._headers = CIMultiDict({"Content-Type": "application/json"})
+        self._old = replies["id"]
+        self._create = replies["create"]
+        self._get = replies["get"]
+        self._ids = itertools.count()
+
+    async def fetch(self, outgoing: Any) -> Any:
+        """The create's or the GET's reply, after one pass of the event loop."""
+        await asyncio.sleep(0)
+        if outgoing.method == "POST":
+            pid = f"p{next(self._ids):025d}"
+            return self._reply(201, self._headers, self._create.replace(self._old, pid).encode())
+        pid = outgoing.url.rsplit("/", 1)[1]
+        return self._reply(200, self._headers, self._get.replace(self._old, pid).encode())
+
+    def open(self, outgoing: Any) -> Any:
+        """Streams are not part of this load."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+async def _load(load: str, replies: dict[str, Any], n: int, c: int) -> int:
+    """Run *n* predictions at concurrency *c* over the canned backend; the failures."""
+    from replicate_async import AsyncClient, RateLimits, _sansio
+
+    client = AsyncClient(
+        api_token=TOKEN, base_url="http://127.0.0.1:9", rate_limits=RateLimits.unlimited(),
+        max_concurrency=c,
+    )  # fmt: skip
+    async with client:
+        session = client._session  # noqa: SLF001 - the measuring seam
+        session.__dict__["backend"] = _Canned(replies)  # no HTTP: our code alone
+        if load == "run_many":
+            jobs = [(MODEL, {"prompt": f"job {i}"}) for i in range(n)]
+            results = await client.run_many(jobs, concurrency=c, return_exceptions=True)
+            return sum(isinstance(result, Exception) for result in results)
+        read = _sansio.create_read_timeout(60, session.timeouts)
+        pending = iter(range(n))
+
+        async def worker() -> None:
+            for i in pending:
+                request = _sansio.build_create(MODEL, {"prompt": f"job {i}"}, wait=60)
+                prediction = await session.send_prediction(
+                    request, create=True, read_timeout=read, ref=MODEL
+                )
+                while _sansio.needs_confirmation(prediction):
+                    await asyncio.sleep(0.2)
+                    prediction = await session.send_prediction(_sansio.build_get(prediction.id))
+
+        await asyncio.gather(*(worker() for _ in range(min(c, n))))
+        return 0
+
+
+def _child(args: argparse.Namespace) -> None:
+    """In the load's own process (under valgrind): run it, print its failures."""
+    replies = json.loads(Path(args.replies).read_text())
+    import replicate_async  # noqa: F401 - imported before the load, as every load needs it
+
+    # The polls' jitter drawn from the same seed in every run: the same timers, the same count.
+    for module in ("replicate_async._sansio.polling", "replicate_async._poll_schedule"):
+        rng = getattr(sys.modules.get(module), "_JITTER", None)
+        if rng is not None:
+            rng.seed(0)
+    if args.no_gc:
+        gc.disable()
+    print(json.dumps({"failures": asyncio.run(_load(args.child, replies, args.n, args.c))}))
+
+
+def instructions(load: str, tree: str, replies: str, n: int, args: argparse.Namespace) -> int:
+    """The instructions one run of *load* with *n* jobs executes, counted by valgrind."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # byte-compiled, as users run it
+    env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts in every run
+    env["PYTHONPATH"] = str(Path(tree).resolve())
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    command += [sys.executable, __file__, "--child", load, "--replies", replies]
+    command += ["-n", str(n), "-c", str(args.c)] + (["--no-gc"] if args.no_gc else [])
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    found = _REFS.search(done.stderr)
+    if done.returncode != 0 or found is None or not done.stdout.strip():
+        sys.exit(f"{load} {tree} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    if json.loads(done.stdout.strip().splitlines()[-1])["failures"]:
+        sys.exit(f"{load} {tree}: failed predictions")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> None:
+    """Count each load's instructions per prediction for every tree; print the table."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("trees", nargs="*", default=[SRC], help="source trees of replicate_async")
+    parser.add_argument("-n", type=int, default=4000, help="jobs of the larger run")
+    parser.add_argument("--base", type=int, default=1000, help="jobs of the smaller run")
+    parser.add_argument("-c", type=int, default=1000)
+    parser.add_argument("--loads", nargs="*", choices=LOADS, default=list(LOADS))
+    parser.add_argument("--no-gc", action="store_true", help="the collector off in every load")
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--child", choices=LOADS, help=argparse.SUPPRESS)
+    parser.add_argument("--replies", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+    if shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed (apt-get install valgrind)")
+    if not 0 < args.base < args.n:
+        parser.error("need 0 < --base < -n")
+    for tree in args.trees:
+        if not (Path(tree) / "replicate_async" / "__init__.py").is_file():
+            parser.error(f"{tree} holds no replicate_async package (give a tree's src folder)")
+    proc, url = start_server()
+    try:
+        replies = record_replies(url)
+    finally:
+        proc.terminate()
+        proc.wait()
+    counts: dict[str, dict[str, float]] = {tree: {} for tree in args.trees}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = str(Path(scratch) / "replies.json")
+        Path(path).write_text(json.dumps(replies))
+        for tree in args.trees:
+            for load in args.loads:
+                low = instructions(load, tree, path, args.base, args)
+                high = instructions(load, tree, path, args.n, args)
+                counts[tree][load] = (high - low) / (args.n - args.base)
+                print(f"  {tree} {load}: {counts[tree][load]:,.0f}", file=sys.stderr)
+    collector = ", the collector off" if args.no_gc else ""
+    print(
+        f"\nfast, no network: instructions per prediction "
+        f"({args.base:,} -> {args.n:,} jobs at {args.c:,}{collector})"
+    )
+    print("| tree | " + " | ".join(args.loads) + " |")
+    print("|---|" + "---:|" * len(args.loads))
+    for tree, row in counts.items():
+        print(f"| {tree} | " + " | ".join(f"{row[load]:,.0f}" for load in args.loads) + " |")
+    if args.json is not None:
+        result = {"n": args.n, "base": args.base, "c": args.c, "no_gc": args.no_gc}
+        args.json.write_text(json.dumps({**result, "counts": counts}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
