@@ -38,6 +38,7 @@ from replicate_async._cancellation import is_cancellation
 from replicate_async._claims import Claims
 from replicate_async._config import USE_CLIENT_DEFAULT
 from replicate_async._create_watch import AbandonWatch, CreateWatch
+from replicate_async._deadlines import Deadlines
 from replicate_async._file_output import to_file_outputs
 from replicate_async._models import Deployment, Prediction
 from replicate_async._paging import AsyncPages
@@ -231,6 +232,8 @@ class Runner:
         self._claimed = Claims(MAX_CLAIMED)
         # How long each model takes (learned from finishes) schedules and wakes the polls.
         self.finishes: Final = FinishWatch()
+        # The poll loops' deadlines, on one timer of the event loop (not one timer each).
+        self._deadlines = Deadlines()
 
     def __repr__(self) -> str:
         return f"<Runner over {self.session!r}>"
@@ -451,9 +454,11 @@ class Runner:
         # no partial per prediction in flight.
         refresh: Callable[[str], Awaitable[Any]] | None = fetch
         last = prediction
+        # move_on_after(within), its deadline kept with every other poll loop's.
+        scope = anyio.CancelScope()
+        kept = self._deadlines.keep(scope, clock.now() + within)
         try:
-            # move_on_after(within), without its second library lookup and clock read.
-            with anyio.CancelScope(deadline=clock.now() + within):
+            with scope:
                 if on_update is not None:
                     await on_update(last)
                     refresh = telling(fetch or functools.partial(self.get, hooks=hooks), on_update)
@@ -464,9 +469,11 @@ class Runner:
                     else:
                         last = await refresh(last.id)
         except BaseException as exc:
+            self._deadlines.drop(kept)
             if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
                 await abandon(last)
             raise
+        self._deadlines.drop(kept)
         if _sansio.needs_confirmation(last):
             if cancel_on_timeout:
                 await cancel_quietly(cancel or self.cancel, last.id)

@@ -1,0 +1,118 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""Many cancel scopes' deadlines, kept by one timer of the event loop instead of one each.
+
+A cancel scope given a deadline on asyncio schedules a timer of its own (``loop.call_at``)
+and cancels it on exit. A fan-out polls thousands of predictions at once, each under its
+run's deadline, which almost never passes (an hour by default): a timer per poll loop that
+is pushed onto the loop's heap and cancelled again, its Python-level comparisons paid by
+every other timer of the loop meanwhile. :class:`Deadlines` holds those deadlines in a heap
+of its own (plain tuples, compared in C) and arms a single loop timer for the earliest; when
+it fires, the scopes whose deadline has passed are cancelled (as their own timer would
+have), and it is armed again for the next. A scope that leaves before its deadline is only
+forgotten: no timer is touched. Under trio (no asyncio loop running) a scope simply gets
+its deadline, as before: trio's deadlines are cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import anyio
+
+__all__ = ["Deadlines"]
+
+#: Heap entries for scopes already gone, past which the heap is rebuilt from the live ones.
+_SLACK = 64
+
+
+class Deadlines:
+    """The deadlines of the cancel scopes :meth:`keep` was given, on one event loop's timer."""
+
+    __slots__ = ("_due", "_heap", "_live", "_loop", "_order", "_timer")
+
+    def __init__(self) -> None:
+        self._live: dict[int, anyio.CancelScope] = {}  # by entry number
+        self._heap: list[tuple[float, int]] = []  # (deadline, entry number), some gone
+        self._order = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._due = math.inf  # when the timer fires
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def keep(self, scope: anyio.CancelScope, deadline: float) -> int | None:
+        """Cancel *scope* at *deadline* (the event loop's clock) unless :meth:`drop` comes first.
+
+        Call it before entering the scope. Returns the entry to pass to :meth:`drop`; None
+        when the scope was given the deadline itself (no asyncio loop running: trio).
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            scope.deadline = deadline
+            return None
+        if loop is not self._loop:  # the first use, or a client used on another loop now
+            self._move_to(loop)
+        entry = next(self._order)
+        if deadline <= loop.time():
+            scope.cancel()  # as a scope entered past its deadline: cancelled at once
+            return entry
+        self._live[entry] = scope
+        heap = self._heap
+        heapq.heappush(heap, (deadline, entry))
+        if len(heap) > 2 * len(self._live) + _SLACK:
+            self._compact()
+        if deadline < self._due:
+            self._arm(deadline)
+        return entry
+
+    def drop(self, entry: int | None) -> None:
+        """Forget the scope of *entry*: it left before its deadline (its timer stays armed)."""
+        if entry is not None:
+            self._live.pop(entry, None)
+
+    def _move_to(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Keep deadlines on *loop* from now on (those of another loop are dropped with it)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._due = math.inf
+        self._live.clear()
+        self._heap.clear()
+        self._loop = loop
+
+    def _arm(self, due: float) -> None:
+        """Fire at *due*, and no later than any timer armed before."""
+        assert self._loop is not None  # noqa: S101 - armed only once a loop is known
+        if self._timer is not None:
+            self._timer.cancel()
+        self._due = due
+        self._timer = self._loop.call_at(due, self._fire)
+
+    def _fire(self) -> None:
+        """Cancel every scope past its deadline; arm for the next deadline."""
+        assert self._loop is not None  # noqa: S101 - fires only on its loop
+        self._timer = None
+        self._due = math.inf
+        now = self._loop.time()
+        heap, live = self._heap, self._live
+        while heap and (heap[0][0] <= now or heap[0][1] not in live):
+            _, entry = heapq.heappop(heap)
+            scope = live.pop(entry, None)
+            if scope is not None:
+                scope.cancel()
+        if heap:
+            self._arm(heap[0][0])
+
+    def _compact(self) -> None:
+        """Rebuild the heap from the live entries (memory stays bounded: promise 2)."""
+        live = self._live
+        self._heap = [item for item in self._heap if item[1] in live]
+        heapq.heapify(self._heap)

@@ -1,0 +1,150 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""`_deadlines.Deadlines`: many cancel scopes' deadlines on one event-loop timer.
+
+Each scope must be cancelled at its own deadline, as a scope given that deadline would be,
+and never when it left first; the timer and the heap must not grow with the scopes seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import pytest
+
+from replicate_async import _clock as clock
+from replicate_async._deadlines import Deadlines
+
+
+async def _wait_in(deadlines: Deadlines, deadline: float) -> anyio.CancelScope:
+    """Enter a scope kept at *deadline* and wait in it until it is cancelled."""
+    scope = anyio.CancelScope()
+    kept = deadlines.keep(scope, deadline)
+    try:
+        with scope:
+            await anyio.sleep_forever()
+    finally:
+        deadlines.drop(kept)
+    return scope
+
+
+@pytest.mark.anyio
+async def test_a_scope_is_cancelled_at_its_deadline() -> None:
+    deadlines = Deadlines()
+    due = clock.now() + 0.05
+    scope = await _wait_in(deadlines, due)
+    assert scope.cancelled_caught
+    assert clock.now() >= due
+    assert len(deadlines) == 0
+
+
+@pytest.mark.anyio
+async def test_a_deadline_already_past_cancels_at_once() -> None:
+    deadlines = Deadlines()
+    scope = await _wait_in(deadlines, clock.now() - 1.0)
+    assert scope.cancelled_caught
+    assert len(deadlines) == 0
+
+
+@pytest.mark.anyio
+async def test_a_scope_that_leaves_first_is_never_cancelled() -> None:
+    deadlines = Deadlines()
+    scope = anyio.CancelScope()
+    kept = deadlines.keep(scope, clock.now() + 0.05)
+    with scope:
+        await anyio.sleep(0)
+    deadlines.drop(kept)
+    await anyio.sleep(0.1)  # past the deadline it had
+    assert not scope.cancel_called
+    assert len(deadlines) == 0
+
+
+@pytest.mark.anyio
+async def test_an_earlier_deadline_is_not_held_up_by_a_later_one(anyio_backend: str) -> None:
+    """A scope kept after another with a far deadline is still cancelled at its own."""
+    deadlines = Deadlines()
+    results: dict[str, anyio.CancelScope] = {}
+
+    async def wait(name: str, deadline: float) -> None:
+        results[name] = await _wait_in(deadlines, deadline)
+
+    start = clock.now()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(wait, "far", start + 3600.0)
+        await anyio.sleep(0)
+        tg.start_soon(wait, "near", start + 0.05)
+        while "near" not in results:
+            await anyio.sleep(0.01)
+        assert results["near"].cancelled_caught
+        assert clock.now() - start < 3600.0
+        # The far one still waits, kept here on asyncio (trio keeps scopes' deadlines itself).
+        assert len(deadlines) == (1 if anyio_backend == "asyncio" else 0)
+        tg.cancel_scope.cancel()
+    assert len(deadlines) == 0
+
+
+@pytest.mark.anyio
+async def test_scopes_with_the_same_deadline_are_all_cancelled() -> None:
+    deadlines = Deadlines()
+    due = clock.now() + 0.05
+    scopes: list[anyio.CancelScope] = []
+
+    async def wait() -> None:
+        scopes.append(await _wait_in(deadlines, due))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(50):
+            tg.start_soon(wait)
+    assert len(scopes) == 50
+    assert all(scope.cancelled_caught for scope in scopes)
+
+
+def test_one_timer_and_a_bounded_heap_for_many_scopes() -> None:
+    """Thousands of scopes leaving before their deadline: one loop timer, a heap that stays small."""
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        loop = asyncio.get_running_loop()
+        timers_before = len(loop._scheduled)  # type: ignore[attr-defined]
+        now = loop.time()
+        for i in range(10_000):
+            scope = anyio.CancelScope()
+            kept = deadlines.keep(scope, now + 3600.0 + i)
+            with scope:
+                pass
+            deadlines.drop(kept)
+        assert len(deadlines) == 0
+        assert len(deadlines._heap) <= 64 + 1
+        assert len(loop._scheduled) == timers_before + 1  # type: ignore[attr-defined]
+
+    asyncio.run(main())
+
+
+def test_a_keeper_moves_to_the_loop_it_is_used_on() -> None:
+    """A client used from two asyncio.run calls: its deadlines still fire on the second loop."""
+    deadlines = Deadlines()
+
+    async def once() -> bool:
+        scope = await _wait_in(deadlines, clock.now() + 0.02)
+        return scope.cancelled_caught
+
+    assert asyncio.run(once())
+    assert asyncio.run(once())
+
+
+def test_under_trio_the_scope_gets_its_deadline() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        scope = anyio.CancelScope()
+        due = clock.now() + 0.02
+        assert deadlines.keep(scope, due) is None
+        assert scope.deadline == due
+        with scope:
+            await anyio.sleep_forever()
+        assert scope.cancelled_caught
+        assert len(deadlines) == 0
+
+    trio.run(main)
