@@ -212,3 +212,22 @@ def test_ctrl_c_in_the_command_line_during_a_held_create_cancels(
     finally:
         process.kill()
     assert replicate_emulator.stats()["cancels"] == 1
+
+
+@pytest.mark.anyio
+async def test_a_batch_create_answered_within_its_grace_is_cancelled_not_polled(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """Creates on the wire when the batch is cancelled, answered within the grace (a 1 s wait):
+    each prediction is cancelled by the id its reply gave (no look-up), and none is polled."""
+    replicate_emulator.configure(time_scale=1.0)
+    jobs = [(SLOW, {"prompt": f"p{i}"}) for i in range(3)]
+    async with _client(replicate_emulator) as client, anyio.create_task_group() as tg:
+        tg.start_soon(lambda: client.run_many(jobs, concurrency=3, wait=1))
+        await _until_created(replicate_emulator, 3)
+        tg.cancel_scope.cancel()
+    stats = replicate_emulator.stats()
+    assert stats["cancels"] == 3
+    assert not stats["requests"].get("GET /v1/predictions")  # no look-up in the list
+    assert not stats["requests"].get("GET /v1/predictions/{id}")  # no poll
+    assert await _statuses(replicate_emulator) == ["canceled"] * 3

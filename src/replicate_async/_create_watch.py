@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from replicate_async._clock import now
+from replicate_async.exceptions import ClientError, TransportError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from replicate_async._models import Prediction
     from replicate_async._ratelimit import BucketName, RequestHooks
 
-__all__ = ["AbandonWatch", "CreateWatch"]
+__all__ = ["AbandonWatch", "CreateWatch", "surely_not_created"]
 
 
 class CreateWatch:
@@ -86,3 +87,14 @@ class AbandonWatch(CreateWatch):
         timed_out = self.deadline is not None and self.deadline.cancel_called
         if not timed_out or self._cancel_on_timeout:
             await self._cancel(found)
+
+
+def surely_not_created(exc: Exception) -> bool:
+    """Whether a create that was sent and failed with *exc* surely made no prediction (promise 1).
+
+    Only a refusal (4xx) or a failure before the request left: anything else, an error of
+    ours included, may come after the server accepted it.
+    """
+    if isinstance(exc, TransportError):
+        return not exc.request_sent
+    return isinstance(exc, ClientError)

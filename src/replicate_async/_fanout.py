@@ -11,7 +11,8 @@ not polled every 0.2 s). Requests take tokens from the client's rate limiter.
 Cancelling a batch cancels every remote prediction it started (promise 4). A create
 that is on the wire when the batch is cancelled keeps running, shielded, for at most
 :data:`CREATE_GRACE` seconds, so its prediction id can be learnt and the prediction
-cancelled; creates still waiting for a rate-limit token are dropped at once.
+cancelled; creates still waiting for a rate-limit token are dropped at once. A worker runs
+its jobs in one shielded scope, which the sentinel cancels (or gives a create its grace).
 
 With ``journal=PATH`` every job's progress is kept in SQLite (`_journal`), so running the
 same batch again creates only what never got a prediction id (`_resuming`). A job whose
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import anyio
 
 from replicate_async import _clock as clock
-from replicate_async._create_watch import CreateWatch
+from replicate_async._create_watch import CreateWatch, surely_not_created
 from replicate_async._jobs import (
     Job,
     JobSpec,
@@ -50,13 +51,7 @@ from replicate_async._resuming import Resumer, open_journal
 from replicate_async._running import RunOptions, plan_run
 from replicate_async._session import CANCEL_GRACE
 from replicate_async._uploads import check_input
-from replicate_async.exceptions import (
-    ClientError,
-    CreateOutcomeUnknown,
-    PredictionError,
-    ReplicateError,
-    TransportError,
-)
+from replicate_async.exceptions import CreateOutcomeUnknown, PredictionError, ReplicateError
 
 if TYPE_CHECKING:
     import os
@@ -82,21 +77,21 @@ SETTLE_INTERVAL: Final = 0.5
 
 
 class _JobRun(CreateWatch):
-    """One job in flight: its cancel scope around the create, and its request hooks (which
-    watch the create themselves: the run engine uses them as they are)."""
+    """One job in flight: the cancel scope of the worker running it, and its request hooks
+    (which watch the create themselves: the run engine uses them as they are)."""
 
-    __slots__ = ("batch", "create_scope", "index", "input", "job", "key", "running")
+    __slots__ = ("batch", "index", "input", "job", "key", "running", "scope")
 
-    def __init__(self, batch: _Batch, index: int, job: Job) -> None:
+    def __init__(self, batch: _Batch, index: int, job: Job, scope: anyio.CancelScope) -> None:
         super().__init__(None)
         self.batch = batch
         self.index = index
         self.job = job
+        self.scope = scope
         # The input sent: the job's, or its typed request mapped (set by _Batch._run_one).
         self.input: Mapping[str, Any] = {}
         self.key: str | None = None
         self.running = False
-        self.create_scope: anyio.CancelScope | None = None
 
     def sending(self, bucket: BucketName) -> Awaitable[None] | None:
         """The create goes out: journal it first; refuse when the batch was cancelled."""
@@ -170,7 +165,9 @@ class _Batch:
         self.counts = dict.fromkeys(
             ("submitted", "running", "succeeded", "failed", "retried", "resumed"), 0
         )
-        self._active: set[_JobRun] = set()
+        self._active: set[_JobRun] = set()  # the jobs whose create is under way
+        # The shielded scope of every task running jobs (see the module doc).
+        self._scopes: set[anyio.CancelScope] = set()
         # Jobs another worker of a shared journal holds, by key, and how many are re-run.
         self._deferred: dict[str, _JobRun] = {}
         self._retrying = 0
@@ -262,9 +259,11 @@ class _Batch:
         finally:
             self.interrupted = True
             now = clock.now()
-            for run in self._active:
-                if run.create_scope is not None:
-                    run.create_scope.deadline = now + CREATE_GRACE if run.sent else now
+            graced = {run.scope for run in self._active if run.sent}
+            for scope in self._scopes - graced:
+                scope.cancel()
+            for scope in graced:
+                scope.deadline = now + CREATE_GRACE
 
     def _fail(self, exc: BaseException) -> None:
         """Remember the batch's first error and cancel the rest of it."""
@@ -272,23 +271,36 @@ class _Batch:
             self.error = exc
         self._scope.cancel()
 
+    def _shielded(self) -> anyio.CancelScope:
+        """A shielded scope for a task running jobs, cancelled by the sentinel (see there)."""
+        scope = anyio.CancelScope(shield=True)
+        if self.interrupted:
+            scope.cancel()
+        self._scopes.add(scope)
+        return scope
+
     async def _worker(
         self,
         iterator: Iterator[tuple[int, JobSpec]],
         deliver: Callable[[int, Any], Awaitable[None] | None],
     ) -> None:
         """Take jobs from the shared iterator until it is exhausted."""
-        while True:
-            try:
-                index, spec = next(iterator)
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001 - the caller's iterable failed
-                self._fail(exc)
-                return
-            run = _JobRun(self, index, spec)  # type: ignore[arg-type]  # checked below
-            if not await self._run_one(run, deliver):
-                return
+        scope = self._shielded()
+        try:
+            with scope:
+                while True:
+                    try:
+                        index, spec = next(iterator)
+                    except StopIteration:
+                        return
+                    except Exception as exc:  # noqa: BLE001 - the caller's iterable failed
+                        self._fail(exc)
+                        return
+                    run = _JobRun(self, index, spec, scope)  # type: ignore[arg-type]  # checked below
+                    if not await self._run_one(run, deliver):
+                        return
+        finally:
+            self._scopes.discard(scope)
 
     async def _run_one(
         self,
@@ -379,10 +391,13 @@ class _Batch:
         limit = anyio.CapacityLimiter(self.concurrency)
 
         async def again(run: _JobRun, row: JournalRow | None) -> None:
+            run.scope = scope = self._shielded()
             try:
                 async with limit:
-                    await self._run_one(run, deliver, row)
+                    with scope:
+                        await self._run_one(run, deliver, row)
             finally:
+                self._scopes.discard(scope)
                 self._retrying -= 1
 
         async with anyio.create_task_group() as pool:
@@ -405,32 +420,27 @@ class _Batch:
     ) -> Prediction:
         """Create the job's prediction; shielded for a grace once sent (see the module doc)."""
         job = run.job
-        scope = anyio.CancelScope(shield=True)
-        run.create_scope = scope
-        if self.interrupted:
-            scope.deadline = clock.now()
         self._active.add(run)
         prediction: Prediction | None = None
         try:
-            with scope:
-                prediction = await self.runner.create(
-                    job.ref,
-                    run.input,
-                    validate=False,  # checked by _run_one
-                    wait=wait,
-                    cancel_after=cancel_after,
-                    webhook=options.webhook,
-                    webhook_events_filter=options.webhook_events_filter,
-                    file_encoding=options.file_encoding,
-                    hooks=run,
-                    abandon=run.abandon,
-                )
+            prediction = await self.runner.create(
+                job.ref,
+                run.input,
+                validate=False,  # checked by _run_one
+                wait=wait,
+                cancel_after=cancel_after,
+                webhook=options.webhook,
+                webhook_events_filter=options.webhook_events_filter,
+                file_encoding=options.file_encoding,
+                hooks=run,
+                abandon=run.abandon,
+            )
         except _Interrupted:
             prediction = None
         except Exception as exc:
             if not run.sent:
                 raise  # refused before sending: nothing went out, and no row of this job was written
-            if _surely_not_created(exc):
+            if surely_not_created(exc):
                 await self._forget(run)
                 raise
             # Anything else (a 5xx, a connection lost after sending, a 2xx whose body does
@@ -449,17 +459,20 @@ class _Batch:
             ) from exc
         finally:
             self._active.discard(run)
-            run.create_scope = None
         if prediction is None:
             if not run.sent:
                 await self._forget(run)
-            await anyio.lowlevel.checkpoint()  # the batch is cancelled: this raises
+            await (
+                anyio.lowlevel.checkpoint()
+            )  # the batch is cancelled (the worker's scope): this raises
             raise CreateOutcomeUnknown(  # pragma: no cover - only without a cancellation
                 index=run.index, job=job, key=run.key, message="the create was abandoned"
             )
         if self.journal is not None and run.key is not None:
             await self.journal.created(run.key, prediction.id)
         self.emit("running", run, prediction.id)
+        if self.interrupted:
+            run.scope.cancel()  # it came back in its grace: its poll abandons it at once
         return prediction
 
     async def _forget(self, run: _JobRun) -> None:
@@ -483,17 +496,6 @@ class _Batch:
                 else:
                     # Canceled by this batch: a later run of the batch creates it again.
                     await self.journal.forget(run.key)
-
-
-def _surely_not_created(exc: Exception) -> bool:
-    """Whether a create that was sent and failed with *exc* surely made no prediction (promise 1).
-
-    Only a refusal (4xx) or a failure before the request left: anything else, an error of
-    ours included, may come after the server accepted it.
-    """
-    if isinstance(exc, TransportError):
-        return not exc.request_sent
-    return isinstance(exc, ClientError)
 
 
 # ---------------------------------------------------------------------- the entry points
