@@ -315,8 +315,8 @@ class _Batch:
         the whole job (it is on the hot path of every prediction).
         """
         try:
-            run.job = job = as_job(run.job)
-            options = job_options(job, self.options)
+            run.job = job = as_job(spec := run.job)  # a (ref, input) pair sets no option
+            options = self.options if job is not spec else job_options(job, self.options)
             # Mapped (a typed request) and checked (validate) once, here: the journal's key,
             # its fingerprint and the create all see the input that is sent, and the create
             # does not check it again.

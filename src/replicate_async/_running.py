@@ -438,13 +438,13 @@ class Runner:
         Raises:
             PredictionTimeout: *within* passed first (with the last prediction seen).
         """
-        if held is not None:
-            held = _since_created(held, prediction, self._claimed.sent(prediction.id))
         has_output = prediction.output is not None
-        # Only a reply without output polls around its expected finish (scheduled_delays):
-        # a reply with output does not look its model up.
+        # Only a reply without output is timed from its create and polls around its expected
+        # finish (scheduled_delays, PollSchedule): a reply with output (about to finish) keeps
+        # the backoff's first delay, so it neither reads clocks nor looks its model up.
         expected = None
         if held is not None and not has_output:
+            held = _since_created(held, prediction, self._claimed.sent(prediction.id))
             expected = self.finishes.times.expected(prediction)
         delays = scheduled_delays(
             policy := self.session.poll, held=held or 0.0, has_output=has_output, expected=expected
