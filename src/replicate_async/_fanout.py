@@ -462,9 +462,8 @@ class _Batch:
         if prediction is None:
             if not run.sent:
                 await self._forget(run)
-            await (
-                anyio.lowlevel.checkpoint()
-            )  # the batch is cancelled (the worker's scope): this raises
+            # The batch is cancelled (the worker's scope, by the sentinel): this raises.
+            await anyio.lowlevel.checkpoint()
             raise CreateOutcomeUnknown(  # pragma: no cover - only without a cancellation
                 index=run.index, job=job, key=run.key, message="the create was abandoned"
             )

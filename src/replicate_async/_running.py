@@ -591,7 +591,7 @@ def _since_created(held: float, prediction: Prediction, sent: float | None) -> f
     created = prediction.created_at
     if created is None:
         return held
-    try:  # not contextlib.suppress, whose context manager costs more: every poll runs this
+    try:  # not contextlib.suppress, whose context manager costs more on this hot path
         since = time.time() - created.timestamp()
     except (TypeError, OverflowError, ValueError):  # naive, out of range
         return held
