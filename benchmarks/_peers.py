@@ -60,6 +60,25 @@ async def run_jobs(n: int, c: int, one: Any) -> int:
     return failures
 
 
+async def session_jobs(session: Any, model: str, n: int, c: int, poll: float) -> int:
+    """Our session's ``send_prediction`` per job, from *c* workers: the create, then a GET every
+    *poll* seconds until terminal (the floor under the run engine); the failures."""
+    from replicate_async import _sansio
+
+    read = _sansio.create_read_timeout(60, session.timeouts)
+
+    async def one(i: int) -> None:
+        request = _sansio.build_create(model, {"prompt": f"job {i}"}, wait=60)
+        prediction = await session.send_prediction(
+            request, create=True, read_timeout=read, ref=model
+        )
+        while _sansio.needs_confirmation(prediction):
+            await asyncio.sleep(poll)
+            prediction = await session.send_prediction(_sansio.build_get(prediction.id))
+
+    return await run_jobs(n, c, one)
+
+
 async def load_ours(url: str, model: str, n: int, c: int, limits: str) -> int:
     """`AsyncClient.run_many`: `limits` is "none" (unlimited), "default", or "PER_MINUTE,BURST"."""
     from replicate_async import AsyncClient, RateLimit, RateLimits

@@ -51,6 +51,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench_server import TOKEN, UNLIMITED, control, prepare, start_server
+from _peers import session_jobs
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 MODEL = "bench/fast"
@@ -114,7 +115,7 @@ class _Canned:
 
 async def _load(load: str, replies: dict[str, Any], n: int, c: int) -> int:
     """Run *n* predictions at concurrency *c* over the canned backend; the failures."""
-    from replicate_async import AsyncClient, RateLimits, _sansio
+    from replicate_async import AsyncClient, RateLimits
 
     client = AsyncClient(
         api_token=TOKEN, base_url="http://127.0.0.1:9", rate_limits=RateLimits.unlimited(),
@@ -127,21 +128,7 @@ async def _load(load: str, replies: dict[str, Any], n: int, c: int) -> int:
             jobs = [(MODEL, {"prompt": f"job {i}"}) for i in range(n)]
             results = await client.run_many(jobs, concurrency=c, return_exceptions=True)
             return sum(isinstance(result, Exception) for result in results)
-        read = _sansio.create_read_timeout(60, session.timeouts)
-        pending = iter(range(n))
-
-        async def worker() -> None:
-            for i in pending:
-                request = _sansio.build_create(MODEL, {"prompt": f"job {i}"}, wait=60)
-                prediction = await session.send_prediction(
-                    request, create=True, read_timeout=read, ref=MODEL
-                )
-                while _sansio.needs_confirmation(prediction):
-                    await asyncio.sleep(0.2)
-                    prediction = await session.send_prediction(_sansio.build_get(prediction.id))
-
-        await asyncio.gather(*(worker() for _ in range(min(c, n))))
-        return 0
+        return await session_jobs(session, MODEL, n, c, 0.2)
 
 
 def _child(args: argparse.Namespace) -> None:

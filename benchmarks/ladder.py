@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench_server import TOKEN, UNLIMITED, prepare, raise_fd_limit, start_server
-from _peers import load_aiohttp, run_jobs
+from _peers import load_aiohttp, run_jobs, session_jobs
 
 MODEL = "bench/fast"
 TIME_SCALE = 0.1  # the fast profile's: the 10 s model answers in 1 s
@@ -89,22 +89,9 @@ async def rung_backend(url: str, n: int, c: int) -> int:
 
 async def rung_session(url: str, n: int, c: int) -> int:
     """Our session's ``send_prediction``: the create, then a GET every 0.5 s until terminal."""
-    from replicate_async import _sansio
-
     async with _client(url, c) as client:
         session = client._session  # noqa: SLF001 - the measuring seam
-        read = _sansio.create_read_timeout(60, session.timeouts)
-
-        async def one(i: int) -> None:
-            request = _sansio.build_create(MODEL, {"prompt": f"job {i}"}, wait=60)
-            prediction = await session.send_prediction(
-                request, create=True, read_timeout=read, ref=MODEL
-            )
-            while _sansio.needs_confirmation(prediction):
-                await asyncio.sleep(0.5)
-                prediction = await session.send_prediction(_sansio.build_get(prediction.id))
-
-        return await run_jobs(n, c, one)
+        return await session_jobs(session, MODEL, n, c, 0.5)
 
 
 async def rung_run(url: str, n: int, c: int) -> int:
