@@ -18,11 +18,12 @@ from replicate_async._deadlines import Deadlines
 
 
 async def _wait_in(deadlines: Deadlines, deadline: float) -> anyio.CancelScope:
-    """Enter a scope kept at *deadline* and wait in it until it is cancelled."""
+    """Enter a scope kept at *deadline* and wait in it until it is cancelled (a keeper that
+    never cancels it fails the test after 10 s instead of hanging it)."""
     scope = anyio.CancelScope()
     kept = deadlines.keep(scope, deadline)
     try:
-        with scope:
+        with anyio.fail_after(10), scope:
             await anyio.sleep_forever()
     finally:
         deadlines.drop(kept)
@@ -74,8 +75,9 @@ async def test_an_earlier_deadline_is_not_held_up_by_a_later_one(anyio_backend: 
         tg.start_soon(wait, "far", start + 3600.0)
         await anyio.sleep(0)
         tg.start_soon(wait, "near", start + 0.05)
-        while "near" not in results:
-            await anyio.sleep(0.01)
+        with anyio.fail_after(10):
+            while "near" not in results:
+                await anyio.sleep(0.01)
         assert results["near"].cancelled_caught
         assert clock.now() - start < 3600.0
         # The far one still waits, kept here on asyncio (trio keeps scopes' deadlines itself).
