@@ -71,12 +71,14 @@ def record_replies(url: str) -> dict[str, Any]:
         created = http.post(f"/v1/models/{MODEL}/predictions", json={"input": {"prompt": "job"}})
         created.raise_for_status()
         pid = created.json()["id"]
-        while True:
+        for _ in range(100):  # the model takes 1 s: 20 s is plenty
             got = http.get(f"/v1/predictions/{pid}")
             got.raise_for_status()
             if got.json()["status"] == "succeeded":
                 break
             time.sleep(0.2)
+        else:
+            sys.exit(f"the emulator's {MODEL} did not finish: {got.text[:200]}")
     control(url, "/_emulator/reset", {})
     return {"id": pid, "create": created.text, "get": got.text}
 
