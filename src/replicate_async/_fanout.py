@@ -28,6 +28,7 @@ worker holds is set aside and come back to once this worker's iterator is spent,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -271,13 +272,18 @@ class _Batch:
             self.error = exc
         self._scope.cancel()
 
-    def _shielded(self) -> anyio.CancelScope:
-        """A shielded scope for a task running jobs, cancelled by the sentinel (see there)."""
+    @contextlib.contextmanager
+    def _shielded(self) -> Iterator[anyio.CancelScope]:
+        """Inside a shielded scope for a task running jobs, which the sentinel cancels (see there)."""
         scope = anyio.CancelScope(shield=True)
         if self.interrupted:
             scope.cancel()
         self._scopes.add(scope)
-        return scope
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._scopes.discard(scope)
 
     async def _worker(
         self,
@@ -285,22 +291,18 @@ class _Batch:
         deliver: Callable[[int, Any], Awaitable[None] | None],
     ) -> None:
         """Take jobs from the shared iterator until it is exhausted."""
-        scope = self._shielded()
-        try:
-            with scope:
-                while True:
-                    try:
-                        index, spec = next(iterator)
-                    except StopIteration:
-                        return
-                    except Exception as exc:  # noqa: BLE001 - the caller's iterable failed
-                        self._fail(exc)
-                        return
-                    run = _JobRun(self, index, spec, scope)  # type: ignore[arg-type]  # checked below
-                    if not await self._run_one(run, deliver):
-                        return
-        finally:
-            self._scopes.discard(scope)
+        with self._shielded() as scope:
+            while True:
+                try:
+                    index, spec = next(iterator)
+                except StopIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001 - the caller's iterable failed
+                    self._fail(exc)
+                    return
+                run = _JobRun(self, index, spec, scope)  # type: ignore[arg-type]  # checked below
+                if not await self._run_one(run, deliver):
+                    return
 
     async def _run_one(
         self,
@@ -391,13 +393,11 @@ class _Batch:
         limit = anyio.CapacityLimiter(self.concurrency)
 
         async def again(run: _JobRun, row: JournalRow | None) -> None:
-            run.scope = scope = self._shielded()
             try:
                 async with limit:
-                    with scope:
+                    with self._shielded() as run.scope:
                         await self._run_one(run, deliver, row)
             finally:
-                self._scopes.discard(scope)
                 self._retrying -= 1
 
         async with anyio.create_task_group() as pool:
