@@ -1,17 +1,21 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""The aiohttp backend's read timeout, kept by one lazily re-armed timer per reply.
+"""The aiohttp backend's read timeout and call deadline, kept by one lazily re-armed timer
+per connection (``LazyTimeouts``).
 
 A real HTTP server on loopback (asyncio streams) sends its replies in timed chunks: a reply
 whose chunks each come within the read timeout is read whole however long it takes, one that
 stops sending fails with RequestTimeout, and a connection left idle in the pool after a reply
-is not timed out later.
+is not timed out later. A call's deadline (``Phases.total``) ends a call at its time however
+long the read timeout, whatever an earlier call on the same connection armed, and covers the
+wait for a pooled connection; it never outlives the call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,8 +27,8 @@ from replicate_async._backend import Outgoing, Phases
 from replicate_async._backend_aiohttp import (
     AiohttpBackend,
     GatedConnector,
-    LazyReadTimeout,
-    lazy_read_timeouts,
+    LazyTimeouts,
+    lazy_timeouts,
 )
 
 if TYPE_CHECKING:
@@ -46,9 +50,10 @@ class ChunkedServer:
     """Answers every request on a kept-alive connection with *chunks* pieces of body, one every
     :data:`CHUNK_GAP` seconds, then (``stall``) stops sending before the end."""
 
-    def __init__(self, chunks: int, *, stall: bool = False) -> None:
+    def __init__(self, chunks: int, *, stall: bool = False, holds: tuple[int, ...] = ()) -> None:
         self.chunks = chunks
         self.stall = stall
+        self.holds = holds  # the requests (1, 2, ...) answered with nothing at all
         self.connections = 0
         self.requests = 0
         self.sent = 0
@@ -70,6 +75,8 @@ class ChunkedServer:
             while True:
                 await reader.readuntil(b"\r\n\r\n")  # a GET: no body
                 self.requests += 1
+                if self.requests in self.holds:
+                    await asyncio.Event().wait()  # not a byte of the reply
                 length = self.chunks + (1 if self.stall else 0)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % length)
                 await writer.drain()
@@ -97,19 +104,24 @@ async def serving(server: ChunkedServer) -> AsyncIterator[ChunkedServer]:
         await listener.wait_closed()
 
 
-def _get(url: str) -> Outgoing:
-    phases = Phases(connect=5.0, read=READ, write=5.0, pool=5.0, total=30.0)
+def _get(url: str, *, read: float = READ, total: float = 30.0) -> Outgoing:
+    phases = Phases(connect=5.0, read=read, write=5.0, pool=5.0, total=total)
     return Outgoing("GET", url, {}, None, phases, 1 << 20)
+
+
+LONG_READ = 20.0  # a read timeout no test waits for
+DEADLINE = 0.4  # a call's total: what ends it in these tests
+SOON = 10.0  # seconds: far less than LONG_READ, far more than DEADLINE
 
 
 async def test_this_aiohttp_gets_the_lazy_read_timer() -> None:
     """The private names the lazy timer builds on are there, and the backend's connector
     makes its connections' protocols with it (else it would silently fall back)."""
-    assert lazy_read_timeouts() is True
+    assert lazy_timeouts() is True
     connector = GatedConnector(limit=4)
     try:
         factory = connector._factory  # aiohttp's own seam, which the connector replaces
-        assert factory.func is LazyReadTimeout
+        assert factory.func is LazyTimeouts
     finally:
         await connector.close()
 
@@ -177,8 +189,109 @@ async def test_an_aiohttp_without_the_private_names_keeps_its_own_protocol(
     """Should aiohttp's protocol change shape (its constructor, or a method the lazy timer
     overrides), the check says no (and the connector keeps aiohttp's own protocol)."""
     monkeypatch.setattr(backend_aiohttp, "ResponseHandler", changed)
-    lazy_read_timeouts.cache_clear()
+    lazy_timeouts.cache_clear()
     try:
-        assert lazy_read_timeouts() is False
+        assert lazy_timeouts() is False
     finally:
-        lazy_read_timeouts.cache_clear()
+        lazy_timeouts.cache_clear()
+
+
+async def test_a_call_answered_with_nothing_ends_at_its_deadline() -> None:
+    """No byte of the reply, a read timeout of 20 s and a deadline of 0.4 s: RequestTimeout
+    for the deadline (the call counts as sent) within seconds, the connection's one timer
+    armed at the deadline."""
+    backend = AiohttpBackend(max_connections=4)
+    started = time.monotonic()
+    async with serving(ChunkedServer(1, holds=(1,))) as server:
+        try:
+            with pytest.raises(RequestTimeout, match="deadline of one attempt") as info:
+                await backend.fetch(_get(server.url, read=LONG_READ, total=DEADLINE))
+        finally:
+            await backend.aclose()
+    assert time.monotonic() - started < SOON
+    assert info.value.request_sent is True
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"read": LONG_READ, "total": 60.0}, {"read": LONG_READ, "total": DEADLINE}),
+        ({"read": LONG_READ, "total": 60.0}, {"read": DEADLINE, "total": 60.0}),
+    ],
+    ids=["deadline", "read"],
+)
+async def test_a_shorter_timeout_than_the_last_call_armed_is_kept(
+    first: dict[str, float], second: dict[str, float]
+) -> None:
+    """A call answered at once leaves the connection's timer armed 20 s ahead; the next call
+    on that connection, given a 0.4 s deadline or read timeout and answered with nothing,
+    still ends within seconds (the timer is re-armed earlier, not left at 20 s)."""
+    backend = AiohttpBackend(max_connections=1)
+    async with serving(ChunkedServer(1, holds=(2,))) as server:
+        try:
+            reply = await backend.fetch(_get(server.url, **first))
+            started = time.monotonic()
+            with pytest.raises(RequestTimeout):
+                await backend.fetch(_get(server.url, **second))
+            elapsed = time.monotonic() - started
+        finally:
+            await backend.aclose()
+    assert reply.content == b"x"
+    assert (server.connections, server.requests) == (1, 2)  # the same connection
+    assert elapsed < SOON
+
+
+async def test_a_deadline_ends_with_its_call_not_later() -> None:
+    """A call with a 0.4 s deadline answered at once, its connection left idle past that
+    deadline, then a second call on it with a long one: both succeed on one connection
+    (the first call's deadline was cleared when its connection was released)."""
+    backend = AiohttpBackend(max_connections=1)
+    async with serving(ChunkedServer(1)) as server:
+        try:
+            first = await backend.fetch(_get(server.url, total=DEADLINE))
+            await asyncio.sleep(
+                DEADLINE * 2
+            )  # the idle time is the scenario, not a wait for a result
+            second = await backend.fetch(_get(server.url, total=60.0))
+        finally:
+            await backend.aclose()
+    assert (first.content, second.content) == (b"x", b"x")
+    assert (server.connections, server.requests) == (1, 2)
+
+
+async def test_the_deadline_covers_the_wait_for_a_pooled_connection() -> None:
+    """The pool's one connection held by a call answered with nothing: a second call with a
+    0.4 s deadline (and no pool timeout) gives up waiting for it within seconds, a failure
+    that proves it was never sent."""
+    backend = AiohttpBackend(max_connections=1)
+    waiting = Phases(connect=5.0, read=LONG_READ, write=5.0, pool=None, total=DEADLINE)
+    async with serving(ChunkedServer(1, holds=(1,))) as server:
+        try:
+            holder = asyncio.ensure_future(backend.fetch(_get(server.url, read=LONG_READ)))
+            while server.requests < 1:  # until the first call holds the connection
+                await asyncio.sleep(0.01)
+            started = time.monotonic()
+            with pytest.raises(RequestTimeout) as info:
+                await backend.fetch(Outgoing("GET", server.url, {}, None, waiting, 1 << 20))
+            elapsed = time.monotonic() - started
+            holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder
+        finally:
+            await backend.aclose()
+    assert elapsed < SOON
+    assert info.value.request_sent is False
+    assert server.requests == 1
+
+
+async def test_a_lost_connection_cancels_its_timer() -> None:
+    """A connection lost with its timer armed drops the timer at once: nothing is left in
+    the loop to fire at a dead connection."""
+    loop = asyncio.get_running_loop()
+    protocol = LazyTimeouts(loop)
+    protocol.expire_at(loop.time() + 60.0)
+    handle = protocol._read_timeout_handle  # aiohttp's own name for the timer
+    assert handle is not None
+    protocol.connection_lost(None)
+    assert protocol._read_timeout_handle is None
+    assert handle.cancelled()

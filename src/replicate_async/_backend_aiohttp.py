@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 from typing import TYPE_CHECKING, Final, cast
 
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     import ssl
     from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
-    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.client_reqrep import ClientRequest, ConnectionKey
+    from aiohttp.connector import Connection
     from aiohttp.tracing import Trace
 
     from replicate_async._backend_base import Outgoing, Phases
@@ -88,65 +90,133 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
 CONNECTS_AT_ONCE: Final = 256
 
 
-class LazyReadTimeout(ResponseHandler):
-    """aiohttp's protocol of one connection, its read timeout (``sock_read``) kept lazily.
+#: The deadline (event-loop time) of the API call the running task is fetching, 0.0 for none:
+#: how :meth:`GatedConnector.connect` hands it to the connection that carries the call.
+_DEADLINE: Final[contextvars.ContextVar[float]] = contextvars.ContextVar(
+    "replicate_async_deadline", default=0.0
+)
 
-    aiohttp schedules its read timer when the request has been sent, then cancels it and
-    schedules a new one for every chunk that arrives: two timers per API call, each a heap
-    push into a loop holding thousands of timers at a large fan-out, each cancelled one left
-    in the heap until it is due. Here a chunk only moves the due time on; the one timer, when
-    it fires, re-arms itself at the new due time if a chunk came after it was armed, and
-    raises aiohttp's own timeout only when none did. Same timeout, same error, one timer per
-    reply. (aiohttp's private names, unchanged since 3.8: :func:`lazy_read_timeouts` says
-    whether they are there, and the connector uses this class only then.)
+
+class LazyTimeouts(ResponseHandler):
+    """aiohttp's protocol of one connection, its read timeout (``sock_read``) and the deadline
+    of the API call it carries (``Phases.total``) kept by one lazily re-armed timer.
+
+    aiohttp schedules a timer for a request's total and another for its read timeout when
+    it has been sent, then cancels the read timer and schedules a new one for every chunk
+    that arrives, and cancels both when the reply ends: at least four timer operations per
+    API call, each a heap push or a cancelled entry in a loop holding thousands of timers at
+    a large fan-out. Here the connection has one timer. A chunk only moves the read due time
+    on, the end of a reply only clears it, and a call's deadline is set when the connection
+    is handed to the call and cleared when it is released. The timer, when it fires, raises
+    the timeout whose due time has come, re-arms itself at the earlier due time still ahead
+    (the next reply on the connection, a later chunk), or does nothing if none is. So a
+    connection carrying replies back to back schedules one timer per read timeout, not
+    four per reply; it is re-armed early only for a due time before the armed one (a
+    shorter read timeout or deadline than the last call's), and cancelled when the
+    connection is lost. Same timeouts, same errors: aiohttp's ``SocketTimeoutError`` for a
+    read, a bare ``TimeoutError`` (aiohttp's own for its total) for the deadline. (aiohttp's
+    private names, unchanged since 3.8: :func:`lazy_read_timeouts` says whether they are
+    there, and the connector uses this class only then.)
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """The protocol, on *loop* (as aiohttp's own)."""
         super().__init__(loop)
-        self._read_due = 0.0  # no chunk for the read timeout by then: it has passed
-        self._read_armed = 0.0  # the due time the timer was scheduled for
+        self._read_due = 0.0  # no chunk by then: the read timeout has passed (0.0: none due)
+        self._total_due = 0.0  # the deadline of the call being carried (0.0: none)
+        self._armed = 0.0  # the due time the timer was scheduled for
+
+    def expire_at(self, deadline: float) -> None:
+        """Fail the API call this connection now carries at *deadline* (event-loop time),
+        until the connection is released."""
+        self._total_due = deadline
+        handle = self._read_timeout_handle
+        if handle is None:
+            self._arm(deadline)
+        elif deadline < self._armed:
+            handle.cancel()
+            self._arm(deadline)
+
+    def released(self) -> None:
+        """The call is over: its deadline no longer applies to this connection."""
+        self._total_due = 0.0
 
     def _reschedule_timeout(self) -> None:
         timeout = self._read_timeout
         if not timeout:
-            self._drop_timeout()
+            self._read_due = 0.0
             return
-        self._read_due = self._loop.time() + timeout
-        if self._read_timeout_handle is None:
-            self._arm()
+        due = self._read_due = self._loop.time() + timeout
+        handle = self._read_timeout_handle
+        if handle is None:
+            total = self._total_due
+            self._arm(total if total and total < due else due)
+        elif due < self._armed:  # a shorter read timeout than the armed one (never past a deadline)
+            handle.cancel()
+            self._arm(due)
 
-    def _arm(self) -> None:
-        self._read_armed = self._read_due
-        self._read_timeout_handle = self._loop.call_at(self._read_due, self._read_timer)
+    def _drop_timeout(self) -> None:
+        # The reply ended (or reading paused): no read is due. The timer, if armed, stays:
+        # the next reply on this connection moves the due time on, or it finds none.
+        self._read_due = 0.0
 
-    def _read_timer(self) -> None:
-        if self._read_due > self._read_armed:  # a chunk came after it was armed
-            self._arm()
-            return
-        self._read_timeout_handle = None
-        self._on_read_timeout()
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """As aiohttp's, and the connection's timer cancelled (nothing more to time)."""
+        super().connection_lost(exc)
+        handle, self._read_timeout_handle = self._read_timeout_handle, None
+        if handle is not None:
+            handle.cancel()
+
+    def _arm(self, due: float) -> None:
+        self._armed = due
+        self._read_timeout_handle = self._loop.call_at(due, self._fire)
+
+    def _fire(self) -> None:
+        armed, read, total = self._armed, self._read_due, self._total_due
+        if total and total <= armed:
+            self._read_timeout_handle = None
+            self._total_due = 0.0
+            self._on_total_timeout()
+        elif read and read <= armed:
+            self._read_timeout_handle = None
+            self._on_read_timeout()
+        elif read or total:  # both ahead (or none): the earlier one
+            self._arm(read if read and (not total or read < total) else total)
+        else:
+            self._read_timeout_handle = None
+
+    def _on_total_timeout(self) -> None:
+        # As aiohttp's own total: a bare TimeoutError (which from_aiohttp reads as the
+        # deadline passed), for the reader of the head and for the reader of the body.
+        exc = TimeoutError()
+        self.set_exception(exc)
+        payload = self._payload
+        if payload is not None:
+            payload.set_exception(exc)
 
 
 @functools.cache
-def lazy_read_timeouts() -> bool:
-    """Whether this aiohttp has the private names :class:`LazyReadTimeout` builds on; checked
-    once per process, in a running loop (the connector falls back to aiohttp's own protocol
-    when they are missing)."""
-    names = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout")
+def lazy_timeouts() -> bool:
+    """Whether this aiohttp has the private names :class:`LazyTimeouts` and
+    :class:`GatedConnector` build on; checked once per process, in a running loop (the
+    connector falls back to aiohttp's own protocol and timers when they are missing)."""
+    names = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout", "set_exception")
     if not all(callable(getattr(ResponseHandler, name, None)) for name in names):
+        return False
+    if not callable(getattr(aiohttp.TCPConnector, "_release", None)):
         return False
     try:
         probe = ResponseHandler(asyncio.get_running_loop())  # no transport: nothing to close
     except Exception:  # noqa: BLE001 - another constructor: aiohttp's own protocol then
         return False
-    return all(hasattr(probe, name) for name in ("_read_timeout", "_read_timeout_handle", "_loop"))
+    fields = ("_read_timeout", "_read_timeout_handle", "_loop", "_payload")
+    return all(hasattr(probe, name) for name in fields)
 
 
 class GatedConnector(aiohttp.TCPConnector):
     """aiohttp's connector, establishing at most *connects* connections at once (the others
-    wait their turn, before the connect timeout starts), its connections' read timeouts kept
-    by :class:`LazyReadTimeout`."""
+    wait their turn, before the connect timeout starts), its connections' timeouts kept by
+    :class:`LazyTimeouts` (when :attr:`lazy`)."""
 
     def __init__(self, *, connects: int = CONNECTS_AT_ONCE, **kwargs: object) -> None:
         """Make the connector (*kwargs* as for :class:`aiohttp.TCPConnector`)."""
@@ -154,15 +224,41 @@ class GatedConnector(aiohttp.TCPConnector):
         self.connecting: Final = asyncio.Semaphore(connects)
         """Held while a connection is being established."""
         # aiohttp makes each connection's protocol with this factory (a partial of
-        # ResponseHandler with the loop): the same, with the lazy read timer.
+        # ResponseHandler with the loop): the same, with the lazy timer.
         factory = getattr(self, "_factory", None)
-        if (
+        self.lazy: Final = (
             isinstance(factory, functools.partial)
             and factory.func is ResponseHandler
-            and lazy_read_timeouts()
-        ):
-            lazy = functools.partial(LazyReadTimeout, *factory.args, **factory.keywords)
+            and lazy_timeouts()
+        )
+        """Whether its connections are :class:`LazyTimeouts`, which keep a call's deadline."""
+        if self.lazy:
+            assert isinstance(factory, functools.partial)  # noqa: S101 - for mypy
+            lazy = functools.partial(LazyTimeouts, *factory.args, **factory.keywords)
             self._factory = cast("functools.partial[ResponseHandler]", lazy)
+
+    async def connect(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's own signature
+    ) -> Connection:
+        """A connection for *req* (aiohttp's), bound by the deadline of the running task's
+        call if it has one (see :meth:`AiohttpBackend.fetch`)."""
+        connection = await super().connect(req, traces, timeout)
+        deadline = _DEADLINE.get()
+        if deadline:
+            protocol = connection.protocol
+            if isinstance(protocol, LazyTimeouts):
+                protocol.expire_at(deadline)
+        return connection
+
+    def _release(
+        self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
+    ) -> None:
+        if isinstance(protocol, LazyTimeouts):
+            protocol.released()  # before it can be handed to the next call
+        super()._release(key, protocol, should_close=should_close)
 
     async def _create_connection(
         self,
@@ -191,14 +287,21 @@ _ONE_LAYER: Final = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 @functools.lru_cache(maxsize=64)
-def _client_timeout(phases: Phases) -> aiohttp.ClientTimeout:
-    """aiohttp's timeouts for *phases* (a handful of distinct values per client)."""
+def _client_timeout(phases: Phases, *, kept: bool = False) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for *phases* (a handful of distinct values per client); *kept*:
+    the connection keeps the total (:class:`LazyTimeouts`), aiohttp only the pool wait's."""
     # aiohttp's `connect` covers the wait for a pooled connection plus establishing it,
     # `sock_connect` the latter alone; it has no write timeout. Its `total` runs until the
     # reply is released, so it bounds a trickling body too, without a task of ours.
+    total, pool = phases.total, phases.pool
+    if kept and total is not None:
+        # The connection's deadline starts once it is handed over: until then the total
+        # bounds the wait for it (a failure that proves the call was never sent).
+        pool = total if pool is None else min(pool, total)
+        total = None
     return aiohttp.ClientTimeout(
-        total=phases.total,
-        connect=phases.pool,
+        total=total,
+        connect=pool,
         sock_connect=phases.connect,
         sock_read=phases.read,
     )
@@ -279,6 +382,8 @@ class AiohttpBackend:
         # the first https request (nothing for the plain http of a local emulator).
         self._tls: ssl.SSLContext | bool | None = None if verify is True else verify
         self._session: aiohttp.ClientSession | None = None
+        # The session's loop once made, if its connections keep the calls' deadlines.
+        self._keeps_deadlines: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"<AiohttpBackend max_connections={self._max_connections}>"
@@ -317,10 +422,14 @@ class AiohttpBackend:
                 trust_env=False,
                 auto_decompress=True,
             )
+            self._keeps_deadlines = asyncio.get_running_loop() if connector.lazy else None
         return session
 
-    def _request(self, outgoing: Outgoing) -> aiohttp.client._RequestContextManager:
-        """aiohttp's request for *outgoing* (awaited for a reply, or entered with ``async with``)."""
+    def _request(
+        self, outgoing: Outgoing, *, kept: bool = False
+    ) -> aiohttp.client._RequestContextManager:
+        """aiohttp's request for *outgoing* (awaited for a reply, or entered with ``async with``);
+        *kept*: its connection keeps its total (the task's :data:`_DEADLINE`), not aiohttp."""
         method, url, headers, content, phases, _ = outgoing
         tls: ssl.SSLContext | bool = True  # aiohttp's default: plain http makes no TLS
         if url.startswith("https:"):
@@ -334,7 +443,7 @@ class AiohttpBackend:
             headers=headers,
             data=content,
             allow_redirects=False,
-            timeout=_client_timeout(phases),
+            timeout=_client_timeout(phases, kept=kept),
             ssl=tls,
         )
 
@@ -344,14 +453,23 @@ class AiohttpBackend:
         A body past ``outgoing.max_bytes`` raises DecodeError, the rest unread.
         """
         cap = outgoing.max_bytes
+        self._client()  # before the loop that keeps deadlines is known
+        loop, total, content = self._keeps_deadlines, outgoing.timeouts.total, outgoing.content
+        token: contextvars.Token[float] | None = None
+        if loop is not None and total is not None and (content is None or type(content) is bytes):
+            # An API call (a body of bytes or none): its connection keeps its deadline.
+            token = _DEADLINE.set(loop.time() + total)
         try:
-            async with self._request(outgoing) as response:
+            async with self._request(outgoing, kept=token is not None) as response:
                 if cap is None:
                     body = await response.read()
                 else:
                     body = await _read_capped(response, outgoing, cap)
         except _FAILURES as exc:
             raise from_aiohttp(exc, outgoing) from exc
+        finally:
+            if token is not None:
+                _DEADLINE.reset(token)
         return Reply(response.status, response.headers, body)
 
     @contextlib.asynccontextmanager
