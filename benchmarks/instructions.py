@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Instructions per prediction of our own layers, counted by valgrind: CPU cost without the machine's noise (prints, never asserts).
 
-    python benchmarks/instructions.py [-n 4000] [--base 1000] [-c 1000] [--no-gc] [TREE ...]
+    python benchmarks/instructions.py [-n 4000] [--base 1000] [-c 1000] [--no-gc] [--http] [TREE ...]
 
 CPU seconds on a shared 2-core machine move by 15 % from one run to the next, so a change
 worth 3 % takes a dozen alternating rounds to show (``ab.py``). An instruction count hardly
@@ -20,6 +20,12 @@ loop each, as a reply would take):
   decoding);
 - ``run_many``: one ``client.run_many`` over every job (the run engine and the fan-out above
   the same session).
+
+With ``--http`` the network is back in, its timing pinned: the same replies come over
+loopback HTTP from a server in the load's own process, answered as soon as each request is
+read, and the bare aiohttp loop of ``fanout.py`` (``aiohttp``) is counted beside ours. The
+server's own instructions are in every load, so compare the loads by their difference from
+the bare loop (the table's last rows), not by ratio.
 
 Each load runs twice, with ``--base`` and with ``-n`` jobs; its figure is the difference in
 instructions over the difference in jobs (imports, start and close cancel out). The polls'
@@ -43,6 +49,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -51,12 +58,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench_server import TOKEN, UNLIMITED, control, prepare, start_server
-from _peers import session_jobs
+from _peers import load_aiohttp, session_jobs
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 MODEL = "bench/fast"
 TIME_SCALE = 0.1  # the fast profile's: the model finishes 1 s after its create
 LOADS = ("session", "run_many")
+HTTP_LOADS = ("aiohttp", *LOADS)
 
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
@@ -80,7 +88,50 @@ def record_replies(url: str) -> dict[str, Any]:
         else:
             sys.exit(f"the emulator's {MODEL} did not finish: {got.text[:200]}")
     control(url, "/_emulator/reset", {})
-    return {"id": pid, "create": created.text, "get": got.text}
+    return {"id": pid, "url": url, "create": created.text, "get": got.text}
+
+
+class _CannedServer(asyncio.Protocol):
+    """The recorded replies over HTTP/1.1, each request answered as soon as it is read."""
+
+    def __init__(self, replies: dict[str, Any], url: str, ids: itertools.count[int]) -> None:
+        self._old = replies["id"]
+        # The replies' own URLs (``urls.get``) point at this server, not the emulator.
+        self._create = replies["create"].replace(replies["url"], url)
+        self._get = replies["get"].replace(replies["url"], url)
+        self._ids = ids
+        self._buffer = b""
+        self._transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer, replies = self._buffer + data, []
+        while (end := buffer.find(b"\r\n\r\n")) >= 0:
+            head = buffer[:end].lower()
+            at = head.find(b"\r\ncontent-length:")
+            length = 0 if at < 0 else int(head[at + 17 :].split(b"\r\n", 1)[0])
+            if len(buffer) < end + 4 + length:
+                break
+            buffer = buffer[end + 4 + length :]
+            method, path = head.split(b" ", 2)[:2]
+            replies.append(self._reply(method, path.decode()))
+        self._buffer = buffer
+        if replies:
+            self._transport.write(b"".join(replies))
+
+    def _reply(self, method: bytes, path: str) -> bytes:
+        if method == b"post":
+            status, body = (
+                b"201 Created",
+                self._create.replace(self._old, f"p{next(self._ids):025d}"),
+            )
+        else:
+            status, body = b"200 OK", self._get.replace(self._old, path.rsplit("/", 1)[1])
+        data = body.encode()
+        head = b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        return head % (status, len(data)) + data
 
 
 class _Canned:
@@ -115,17 +166,36 @@ class _Canned:
         """Nothing to close."""
 
 
-async def _load(load: str, replies: dict[str, Any], n: int, c: int) -> int:
-    """Run *n* predictions at concurrency *c* over the canned backend; the failures."""
+async def _load(load: str, replies: dict[str, Any], n: int, c: int, *, http: bool) -> int:
+    """Run *n* predictions at concurrency *c* over the canned backend (or *http*, from the
+    canned server in this process); the failures."""
+    if not http:
+        return await _load_on(load, replies, n, c, "http://127.0.0.1:9")
+    loop = asyncio.get_running_loop()
+    ids, url = itertools.count(), ["http://127.0.0.1:9"]
+    server = await loop.create_server(
+        lambda: _CannedServer(replies, url[0], ids), "127.0.0.1", 0, backlog=4096
+    )
+    url[0] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        if load == "aiohttp":
+            return await load_aiohttp(url[0], MODEL, n, c, "")
+        return await _load_on(load, None, n, c, url[0])
+    finally:
+        server.close()
+
+
+async def _load_on(load: str, replies: dict[str, Any] | None, n: int, c: int, url: str) -> int:
+    """Our load at *url*, over the canned backend when given its *replies*; the failures."""
     from replicate_async import AsyncClient, RateLimits
 
     client = AsyncClient(
-        api_token=TOKEN, base_url="http://127.0.0.1:9", rate_limits=RateLimits.unlimited(),
-        max_concurrency=c,
+        api_token=TOKEN, base_url=url, rate_limits=RateLimits.unlimited(), max_concurrency=c,
     )  # fmt: skip
     async with client:
         session = client._session  # noqa: SLF001 - the measuring seam
-        session.__dict__["backend"] = _Canned(replies)  # no HTTP: our code alone
+        if replies is not None:
+            session.__dict__["backend"] = _Canned(replies)  # no HTTP: our code alone
         if load == "run_many":
             jobs = [(MODEL, {"prompt": f"job {i}"}) for i in range(n)]
             results = await client.run_many(jobs, concurrency=c, return_exceptions=True)
@@ -145,7 +215,8 @@ def _child(args: argparse.Namespace) -> None:
             rng.seed(0)
     if args.no_gc:
         gc.disable()
-    print(json.dumps({"failures": asyncio.run(_load(args.child, replies, args.n, args.c))}))
+    failures = asyncio.run(_load(args.child, replies, args.n, args.c, http=args.http))
+    print(json.dumps({"failures": failures}))
 
 
 def instructions(load: str, tree: str, replies: str, n: int, args: argparse.Namespace) -> int:
@@ -157,6 +228,7 @@ def instructions(load: str, tree: str, replies: str, n: int, args: argparse.Name
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     command += [sys.executable, __file__, "--child", load, "--replies", replies]
     command += ["-n", str(n), "-c", str(args.c)] + (["--no-gc"] if args.no_gc else [])
+    command += ["--http"] if args.http else []
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     found = _REFS.search(done.stderr)
     if done.returncode != 0 or found is None or not done.stdout.strip():
@@ -168,7 +240,9 @@ def instructions(load: str, tree: str, replies: str, n: int, args: argparse.Name
 
 def count_all(replies: dict[str, Any], args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """Every tree's instructions per prediction of every load."""
-    for tree in args.trees:  # byte-compiled first: else the first run counts the compiling
+    # Byte-compiled first (the trees and the installed packages): else the first run counts
+    # the compiling.
+    for tree in [*args.trees, sysconfig.get_paths()["purelib"]]:
         subprocess.run([sys.executable, "-m", "compileall", "-q", tree], check=True)
     counts: dict[str, dict[str, float]] = {tree: {} for tree in args.trees}
     with tempfile.TemporaryDirectory() as scratch:
@@ -176,6 +250,9 @@ def count_all(replies: dict[str, Any], args: argparse.Namespace) -> dict[str, di
         Path(path).write_text(json.dumps(replies))
         for tree in args.trees:
             for load in args.loads:
+                if load == "aiohttp" and tree != args.trees[0]:  # the same in every tree
+                    counts[tree][load] = counts[args.trees[0]][load]
+                    continue
                 low = instructions(load, tree, path, args.base, args)
                 high = instructions(load, tree, path, args.n, args)
                 counts[tree][load] = (high - low) / (args.n - args.base)
@@ -190,10 +267,11 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=4000, help="jobs of the larger run")
     parser.add_argument("--base", type=int, default=1000, help="jobs of the smaller run")
     parser.add_argument("-c", type=int, default=1000)
-    parser.add_argument("--loads", nargs="*", choices=LOADS, default=list(LOADS))
+    parser.add_argument("--loads", nargs="*", choices=HTTP_LOADS, help="(default: all)")
+    parser.add_argument("--http", action="store_true", help="over loopback HTTP, bare loop too")
     parser.add_argument("--no-gc", action="store_true", help="the collector off in every load")
     parser.add_argument("--json", type=Path, help="write the results here too")
-    parser.add_argument("--child", choices=LOADS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=HTTP_LOADS, help=argparse.SUPPRESS)
     parser.add_argument("--replies", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -201,6 +279,9 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
+    args.loads = args.loads or list(HTTP_LOADS if args.http else LOADS)
+    if "aiohttp" in args.loads and not args.http:
+        parser.error("the aiohttp load runs --http only")
     if not 0 < args.base < args.n:
         parser.error("need 0 < --base < -n")
     for tree in args.trees:
@@ -212,18 +293,35 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait()
-    counts = count_all(replies, args)
+    _report(count_all(replies, args), args)
+
+
+def _report(counts: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
+    """Print the table of *counts* (and write it to ``--json``)."""
     collector = ", the collector off" if args.no_gc else ""
+    network = "over loopback HTTP, the server in the load's process" if args.http else "no network"
     print(
-        f"\nfast, no network: instructions per prediction "
+        f"\nfast, {network}: instructions per prediction "
         f"({args.base:,} -> {args.n:,} jobs at {args.c:,}{collector})"
     )
     print("| tree | " + " | ".join(args.loads) + " |")
     print("|---|" + "---:|" * len(args.loads))
     for tree, row in counts.items():
         print(f"| {tree} | " + " | ".join(f"{row[load]:,.0f}" for load in args.loads) + " |")
+    if "aiohttp" in args.loads:
+        print("\nabove the bare loop (ours minus aiohttp):")
+        for tree, row in counts.items():
+            ours = (load for load in args.loads if load != "aiohttp")
+            above = (f"{load} +{row[load] - row['aiohttp']:,.0f}" for load in ours)
+            print(f"  {tree}: " + ", ".join(above))
     if args.json is not None:
-        result = {"n": args.n, "base": args.base, "c": args.c, "no_gc": args.no_gc}
+        result = {
+            "n": args.n,
+            "base": args.base,
+            "c": args.c,
+            "no_gc": args.no_gc,
+            "http": args.http,
+        }
         args.json.write_text(json.dumps({**result, "counts": counts}, indent=1) + "\n")
 
 
