@@ -196,10 +196,15 @@ async def test_an_aiohttp_without_the_private_names_keeps_its_own_protocol(
         lazy_timeouts.cache_clear()
 
 
-async def test_a_call_answered_with_nothing_ends_at_its_deadline() -> None:
+@pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "aiohttp's-own"])
+async def test_a_call_answered_with_nothing_ends_at_its_deadline(
+    monkeypatch: pytest.MonkeyPatch, lazy: bool
+) -> None:
     """No byte of the reply, a read timeout of 20 s and a deadline of 0.4 s: RequestTimeout
-    for the deadline (the call counts as sent) within seconds, the connection's one timer
-    armed at the deadline."""
+    for the deadline (the call counts as sent) within seconds, kept by the connection's one
+    timer, or by aiohttp's own total when the private names are missing."""
+    if not lazy:
+        monkeypatch.setattr(backend_aiohttp, "lazy_timeouts", lambda: False)
     backend = AiohttpBackend(max_connections=4)
     started = time.monotonic()
     async with serving(ChunkedServer(1, holds=(1,))) as server:
@@ -210,6 +215,7 @@ async def test_a_call_answered_with_nothing_ends_at_its_deadline() -> None:
             await backend.aclose()
     assert time.monotonic() - started < SOON
     assert info.value.request_sent is True
+    assert (backend._keeps_deadlines is not None) is lazy  # which of the two kept it
 
 
 @pytest.mark.parametrize(

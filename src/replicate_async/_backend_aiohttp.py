@@ -115,8 +115,8 @@ class LazyTimeouts(ResponseHandler):
     shorter read timeout or deadline than the last call's), and cancelled when the
     connection is lost. Same timeouts, same errors: aiohttp's ``SocketTimeoutError`` for a
     read, a bare ``TimeoutError`` (aiohttp's own for its total) for the deadline. (aiohttp's
-    private names, unchanged since 3.8: :func:`lazy_read_timeouts` says whether they are
-    there, and the connector uses this class only then.)
+    private names, unchanged since 3.8: :func:`lazy_timeouts` says whether they are there,
+    and the connector uses this class only then.)
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -226,16 +226,16 @@ class GatedConnector(aiohttp.TCPConnector):
         # aiohttp makes each connection's protocol with this factory (a partial of
         # ResponseHandler with the loop): the same, with the lazy timer.
         factory = getattr(self, "_factory", None)
-        self.lazy: Final = (
+        self.lazy = False
+        """Whether its connections are :class:`LazyTimeouts`, which keep a call's deadline."""
+        if (
             isinstance(factory, functools.partial)
             and factory.func is ResponseHandler
             and lazy_timeouts()
-        )
-        """Whether its connections are :class:`LazyTimeouts`, which keep a call's deadline."""
-        if self.lazy:
-            assert isinstance(factory, functools.partial)  # noqa: S101 - for mypy
+        ):
             lazy = functools.partial(LazyTimeouts, *factory.args, **factory.keywords)
             self._factory = cast("functools.partial[ResponseHandler]", lazy)
+            self.lazy = True
 
     async def connect(
         self,
