@@ -109,8 +109,8 @@ class _CannedServer(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer, replies = self._buffer + data, []
         while (end := buffer.find(b"\r\n\r\n")) >= 0:
-            head = buffer[:end].lower()
-            at = head.find(b"\r\ncontent-length:")
+            head = buffer[:end]
+            at = head.lower().find(b"\r\ncontent-length:")
             length = 0 if at < 0 else int(head[at + 17 :].split(b"\r\n", 1)[0])
             if len(buffer) < end + 4 + length:
                 break
@@ -122,7 +122,7 @@ class _CannedServer(asyncio.Protocol):
             self._transport.write(b"".join(replies))
 
     def _reply(self, method: bytes, path: str) -> bytes:
-        if method == b"post":
+        if method == b"POST":
             status, body = (
                 b"201 Created",
                 self._create.replace(self._old, f"p{next(self._ids):025d}"),
