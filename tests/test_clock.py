@@ -48,8 +48,10 @@ async def test_sleeps_due_within_one_tick_wake_in_one_pass_of_the_loop() -> None
     for delay, at in woke.items():
         assert at >= start + delay
         assert at < start + delay + clock.TICK + 0.5  # a tick, and room for a slow machine
+    # Woken together, tasks run microseconds apart (a loop pass may also split a tick's
+    # timers by its 1 ms select); without the grid they would be 4 ms apart, in ten passes.
     times = sorted(woke.values())
-    groups = 1 + sum(1 for a, b in itertools.pairwise(times) if b - a > 0.001)
+    groups = 1 + sum(1 for a, b in itertools.pairwise(times) if b - a > 0.0025)
     assert groups <= 3  # the ticks of 0.1 to 0.136 s from any start
 
 
