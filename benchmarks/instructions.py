@@ -47,6 +47,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -171,16 +172,15 @@ async def _load(load: str, replies: dict[str, Any], n: int, c: int, *, http: boo
     canned server in this process); the failures."""
     if not http:
         return await _load_on(load, replies, n, c, "http://127.0.0.1:9")
-    loop = asyncio.get_running_loop()
-    ids, url = itertools.count(), ["http://127.0.0.1:9"]
-    server = await loop.create_server(
-        lambda: _CannedServer(replies, url[0], ids), "127.0.0.1", 0, backlog=4096
+    listening = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    url, ids = f"http://127.0.0.1:{listening.getsockname()[1]}", itertools.count()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: _CannedServer(replies, url, ids), sock=listening
     )
-    url[0] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     try:
         if load == "aiohttp":
-            return await load_aiohttp(url[0], MODEL, n, c, "")
-        return await _load_on(load, None, n, c, url[0])
+            return await load_aiohttp(url, MODEL, n, c, "")
+        return await _load_on(load, None, n, c, url)
     finally:
         server.close()
 

@@ -426,10 +426,11 @@ class AiohttpBackend:
         return session
 
     def _request(
-        self, outgoing: Outgoing, *, kept: bool = False
+        self, session: aiohttp.ClientSession, outgoing: Outgoing, *, kept: bool = False
     ) -> aiohttp.client._RequestContextManager:
-        """aiohttp's request for *outgoing* (awaited for a reply, or entered with ``async with``);
-        *kept*: its connection keeps its total (the task's :data:`_DEADLINE`), not aiohttp."""
+        """*session*'s request for *outgoing* (awaited for a reply, or entered with ``async
+        with``); *kept*: its connection keeps its total (the task's :data:`_DEADLINE`), not
+        aiohttp."""
         method, url, headers, content, phases, _ = outgoing
         tls: ssl.SSLContext | bool = True  # aiohttp's default: plain http makes no TLS
         if url.startswith("https:"):
@@ -437,7 +438,7 @@ class AiohttpBackend:
                 # The same CA bundle as httpx (certifi), not the system store aiohttp would use.
                 self._tls = verified_tls_context()
             tls = self._tls
-        return self._client().request(
+        return session.request(
             method,
             url,
             headers=headers,
@@ -453,14 +454,14 @@ class AiohttpBackend:
         A body past ``outgoing.max_bytes`` raises DecodeError, the rest unread.
         """
         cap = outgoing.max_bytes
-        self._client()  # before the loop that keeps deadlines is known
+        session = self._client()  # made first: then it is known whether it keeps deadlines
         loop, total, content = self._keeps_deadlines, outgoing.timeouts.total, outgoing.content
         token: contextvars.Token[float] | None = None
         if loop is not None and total is not None and (content is None or type(content) is bytes):
             # An API call (a body of bytes or none): its connection keeps its deadline.
             token = _DEADLINE.set(loop.time() + total)
         try:
-            async with self._request(outgoing, kept=token is not None) as response:
+            async with self._request(session, outgoing, kept=token is not None) as response:
                 if cap is None:
                     body = await response.read()
                 else:
@@ -476,7 +477,7 @@ class AiohttpBackend:
     async def open(self, outgoing: Outgoing) -> AsyncIterator[_AiohttpStreamed]:
         """Send *outgoing* and hold its reply open until the context exits."""
         try:
-            response = await self._request(outgoing)
+            response = await self._request(self._client(), outgoing)
         except _FAILURES as exc:
             raise from_aiohttp(exc, outgoing) from exc
         try:
