@@ -9,12 +9,13 @@ and never when it left first; the timer and the heap must not grow with the scop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import anyio
 import pytest
 
 from replicate_async import _clock as clock
-from replicate_async._deadlines import Deadlines
+from replicate_async._deadlines import Deadlines, TaskDeadline
 
 
 async def _wait_in(deadlines: Deadlines, deadline: float) -> anyio.CancelScope:
@@ -147,6 +148,145 @@ def test_under_trio_the_scope_gets_its_deadline() -> None:
         with scope:
             await anyio.sleep_forever()
         assert scope.cancelled_caught
+        assert len(deadlines) == 0
+
+    trio.run(main)
+
+
+# ------------------------------------------------------- bound(): the poll loop's block
+
+
+def test_a_block_is_left_at_its_deadline_and_the_task_goes_on() -> None:
+    """On asyncio: the task is cancelled at the deadline, the block swallows it, and the task
+    is not left cancelled (its next wait runs)."""
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        due = clock.now() + 0.05
+        block = deadlines.bound(due)
+        assert isinstance(block, TaskDeadline)
+        with block:
+            await asyncio.sleep(10)
+        assert block.cancelled_caught
+        assert clock.now() >= due
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0.01)  # not cancelled again
+        assert len(deadlines) == 0
+
+    asyncio.run(main())
+
+
+def test_a_block_that_ends_first_is_never_cancelled() -> None:
+    async def main() -> None:
+        deadlines = Deadlines()
+        with deadlines.bound(clock.now() + 0.05) as block:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.1)  # past the deadline it had
+        assert not block.cancel_called
+        assert not block.cancelled_caught
+        assert len(deadlines) == 0
+
+    asyncio.run(main())
+
+
+def test_a_deadline_already_past_cancels_at_the_first_wait_only() -> None:
+    """Past its deadline, a block that waits is left at its first wait; one that never waits
+    runs to its end, and its task is not cancelled later (no cancellation left pending)."""
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        reached = False
+        with deadlines.bound(clock.now() - 1.0) as waits:
+            await asyncio.sleep(10)
+            reached = True
+        assert waits.cancelled_caught
+        assert not reached
+        with deadlines.bound(clock.now() - 1.0) as quick:
+            reached = True
+        assert reached
+        assert not quick.cancelled_caught
+        await asyncio.sleep(0.01)  # would raise CancelledError had a cancel been left pending
+        assert len(deadlines) == 0
+
+    asyncio.run(main())
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_cancellation_from_outside_goes_through_the_block() -> None:
+    """An anyio scope around the block, cancelled while it waits (its deadline far off): the
+    block does not swallow it, the outer scope catches it."""
+    deadlines = Deadlines()
+    with anyio.CancelScope() as outer:
+        with deadlines.bound(clock.now() + 3600.0) as block:
+            outer.cancel()
+            await anyio.sleep(10)
+        pytest.fail("the outer cancellation was swallowed")  # pragma: no cover
+    assert outer.cancelled_caught
+    assert not block.cancel_called
+    assert len(deadlines) == 0
+
+
+def test_a_cancellation_at_the_deadline_from_outside_too_goes_on() -> None:
+    """The deadline passes and the task is cancelled from outside in the same wait: the
+    block leaves the outside cancellation to go on (as asyncio.timeout does)."""
+
+    async def inner(deadlines: Deadlines, seen: list[TaskDeadline]) -> None:
+        with deadlines.bound(clock.now() + 3600.0) as block:
+            assert isinstance(block, TaskDeadline)
+            seen.append(block)
+            await asyncio.sleep(10)
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        seen: list[TaskDeadline] = []
+        task = asyncio.create_task(inner(deadlines, seen))
+        await asyncio.sleep(0)  # the block entered; the task waits in it
+        seen[0].cancel()  # its deadline passes (what the keeper's timer calls)
+        task.cancel()  # and the caller cancels it too, before it runs again
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert seen[0].cancel_called
+        assert not seen[0].cancelled_caught
+
+    asyncio.run(main())
+
+
+def test_a_block_whose_body_swallows_the_cancellation_leaves_none_pending() -> None:
+    """The body catches the deadline's cancellation itself and ends: the block undoes the
+    cancellation, and the task's next wait is not cancelled."""
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        with (
+            deadlines.bound(clock.now() + 0.02) as block,
+            contextlib.suppress(asyncio.CancelledError),
+        ):
+            await asyncio.sleep(10)
+        assert block.cancel_called
+        assert not block.cancelled_caught
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+
+
+def test_under_trio_a_block_is_a_scope_with_its_deadline() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> None:
+        deadlines = Deadlines()
+        due = clock.now() + 0.02
+        block = deadlines.bound(due)
+        assert isinstance(block, anyio.CancelScope)
+        assert block.deadline == due
+        with block:
+            await anyio.sleep_forever()
+        assert block.cancelled_caught
         assert len(deadlines) == 0
 
     trio.run(main)

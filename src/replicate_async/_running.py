@@ -455,10 +455,8 @@ class Runner:
         refresh: Callable[[str], Awaitable[Any]] | None = fetch
         last = prediction
         # move_on_after(within), its deadline kept with every other poll loop's.
-        scope = anyio.CancelScope()
-        kept = self._deadlines.keep(scope, clock.now() + within)
         try:
-            with scope:
+            with self._deadlines.bound(clock.now() + within):
                 if on_update is not None:
                     await on_update(last)
                     refresh = telling(fetch or functools.partial(self.get, hooks=hooks), on_update)
@@ -469,11 +467,9 @@ class Runner:
                     else:
                         last = await refresh(last.id)
         except BaseException as exc:
-            self._deadlines.drop(kept)
             if is_cancellation(exc) and abandon is not None and _sansio.needs_confirmation(last):
                 await abandon(last)
             raise
-        self._deadlines.drop(kept)
         if _sansio.needs_confirmation(last):
             if cancel_on_timeout:
                 await cancel_quietly(cancel or self.cancel, last.id)
