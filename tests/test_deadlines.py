@@ -42,7 +42,7 @@ async def test_a_scope_is_cancelled_at_its_deadline() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_deadline_already_past_cancels_at_once() -> None:
+async def test_a_scope_kept_past_its_deadline_is_cancelled_at_its_first_wait() -> None:
     deadlines = Deadlines()
     scope = await _wait_in(deadlines, clock.now() - 1.0)
     assert scope.cancelled_caught
@@ -136,14 +136,21 @@ def test_a_keeper_moves_to_the_loop_it_is_used_on() -> None:
     assert asyncio.run(once())
 
 
-def test_under_trio_the_scope_gets_its_deadline() -> None:
+@pytest.mark.parametrize("how", ["keep", "bound"])
+def test_under_trio_the_scope_gets_its_deadline(how: str) -> None:
+    """A scope given to keep(), or the block bound() makes: trio keeps its deadline itself."""
     trio = pytest.importorskip("trio")
 
     async def main() -> None:
         deadlines = Deadlines()
-        scope = anyio.CancelScope()
         due = clock.now() + 0.02
-        assert deadlines.keep(scope, due) is None
+        if how == "keep":
+            scope = anyio.CancelScope()
+            assert deadlines.keep(scope, due) is None
+        else:
+            block = deadlines.bound(due)
+            assert isinstance(block, anyio.CancelScope)
+            scope = block
         assert scope.deadline == due
         with scope:
             await anyio.sleep_forever()
@@ -273,20 +280,3 @@ def test_a_block_whose_body_swallows_the_cancellation_leaves_none_pending() -> N
         await asyncio.sleep(0.01)
 
     asyncio.run(main())
-
-
-def test_under_trio_a_block_is_a_scope_with_its_deadline() -> None:
-    trio = pytest.importorskip("trio")
-
-    async def main() -> None:
-        deadlines = Deadlines()
-        due = clock.now() + 0.02
-        block = deadlines.bound(due)
-        assert isinstance(block, anyio.CancelScope)
-        assert block.deadline == due
-        with block:
-            await anyio.sleep_forever()
-        assert block.cancelled_caught
-        assert len(deadlines) == 0
-
-    trio.run(main)

@@ -108,6 +108,9 @@ async def test_the_ids_the_run_engine_remembers_stay_bounded(emulator, monkeypat
         claims = client._runner._claimed
         assert 10 <= len(claims) < 10 + 2 * CHUNK
         assert claims.sent("any") is None
+        # Every send time kept was read by its poll: none is left behind (a create answered
+        # with output is polled untimed and keeps none).
+        assert not claims._sent
 
 
 def test_claims_keep_the_newest_ids_in_few_objects():

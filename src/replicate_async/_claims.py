@@ -11,8 +11,8 @@ memory then grows with its length). Ids are kept in a short list, joined every :
 into one string, and whole chunks are dropped: a few large objects instead of ``limit``
 small ones; looking one up, rare (only for a lost create), searches those strings.
 
-When a create was sent is kept only for a prediction that is not terminal yet (the poll
-that follows times its first look from it) and handed over once.
+When a create was sent is kept only for a prediction that is not terminal yet and shows no
+output (the poll that follows times its first look from it) and handed over once.
 """
 
 from __future__ import annotations
