@@ -174,6 +174,29 @@ async def test_reply_past_the_cap_fails_before_it_ends(server: RawServer, kind: 
 
 @pytest.mark.anyio
 @EVERY_BACKEND
+@pytest.mark.parametrize("server", ["huge"], indirect=True)
+async def test_a_reply_left_unread_gives_its_connection_back(server: RawServer, kind: str) -> None:
+    """A reply past the cap (its body left unread) frees its place in the pool: a backend of
+    one connection fetches the next call at once, not after its pool timeout."""
+    backend = _make(kind, max_connections=1)
+    ok = RawServer("ok")
+    phases = Phases(connect=5.0, read=5.0, write=5.0, pool=2.0)
+    try:
+        failed = None
+        try:
+            await backend.fetch(Outgoing("GET", server.url, {}, None, phases, MiB))
+        except DecodeError as exc:
+            failed = exc  # held, as a caller logging it would: the reply must not hold the pool
+        reply = await backend.fetch(Outgoing("GET", ok.url, {}, None, phases, MiB))
+    finally:
+        await backend.aclose()
+        ok.close()
+    assert isinstance(failed, DecodeError)
+    assert reply.status_code == 200
+
+
+@pytest.mark.anyio
+@EVERY_BACKEND
 @pytest.mark.parametrize("server", ["bomb", "bomb2"], indirect=True)
 async def test_gzip_bomb_is_capped_after_inflation(server: RawServer, kind: str) -> None:
     """A gzip bomb (64 KiB or a few KiB inflating to 64 or 128 MiB) stops at a 1 MiB cap.

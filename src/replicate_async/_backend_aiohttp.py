@@ -461,11 +461,17 @@ class AiohttpBackend:
             # An API call (a body of bytes or none): its connection keeps its deadline.
             token = _DEADLINE.set(loop.time() + total)
         try:
-            async with self._request(session, outgoing, kept=token is not None) as response:
+            # Awaited, not entered: what aiohttp's context manager does on exit is done here,
+            # without its coroutine and exit method held by every call in flight.
+            response = await self._request(session, outgoing, kept=token is not None)
+            try:
                 if cap is None:
                     body = await response.read()
                 else:
                     body = await _read_capped(response, outgoing, cap)
+            finally:
+                response.release()  # an unread body closes the connection
+                await response.wait_for_close()
         except _FAILURES as exc:
             raise from_aiohttp(exc, outgoing) from exc
         finally:
