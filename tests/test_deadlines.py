@@ -280,3 +280,21 @@ def test_a_block_whose_body_swallows_the_cancellation_leaves_none_pending() -> N
         await asyncio.sleep(0.01)
 
     asyncio.run(main())
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_block_that_is_not_native_respects_an_anyio_shield() -> None:
+    """bound(native=False) on asyncio: an anyio scope, whose deadline does not cut the shielded
+    work inside it; the block is left at the next wait after it."""
+    deadlines = Deadlines()
+    finished = False
+    with deadlines.bound(clock.now() + 0.02, native=False) as block:
+        assert isinstance(block, anyio.CancelScope)
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(0.1)  # past the deadline
+        finished = True
+        await anyio.sleep(10)
+    assert finished
+    assert block.cancelled_caught
+    assert len(deadlines) == 0

@@ -21,6 +21,7 @@ from replicate_async import (
     PredictionFailed,
     PredictionProgress,
     PredictionStatus,
+    PredictionTimeout,
     Training,
 )
 from replicate_async._converters import structure
@@ -235,6 +236,24 @@ async def test_a_coroutine_callback_is_awaited(api, make_client):
         PredictionStatus.PROCESSING,
         PredictionStatus.SUCCEEDED,
     ]
+
+
+@pytest.mark.anyio
+async def test_the_timeout_does_not_cut_work_on_progress_shields(api, make_client):
+    """The run's timeout passes while an async on_progress shields its own work (an anyio
+    scope): that work ends, then the run times out."""
+    api.post(CREATE).mock(return_value=reply("starting", 201))
+    saved: list[PredictionStatus] = []
+
+    async def save(p: Prediction) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(0.3)  # the timeout (0.1 s) passes meanwhile
+            saved.append(p.status)
+
+    async with make_client() as client:
+        with pytest.raises(PredictionTimeout):
+            await client.run("acme/painter", {"prompt": "x"}, on_progress=save, timeout=0.1)
+    assert saved == [PredictionStatus.STARTING]
 
 
 @pytest.mark.anyio

@@ -55,18 +55,23 @@ class Deadlines:
     def __len__(self) -> int:
         return len(self._live)
 
-    def bound(self, deadline: float) -> TaskDeadline | anyio.CancelScope:
+    def bound(self, deadline: float, *, native: bool = True) -> TaskDeadline | anyio.CancelScope:
         """A block of the running task left at *deadline* (the event loop's clock) if it has
         not ended by then, as ``anyio.move_on_after``: its ``cancelled_caught`` says so.
 
-        On asyncio a :class:`TaskDeadline` kept here; under trio a cancel scope with the
-        deadline (trio's deadlines are cheap).
+        On asyncio a :class:`TaskDeadline` kept here; under trio, or with *native* False, a
+        cancel scope with the deadline (trio's deadlines are cheap). *native* False is for a
+        block running code other than the library's (a caller's callback): that code may
+        shield itself with an anyio scope, which only anyio's own cancellation respects.
         """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return anyio.CancelScope(deadline=deadline)
-        return TaskDeadline(self, deadline)
+        if native:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                pass
+            else:
+                return TaskDeadline(self, deadline)
+        return anyio.CancelScope(deadline=deadline)
 
     def keep(self, scope: anyio.CancelScope | TaskDeadline, deadline: float) -> int | None:
         """Cancel *scope* at *deadline* (the event loop's clock) unless :meth:`drop` comes first.
@@ -143,11 +148,13 @@ class TaskDeadline:
     """A block of one asyncio task, left when its deadline passes (see :meth:`Deadlines.bound`).
 
     When its :class:`Deadlines` timer finds the deadline passed, the task is cancelled
-    (``Task.cancel``) and the block swallows that cancellation on exit, undoing it
-    (``Task.uncancel``), exactly as ``asyncio.timeout`` does; a cancellation from elsewhere
-    at the same time (an anyio scope around it, the caller) goes on. The task is only ever
-    cancelled while it waits inside the block: the timer runs between the task's steps,
-    and the block leaves the heap when it exits.
+    (``Task.cancel``); on exit the block undoes that cancellation (``Task.uncancel``), as
+    ``asyncio.timeout`` does, and swallows it, as ``anyio.move_on_after`` does. A
+    cancellation from elsewhere at the same time (an anyio scope around it, the caller) goes
+    on. The task is only ever cancelled while it waits inside the block: the timer runs
+    between the task's steps, and the block leaves the heap when it exits. Being native, the
+    cancellation passes through an anyio shield inside the block: only the library's own
+    code runs in one.
     """
 
     __slots__ = (

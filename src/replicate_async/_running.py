@@ -458,9 +458,10 @@ class Runner:
         # no partial per prediction in flight.
         refresh: Callable[[str], Awaitable[Any]] | None = fetch
         last = prediction
-        # move_on_after(within), its deadline kept with every other poll loop's.
+        # move_on_after(within), its deadline kept with every other poll loop's; an anyio scope
+        # when a caller's on_update runs in it (it may shield its own work).
         try:
-            with self._deadlines.bound(clock.now() + within):
+            with self._deadlines.bound(clock.now() + within, native=on_update is None):
                 if on_update is not None:
                     await on_update(last)
                     refresh = telling(fetch or functools.partial(self.get, hooks=hooks), on_update)
