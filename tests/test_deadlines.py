@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
 
+from _client_support import prediction
+from replicate_async import AsyncClient, Prediction, PredictionTimeout
 from replicate_async import _clock as clock
+from replicate_async._converters import structure
 from replicate_async._deadlines import Deadlines, TaskDeadline
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 async def _wait_in(deadlines: Deadlines, deadline: float) -> anyio.CancelScope:
@@ -298,3 +305,35 @@ async def test_a_block_that_is_not_native_respects_an_anyio_shield() -> None:
     assert finished
     assert block.cancelled_caught
     assert len(deadlines) == 0
+
+
+@pytest.mark.anyio
+async def test_a_poll_ends_at_its_deadline_even_when_its_cancellation_is_swallowed(
+    make_client: Callable[..., AsyncClient],
+) -> None:
+    """Something inside the poll loop swallows the deadline's cancellation (as an older anyio's
+    scope could, meeting it in the same pass as its own): the loop ends all the same, and the
+    poll times out instead of polling on."""
+    processing = structure(prediction(status="processing"), Prediction)
+    calls = 0
+
+    async def fetch(prediction_id: str) -> Prediction:
+        nonlocal calls
+        calls += 1
+        try:
+            await anyio.sleep(1)  # the poll's deadline (0.05 s) passes in here
+        except anyio.get_cancelled_exc_class():
+            pass  # swallowed
+        return processing
+
+    async with make_client() as client:
+        with anyio.fail_after(5), pytest.raises(PredictionTimeout):
+            await client._runner.poll(
+                processing,
+                within=0.05,
+                reported_timeout=0.05,
+                cancel_on_timeout=False,
+                abandon=None,
+                fetch=fetch,
+            )
+    assert calls == 1

@@ -461,11 +461,13 @@ class Runner:
         # move_on_after(within), its deadline kept with every other poll loop's; an anyio scope
         # when a caller's on_update runs in it (it may shield its own work).
         try:
-            with self._deadlines.bound(clock.now() + within, native=on_update is None):
+            with self._deadlines.bound(clock.now() + within, native=on_update is None) as block:
                 if on_update is not None:
                     await on_update(last)
                     refresh = telling(fetch or functools.partial(self.get, hooks=hooks), on_update)
-                while _sansio.needs_confirmation(last):
+                # cancel_called too: a cancellation that something inside swallowed (an older
+                # anyio's scope meeting it in the same pass as its own) still ends the loop.
+                while _sansio.needs_confirmation(last) and not block.cancel_called:
                     await schedule.wait(last)
                     if refresh is None:  # P is Prediction: no fetch of another kind given
                         last = cast("P", await self.get(last.id, hooks=hooks))
