@@ -303,10 +303,8 @@ class Runner:
                 take = self.abandon if abandon == "cancel" else abandon
                 await self._recover(ref, request.json["input"], sent_at, take)
             raise
-        # When it went out times the first poll: kept only when there is one that reads it (a
-        # reply showing output is polled on the backoff's first delay, untimed: see poll). An
-        # entry never read would live for MAX_CLAIMED creates, a small string and a float
-        # left among the memory of the jobs finished meanwhile.
+        # When it went out times the first poll: kept only for a reply the poll times (without
+        # output: see poll), or it would lie unread for MAX_CLAIMED creates (see _claims.py).
         timed = not prediction.status.is_terminal and prediction.output is None
         self._claimed.add(prediction.id, watch.at if timed else None)
         return prediction
