@@ -428,8 +428,8 @@ class AiohttpBackend:
     def _request(
         self, session: aiohttp.ClientSession, outgoing: Outgoing, *, kept: bool = False
     ) -> aiohttp.client._RequestContextManager:
-        """*session*'s request for *outgoing* (awaited for a reply, or entered with ``async
-        with``); *kept*: its connection keeps its total (the task's :data:`_DEADLINE`), not
+        """*session*'s request for *outgoing*, awaited for its reply (which the caller then
+        releases); *kept*: its connection keeps its total (the task's :data:`_DEADLINE`), not
         aiohttp."""
         method, url, headers, content, phases, _ = outgoing
         tls: ssl.SSLContext | bool = True  # aiohttp's default: plain http makes no TLS
