@@ -28,7 +28,6 @@ worker holds is set aside and come back to once this worker's iterator is spent,
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -52,6 +51,7 @@ from replicate_async._resuming import Resumer, open_journal
 from replicate_async._running import RunOptions, plan_run
 from replicate_async._session import CANCEL_GRACE
 from replicate_async._uploads import check_input
+from replicate_async._worker_pool import run_workers
 from replicate_async.exceptions import CreateOutcomeUnknown, PredictionError, ReplicateError
 
 if TYPE_CHECKING:
@@ -240,9 +240,8 @@ class _Batch:
                 tg.start_soon(self._sentinel)
                 if self.journal is not None and self.journal.shared:
                     tg.start_soon(self.journal.hold)
-                async with anyio.create_task_group() as pool:
-                    for _ in range(workers):
-                        pool.start_soon(self._worker, iterator, deliver)
+                work = lambda: self._worker(iterator, deliver)  # noqa: E731
+                await run_workers(workers, work, interrupt=tg.cancel_scope.cancel)
                 if self._deferred:
                     await self._settle(deliver)
                 tg.cancel_scope.cancel()  # the sentinel's work is done
@@ -272,18 +271,14 @@ class _Batch:
             self.error = exc
         self._scope.cancel()
 
-    @contextlib.contextmanager
-    def _shielded(self) -> Iterator[anyio.CancelScope]:
-        """Inside a shielded scope for a task running jobs, which the sentinel cancels (see there)."""
+    def _shield(self) -> anyio.CancelScope:
+        """A shielded scope for a task running jobs, which the sentinel cancels (see there); the
+        task enters it, and drops it from ``_scopes`` when done (no context manager: fewer objects)."""
         scope = anyio.CancelScope(shield=True)
         if self.interrupted:
             scope.cancel()
         self._scopes.add(scope)
-        try:
-            with scope:
-                yield scope
-        finally:
-            self._scopes.discard(scope)
+        return scope
 
     async def _worker(
         self,
@@ -291,18 +286,22 @@ class _Batch:
         deliver: Callable[[int, Any], Awaitable[None] | None],
     ) -> None:
         """Take jobs from the shared iterator until it is exhausted."""
-        with self._shielded() as scope:
-            while True:
-                try:
-                    index, spec = next(iterator)
-                except StopIteration:
-                    return
-                except Exception as exc:  # noqa: BLE001 - the caller's iterable failed
-                    self._fail(exc)
-                    return
-                run = _JobRun(self, index, spec, scope)  # type: ignore[arg-type]  # checked below
-                if not await self._run_one(run, deliver):
-                    return
+        scope = self._shield()
+        try:
+            with scope:
+                while True:
+                    try:
+                        index, spec = next(iterator)
+                    except StopIteration:
+                        return
+                    except Exception as exc:  # noqa: BLE001 - the caller's iterable failed
+                        self._fail(exc)
+                        return
+                    run = _JobRun(self, index, spec, scope)  # type: ignore[arg-type]  # checked below
+                    if not await self._run_one(run, deliver):
+                        return
+        finally:
+            self._scopes.discard(scope)
 
     async def _run_one(
         self,
@@ -393,11 +392,13 @@ class _Batch:
         limit = anyio.CapacityLimiter(self.concurrency)
 
         async def again(run: _JobRun, row: JournalRow | None) -> None:
+            run.scope = self._shield()
             try:
                 async with limit:
-                    with self._shielded() as run.scope:
+                    with run.scope:
                         await self._run_one(run, deliver, row)
             finally:
+                self._scopes.discard(run.scope)
                 self._retrying -= 1
 
         async with anyio.create_task_group() as pool:

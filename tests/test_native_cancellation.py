@@ -1,0 +1,84 @@
+# Copyright 2026 replicate-async developers
+# SPDX-License-Identifier: Apache-2.0
+"""Promise 4 for a batch cancelled the way asyncio cancels: ``task.cancel()``,
+``asyncio.timeout()`` (and ``wait_for``, and Ctrl-C under ``asyncio.run``, which cancel the same
+way). anyio's cancellation of a batch is covered in ``test_cancel_during_create.py``; asyncio's
+went past a batch's shielded workers, which ran every job to its end before it went on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import pytest
+
+from replicate_async import AsyncClient
+
+if TYPE_CHECKING:
+    from replicate_async.emulator import EmulatorServer
+
+pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
+
+SLOW = "emulator/slow"  # runs for 30 s at time_scale=1.0: then the next four jobs would start
+JOBS = [(SLOW, {"prompt": f"p{i}"}) for i in range(8)]
+
+
+async def _until_created(emulator: EmulatorServer, count: int) -> None:
+    """Wait (bounded) until the emulator has accepted *count* creates."""
+    with anyio.fail_after(10):
+        while emulator.stats()["creates"] < count:
+            await anyio.sleep(0.01)
+
+
+async def _statuses(emulator: EmulatorServer) -> list[str]:
+    """The status of every prediction the emulator holds."""
+    async with AsyncClient(emulator.token, emulator.base_url) as client:
+        return [p.status.value async for p in client.predictions.list()]
+
+
+async def _consume(client: AsyncClient, how: str) -> Any:
+    """Run the batch of eight jobs four at a time, by run_many or as_completed."""
+    if how == "run_many":
+        return await client.run_many(JOBS, concurrency=4, wait=60)
+    return [item async for item in client.as_completed(JOBS, concurrency=4, wait=60)]
+
+
+@pytest.mark.parametrize("how", ["run_many", "as_completed"])
+async def test_task_cancel_of_a_batch_cancels_its_predictions(
+    replicate_emulator: EmulatorServer, how: str
+) -> None:
+    """task.cancel() during the held creates: the batch raises CancelledError within the create's
+    grace, starts no other job, and every prediction it made is cancelled."""
+    replicate_emulator.configure(time_scale=1.0)
+    async with AsyncClient(replicate_emulator.token, replicate_emulator.base_url) as client:
+        task = asyncio.create_task(_consume(client, how))
+        await _until_created(replicate_emulator, 4)
+        task.cancel()
+        with anyio.fail_after(60), pytest.raises(asyncio.CancelledError):
+            await task
+    assert replicate_emulator.stats()["creates"] == 4
+    assert await _statuses(replicate_emulator) == ["canceled"] * 4
+
+
+async def test_asyncio_timeout_around_run_many_ends_it(replicate_emulator: EmulatorServer) -> None:
+    """asyncio.timeout() passing during the held creates ends run_many with TimeoutError, and
+    every prediction it made is cancelled."""
+    replicate_emulator.configure(time_scale=1.0)
+    async with AsyncClient(replicate_emulator.token, replicate_emulator.base_url) as client:
+
+        async def pass_when_created(timeout: asyncio.Timeout) -> None:
+            await _until_created(replicate_emulator, 4)
+            timeout.reschedule(asyncio.get_running_loop().time())  # it passes now
+
+        async def batch() -> None:
+            async with asyncio.timeout(None) as timeout:
+                watcher = asyncio.create_task(pass_when_created(timeout))
+                await client.run_many(JOBS, concurrency=4, wait=60)
+            await watcher  # pragma: no cover - the timeout raises first
+
+        with anyio.move_on_after(60), pytest.raises(TimeoutError):
+            await batch()  # (the guard's cancellation would come out as TimeoutError too)
+    assert replicate_emulator.stats()["creates"] == 4  # the next four never started
+    assert await _statuses(replicate_emulator) == ["canceled"] * 4
