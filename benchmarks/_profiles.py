@@ -74,13 +74,15 @@ def rows_for(profile: str, names: list[str], limit: tuple[float, float]) -> list
     return [Row(n, n, UNLIMITED) for n in names]
 
 
-def _sample(proc: subprocess.Popen[str], series: list[tuple[float, float]]) -> None:
-    """Every 0.5 s until the process ends: (seconds since start, its RSS in MB)."""
+def _sample(proc: subprocess.Popen[str], url: str, series: list[tuple[float, float, int]]) -> None:
+    """Every 0.5 s until the process ends: (seconds since start, its RSS in MB, the creates the
+    emulator has accepted so far: how far the batch has got, whatever its pool's filling)."""
     start = time.perf_counter()
     while proc.poll() is None:
         rss = rss_mb(proc.pid)
         if rss is not None:
-            series.append((round(time.perf_counter() - start, 2), round(rss, 1)))
+            creates = int(control(url, "/_emulator/stats")["creates"])
+            series.append((round(time.perf_counter() - start, 2), round(rss, 1), creates))
         time.sleep(0.5)
 
 
@@ -99,8 +101,8 @@ def measure(
     command = [python, SCRIPT, "--client", row.client, "--url", url, "--model", profile.model]
     command += ["-n", str(n), "-c", str(c), "--client-limits", row.client_limits]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    samples: list[tuple[float, float]] = []
-    sampler = threading.Thread(target=_sample, args=(proc, samples), daemon=True)
+    samples: list[tuple[float, float, int]] = []
+    sampler = threading.Thread(target=_sample, args=(proc, url, samples), daemon=True)
     if series:
         sampler.start()
     stdout, stderr = proc.communicate(timeout=7200)
@@ -123,8 +125,8 @@ def measure(
         "requests_per_prediction": requests / n,
         "throttled": stats["throttled"],
         "creates": stats["creates"],
-        # minus one: the connection of the stats request above
-        "connections_opened": stats["connections_opened"] - opened - 1,
+        # minus one: the connection of the stats request above (and one per sample's)
+        "connections_opened": stats["connections_opened"] - opened - 1 - len(samples),
         "sample_error": (stderr.strip().splitlines() or [""])[0][:160],
     }
     if series:

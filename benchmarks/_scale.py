@@ -8,8 +8,11 @@ with `--rounds K`, K times at each concurrency, the clients' order rotated every
 row then the medians of its rounds (the CPU ratio the median of the per-round ratios, with
 their spread).
 The big batch runs `--scale-big` predictions at the largest concurrency, sampling the client's
-RSS every 0.5 s; its working RSS (peak less the RSS before the load) over that of the sweep's
-run at the same concurrency is the memory ratio (flat memory: close to 1).
+RSS every 0.5 s with the creates the emulator has accepted by then; its working RSS (peak less
+the RSS before the load) over that of the sweep's run at the same concurrency is the memory
+ratio (flat memory: close to 1). Within the big batch itself, its working RSS at the end over
+that once `--scale-n` had finished (the samples up to `--scale-n` plus the concurrency creates)
+is the same ratio without a second run, whose pool may fill at another pace.
 """
 
 from __future__ import annotations
@@ -105,6 +108,15 @@ def run_scale(
             print(f"  scale {name} n={big}: {_brief(result)}", file=sys.stderr)
         _ratios(batch)
         print(table(f"scale: {big:,} at concurrency {big_c:,}", batch, COLUMNS), flush=True)
+    memory = _memory(sweep, batch, n=n, big=big, big_c=big_c)
+    return {"sweep": sweep, "big": batch, "memory_ratio": memory, "n": n, "big_n": big}
+
+
+def _memory(
+    sweep: list[dict[str, Any]], batch: list[dict[str, Any]], *, n: int, big: int, big_c: int
+) -> dict[str, dict[str, Any]]:
+    """Each client's memory ratio: the big batch's working RSS over the sweep's run at its
+    concurrency, and over its own once *n* had finished; printed, and returned."""
     memory = {}
     for r in batch:
         small = next(
@@ -123,14 +135,40 @@ def run_scale(
                 "small_n": n,
                 "big_n": big,
                 "c": big_c,
-            }
+            } | _in_run(r, n + big_c)
     for client, m in memory.items():
         print(
             f"{client}: working RSS {m['working_rss_big_mb']:.0f} MB at {big:,} against "
             f"{m['working_rss_small_mb']:.0f} MB at {n:,} (concurrency {big_c:,}): "
             f"{m['ratio']:.2f}x"
         )
-    return {"sweep": sweep, "big": batch, "memory_ratio": memory, "n": n, "big_n": big}
+        if "in_run_ratio" in m:
+            print(
+                f"{client}, within the run: working RSS {m['working_rss_big_mb']:.0f} MB at the "
+                f"end against {m['in_run_working_rss_mb']:.0f} MB once {n:,} had finished (the "
+                f"first {m['in_run_creates']:,} creates, {m['in_run_seconds']:.0f} s): "
+                f"{m['in_run_ratio']:.2f}x"
+            )
+    return memory
+
+
+def _in_run(r: dict[str, Any], creates: int) -> dict[str, Any]:
+    """The big batch's working RSS when about *creates* less its concurrency had finished (its
+    peak over the samples up to the first that saw *creates* creates), and the run's peak over
+    it: growth within one run, apart from a separate run's pool filling at another pace."""
+    series = r.get("rss_series") or []
+    upto = next((i for i, sample in enumerate(series) if sample[2:] >= (creates,)), None)
+    if upto is None:  # an older result without creates, or a run too short
+        return {}
+    working = max(sample[1] for sample in series[: upto + 1]) - r["rss_before_mb"]
+    if working <= 0:
+        return {}
+    return {
+        "in_run_working_rss_mb": working,
+        "in_run_creates": series[upto][2],
+        "in_run_seconds": series[upto][0],
+        "in_run_ratio": r["working_rss_mb"] / working,
+    }
 
 
 def _brief(r: dict[str, Any]) -> str:

@@ -60,7 +60,7 @@ def main(source: str, target: str) -> None:
     for r in data.get("big", []):
         if "error" in r or not r.get("rss_series"):
             continue
-        t, rss = zip(*r["rss_series"], strict=True)
+        t, rss, *_ = zip(*r["rss_series"], strict=True)  # (and the creates, since session 13)
         ax.plot(t, rss, color=COLOURS.get(r["client"]), label=LABELS.get(r["client"], r["client"]))
     if data.get("big"):
         big_c = data["big"][0]["c"]

@@ -181,3 +181,21 @@ def test_the_scale_sweep_combines_its_rounds_at_each_concurrency() -> None:
     assert one["cpu_x_aiohttp"] == pytest.approx(1.5)
     assert "cpu_x_aiohttp_spread" not in one
     assert "spread" not in scale.table("t", [one], scale.COLUMNS)
+
+
+def test_the_memory_ratio_within_the_big_run_reads_its_samples_by_creates(capsys) -> None:
+    """Within the big batch: the working RSS at its end over its peak up to the first sample
+    that saw `n + c` creates (an older result without creates gives no such ratio)."""
+    small = {"client": "ours", "c": 100, "n": 1000, "working_rss_mb": 60.0}
+    samples = [(0.5, 120.0, 100), (1.0, 150.0, 900), (1.5, 140.0, 1100), (2.0, 190.0, 1500)]
+    big = {"client": "ours", "c": 100, "n": 5000, "rss_before_mb": 100.0, "working_rss_mb": 90.0}
+    memory = scale._memory([small], [big | {"rss_series": samples}], n=1000, big=5000, big_c=100)
+    m = memory["ours"]
+    assert m["ratio"] == pytest.approx(90 / 60)  # against the separate run
+    assert m["in_run_working_rss_mb"] == pytest.approx(50.0)  # peak 150 up to 1,100 creates
+    assert (m["in_run_creates"], m["in_run_seconds"]) == (1100, 1.5)
+    assert m["in_run_ratio"] == pytest.approx(90 / 50)
+    assert "once 1,000 had finished" in capsys.readouterr().out
+    older = [(t, rss) for t, rss, _ in samples]
+    memory = scale._memory([small], [big | {"rss_series": older}], n=1000, big=5000, big_c=100)
+    assert "in_run_ratio" not in memory["ours"]
