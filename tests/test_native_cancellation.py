@@ -9,6 +9,9 @@ went past a batch's shielded workers, which ran every job to its end before it w
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,7 +22,7 @@ from replicate_async import AsyncClient
 if TYPE_CHECKING:
     from replicate_async.emulator import EmulatorServer
 
-pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
+asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 SLOW = "emulator/slow"  # runs for 30 s at time_scale=1.0: then the next four jobs would start
 JOBS = [(SLOW, {"prompt": f"p{i}"}) for i in range(8)]
@@ -45,6 +48,8 @@ async def _consume(client: AsyncClient, how: str) -> Any:
     return [item async for item in client.as_completed(JOBS, concurrency=4, wait=60)]
 
 
+@pytest.mark.anyio
+@asyncio_only
 @pytest.mark.parametrize("how", ["run_many", "as_completed"])
 async def test_task_cancel_of_a_batch_cancels_its_predictions(
     replicate_emulator: EmulatorServer, how: str
@@ -62,6 +67,8 @@ async def test_task_cancel_of_a_batch_cancels_its_predictions(
     assert await _statuses(replicate_emulator) == ["canceled"] * 4
 
 
+@pytest.mark.anyio
+@asyncio_only
 async def test_asyncio_timeout_around_run_many_ends_it(replicate_emulator: EmulatorServer) -> None:
     """asyncio.timeout() passing during the held creates ends run_many with TimeoutError, and
     every prediction it made is cancelled."""
@@ -82,3 +89,36 @@ async def test_asyncio_timeout_around_run_many_ends_it(replicate_emulator: Emula
             await batch()  # (the guard's cancellation would come out as TimeoutError too)
     assert replicate_emulator.stats()["creates"] == 4  # the next four never started
     assert await _statuses(replicate_emulator) == ["canceled"] * 4
+
+
+_SCRIPT = """
+import asyncio, sys
+from replicate_async import AsyncClient
+
+async def main():
+    jobs = [("emulator/slow", {"prompt": f"p{i}"}) for i in range(8)]
+    async with AsyncClient(sys.argv[1], sys.argv[2]) as client:
+        await client.run_many(jobs, concurrency=4, wait=60)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs SIGINT")
+def test_ctrl_c_under_asyncio_run_cancels_a_batchs_predictions(
+    replicate_emulator: EmulatorServer,
+) -> None:
+    """A plain script's Ctrl-C (asyncio.run cancels its main task) during run_many's held
+    creates: the script ends with KeyboardInterrupt, and every prediction it made is cancelled."""
+    replicate_emulator.configure(time_scale=1.0)
+    command = [sys.executable, "-c", _SCRIPT, replicate_emulator.token, replicate_emulator.base_url]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        anyio.run(_until_created, replicate_emulator, 4)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=25)  # the batch would take 60 s to its end
+    finally:
+        process.kill()
+    assert "KeyboardInterrupt" in err
+    assert replicate_emulator.stats()["creates"] == 4
+    assert anyio.run(_statuses, replicate_emulator) == ["canceled"] * 4
