@@ -18,8 +18,12 @@ import anyio
 import pytest
 
 from replicate_async import AsyncClient
+from replicate_async._journal_backend import Claim, LocalJournal
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
     from replicate_async.emulator import EmulatorServer
 
 asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
@@ -94,6 +98,7 @@ async def test_asyncio_timeout_around_run_many_ends_it(replicate_emulator: Emula
 _SCRIPT = """
 import asyncio, sys
 from replicate_async import AsyncClient
+from replicate_async._journal_backend import Claim, LocalJournal
 
 async def main():
     jobs = [("emulator/slow", {"prompt": f"p{i}"}) for i in range(8)]
@@ -122,3 +127,39 @@ def test_ctrl_c_under_asyncio_run_cancels_a_batchs_predictions(
     assert "KeyboardInterrupt" in err
     assert replicate_emulator.stats()["creates"] == 4
     assert anyio.run(_statuses, replicate_emulator) == ["canceled"] * 4
+
+
+class _HeldAtFirst(LocalJournal):
+    """A journal "shared" with a worker that holds every job at first, then lets it go: the
+    batch sets each job aside and runs it from its settle phase."""
+
+    shared = True  # type: ignore[assignment]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.seen: set[str] = set()
+
+    async def claim(self, key: str, ref: str, input: Mapping[str, Any]) -> Claim:  # noqa: A002
+        if key not in self.seen:
+            self.seen.add(key)
+            return Claim(None, busy=True)
+        return await super().claim(key, ref, input)
+
+
+@pytest.mark.anyio
+@asyncio_only
+async def test_task_cancel_while_a_batch_runs_jobs_set_aside_cancels_them(
+    replicate_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """task.cancel() while the jobs another worker held are being run (the settle phase of a
+    shared journal): their predictions are cancelled, not run to their end."""
+    replicate_emulator.configure(time_scale=1.0)
+    journal = _HeldAtFirst(tmp_path / "journal.sqlite")
+    async with AsyncClient(replicate_emulator.token, replicate_emulator.base_url) as client:
+        task = asyncio.create_task(client.run_many(JOBS[:4], concurrency=4, journal=journal))
+        await _until_created(replicate_emulator, 4)
+        task.cancel()
+        with anyio.fail_after(60), pytest.raises(asyncio.CancelledError):
+            await task
+    assert len(journal.seen) == 4  # each job was set aside first
+    assert await _statuses(replicate_emulator) == ["canceled"] * 4

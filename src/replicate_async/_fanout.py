@@ -147,9 +147,7 @@ class _Batch:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-        # More jobs in flight than the client's pool: the pool grows (jobs never queue for a
-        # connection); the rate limiter, not the pool, keeps the account's limits.
-        runner.session.reserve(concurrency)
+        runner.session.reserve(concurrency)  # the pool grows: no job queues for a connection
         self.runner = runner
         self.concurrency = concurrency
         self.return_exceptions = return_exceptions
@@ -167,8 +165,7 @@ class _Batch:
             ("submitted", "running", "succeeded", "failed", "retried", "resumed"), 0
         )
         self._active: set[_JobRun] = set()  # the jobs whose create is under way
-        # The shielded scope of every task running jobs (see the module doc).
-        self._scopes: set[anyio.CancelScope] = set()
+        self._scopes: set[anyio.CancelScope] = set()  # the shield of each task running jobs
         # Jobs another worker of a shared journal holds, by key, and how many are re-run.
         self._deferred: dict[str, _JobRun] = {}
         self._retrying = 0
@@ -272,8 +269,8 @@ class _Batch:
         self._scope.cancel()
 
     def _shield(self) -> anyio.CancelScope:
-        """A shielded scope for a task running jobs, which the sentinel cancels (see there); the
-        task enters it, and drops it from ``_scopes`` when done (no context manager: fewer objects)."""
+        """A shielded scope for a task running jobs (the sentinel's to cancel), in ``_scopes``
+        until the task drops it (not a context manager: two objects fewer per worker)."""
         scope = anyio.CancelScope(shield=True)
         if self.interrupted:
             scope.cancel()
@@ -318,9 +315,8 @@ class _Batch:
         try:
             run.job = job = as_job(spec := run.job)  # a (ref, input) pair sets no option
             options = self.options if job is not spec else job_options(job, self.options)
-            # Mapped (a typed request) and checked (validate) once, here: the journal's key,
-            # its fingerprint and the create all see the input that is sent, and the create
-            # does not check it again.
+            # Mapped (a typed request) and checked (validate) once, here: the journal's key, its
+            # fingerprint and the create (which does not check it again) see the input sent.
             run.input = await self.runner.prepare_input(
                 job.ref, job.input, validate=options.validate
             )
@@ -402,15 +398,19 @@ class _Batch:
                 self._retrying -= 1
 
         async with anyio.create_task_group() as pool:
-            while self._deferred or self._retrying:
-                if self._deferred:
-                    settled = await self.journal.settle(list(self._deferred))
-                    for key in [*settled.finished, *settled.claimable]:
-                        run = self._deferred.pop(key, None)
-                        if run is not None:
-                            self._retrying += 1
-                            pool.start_soon(again, run, settled.finished.get(key))
-                await anyio.sleep(SETTLE_INTERVAL)
+            try:
+                while self._deferred or self._retrying:
+                    if self._deferred:
+                        settled = await self.journal.settle(list(self._deferred))
+                        for key in [*settled.finished, *settled.claimable]:
+                            run = self._deferred.pop(key, None)
+                            if run is not None:
+                                self._retrying += 1
+                                pool.start_soon(again, run, settled.finished.get(key))
+                    await anyio.sleep(SETTLE_INTERVAL)
+            except anyio.get_cancelled_exc_class():  # asyncio's own too, which the group's
+                self._scope.cancel()  # shielded jobs would not see: the sentinel stops them
+                raise
 
     async def _create(
         self,
