@@ -106,7 +106,13 @@ async def test_a_failed_worker_interrupts_the_others_and_is_raised() -> None:
             raise ValueError("boom")
         await crew.work()
 
-    with pytest.raises(ExceptionGroup) as info:
-        await run_workers(3, work, interrupt=crew.interrupt)
+    scope = anyio.CancelScope()
+
+    def interrupt() -> None:  # as a batch's: it cancels the caller's scope too
+        crew.interrupt()
+        scope.cancel()
+
+    with pytest.raises(ExceptionGroup) as info, scope:  # the scope is the caller's
+        await run_workers(3, work, interrupt=interrupt)
     assert [type(e) for e in info.value.exceptions] == [ValueError]
     assert (crew.interrupts, crew.ended) == (1, 2)

@@ -38,27 +38,36 @@ async def run_workers(
 ) -> None:
     """Run *count* tasks of ``work()`` until each has returned.
 
-    If the calling task is cancelled meanwhile, *interrupt* is called (it must make the
-    workers end soon) and the workers are waited for, shielded, before the cancellation goes
+    If the calling task is cancelled meanwhile, *interrupt* is called, once (it must make the
+    workers end soon), and the workers are waited for, shielded, before the cancellation goes
     on. A worker's exception interrupts the others too, and is raised, as an anyio task group
     would, in an exception group once every worker has ended.
     """
+    interrupted = False
+
+    def once() -> None:
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            interrupt()
+
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # trio
-        await _run_in_group(count, work, interrupt)
+        await _run_in_group(count, work, once)
         return
-    pool = _Tasks(loop, interrupt)
+    pool = _Tasks(loop, once)
     for _ in range(count):
         pool.start(work())
     try:
         await pool.wait()
-    except asyncio.CancelledError:
-        interrupt()
+    except asyncio.CancelledError:  # the caller's, or its scope's by interrupt() on a failure
+        once()
         with anyio.CancelScope(shield=True):  # from anyio's cancellation
             await pool.wait(through_cancellation=True)
-        raise
-    if pool.failed:
+        if not pool.failed:
+            raise
+    if pool.failed:  # raised over a cancellation, as anyio's task group does
         raise BaseExceptionGroup("a batch's worker failed", pool.failed)
 
 
