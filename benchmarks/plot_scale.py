@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Plot the scale results of `benchmarks/fanout.py --profiles scale --json OUT` into a PNG.
 
-Usage: python benchmarks/plot_scale.py benchmarks/results/scale.json docs/scale.png
+Usage: python benchmarks/plot_scale.py benchmarks/results/scale.json docs/scale.png [BIG.json]
+
+With BIG.json (another run's results, e.g. `--scale-big 0` rounds for the sweep and a separate
+`--only ours-stream` big batch), the big batch's panel is drawn from that file instead.
 
 Needs matplotlib, a benchmark-only requirement (not a dependency of the library): e.g.
 `python -m venv /tmp/plot && /tmp/plot/bin/pip install matplotlib`, then run this with it.
@@ -20,8 +23,12 @@ import matplotlib as mpl
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 
-COLOURS = {"ours": "tab:green", "aiohttp": "tab:gray"}
-LABELS = {"ours": "replicate-async run_many", "aiohttp": "bare aiohttp loop"}
+COLOURS = {"ours": "tab:green", "ours-stream": "tab:olive", "aiohttp": "tab:gray"}
+LABELS = {
+    "ours": "replicate-async run_many",
+    "ours-stream": "replicate-async as_completed",
+    "aiohttp": "bare aiohttp loop",
+}
 SWEEP = (
     ("cpu_per_1000", "client CPU s per 1,000 predictions"),
     ("rss_mb", "peak RSS, MB"),
@@ -37,9 +44,13 @@ def _by_client(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def main(source: str, target: str) -> None:
-    """Draw the sweep (three panels) and the big batch's RSS over time (one panel)."""
+def main(source: str, target: str, big: str | None = None) -> None:
+    """Draw the sweep (three panels) and the big batch's RSS over time (one panel, from *big*
+    when given)."""
     data = json.loads(Path(source).read_text(encoding="utf-8"))["scale"]
+    if big is not None:
+        other = json.loads(Path(big).read_text(encoding="utf-8"))["scale"]
+        data = data | {"big": other["big"], "big_n": other["big_n"]}
     fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
     for ax, (key, label) in zip(axes, SWEEP, strict=False):
         for client, rows in _by_client(data["sweep"]).items():
@@ -75,4 +86,4 @@ def main(source: str, target: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
