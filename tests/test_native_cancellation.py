@@ -58,8 +58,9 @@ async def _consume(client: AsyncClient, how: str) -> Any:
 async def test_task_cancel_of_a_batch_cancels_its_predictions(
     replicate_emulator: EmulatorServer, how: str
 ) -> None:
-    """task.cancel() during the held creates: the batch raises CancelledError within the create's
-    grace, starts no other job, and every prediction it made is cancelled."""
+    """task.cancel() during the held creates: the batch raises CancelledError, starts no other
+    job (run to their end, the first four would be followed by four more), and every prediction
+    it made is cancelled."""
     replicate_emulator.configure(time_scale=1.0)
     async with AsyncClient(replicate_emulator.token, replicate_emulator.base_url) as client:
         task = asyncio.create_task(_consume(client, how))
