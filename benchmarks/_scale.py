@@ -157,7 +157,9 @@ def _in_run(r: dict[str, Any], creates: int) -> dict[str, Any]:
     peak over the samples up to the first that saw *creates* creates), and the run's peak over
     it: growth within one run, apart from a separate run's pool filling at another pace."""
     series = r.get("rss_series") or []
-    upto = next((i for i, sample in enumerate(series) if sample[2:] >= (creates,)), None)
+    upto = next(
+        (i for i, sample in enumerate(series) if len(sample) > 2 and sample[2] >= creates), None
+    )
     if upto is None:  # an older result without creates, or a run too short
         return {}
     working = max(sample[1] for sample in series[: upto + 1]) - r["rss_before_mb"]

@@ -123,8 +123,7 @@ class _Tasks:
     def _end(self, task: asyncio.Task[None]) -> None:
         self.running.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
-            if not self.failed:
-                self._interrupt()
+            self._interrupt()  # once: run_workers' own guard
             self.failed.append(exc)
         if not self.running and self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
