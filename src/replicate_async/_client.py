@@ -12,8 +12,9 @@ import logging
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 from replicate_async import _config
+from replicate_async._as_completed import as_completed
 from replicate_async._client_base import ClientBase
-from replicate_async._fanout import as_completed, run_many
+from replicate_async._fanout import run_many
 from replicate_async._generating import Generation, make_generation
 from replicate_async._running import DEFAULT_RUN_TIMEOUT, RunOptions
 from replicate_async._saving import save_all
@@ -451,8 +452,9 @@ class AsyncClient(ClientBase):
         """Run many jobs like :meth:`run_many` and yield ``(index, result)`` as each finishes.
 
         ``result`` is the job's output, or the exception it failed with. Nothing is kept
-        once yielded. Leaving the loop early cancels the rest of the batch (remotely too)
-        when the iterator is closed: wrap it in ``contextlib.aclosing`` to close it at once.
+        once yielded. Leaving the loop early (``break``, an exception) cancels the rest of the
+        batch, remotely too, without touching the caller's task: the batch runs beside the
+        loop. ``contextlib.aclosing`` makes that part of leaving the block (trio asks for it).
 
         Args:
             jobs: The jobs (as for :meth:`run_many`).

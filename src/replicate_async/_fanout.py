@@ -1,6 +1,7 @@
 # Copyright 2026 replicate-async developers
 # SPDX-License-Identifier: Apache-2.0
-"""Fan-out: ``run_many`` and ``as_completed`` over thousands of jobs, bounded and resumable.
+"""Fan-out: ``run_many`` and ``as_completed`` (`_as_completed`) over thousands of jobs, bounded
+and resumable.
 
 A fixed pool of ``concurrency`` worker tasks pulls jobs from one iterator, so jobs may be
 a lazy iterable and the memory held per job in flight is a small constant. Each job is a
@@ -56,14 +57,14 @@ from replicate_async.exceptions import CreateOutcomeUnknown, PredictionError, Re
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 
     from replicate_async._jobs import EventKind
     from replicate_async._journal import JournalRow
     from replicate_async._ratelimit import BucketName
     from replicate_async._running import Runner
 
-__all__ = ["CREATE_GRACE", "as_completed", "run_many"]
+__all__ = ["CREATE_GRACE", "Batch", "run_many"]
 
 logger = logging.getLogger("replicate_async")
 
@@ -83,13 +84,13 @@ class _JobRun(CreateWatch):
 
     __slots__ = ("batch", "index", "input", "job", "key", "running", "scope")
 
-    def __init__(self, batch: _Batch, index: int, job: Job, scope: anyio.CancelScope) -> None:
+    def __init__(self, batch: Batch, index: int, job: Job, scope: anyio.CancelScope) -> None:
         super().__init__(None)
         self.batch = batch
         self.index = index
         self.job = job
         self.scope = scope
-        # The input sent: the job's, or its typed request mapped (set by _Batch._run_one).
+        # The input sent: the job's, or its typed request mapped (set by Batch._run_one).
         self.input: Mapping[str, Any] = {}
         self.key: str | None = None
         self.running = False
@@ -131,7 +132,7 @@ class _Interrupted(Exception):  # noqa: N818 - private signal
     """The batch was cancelled before this create was sent."""
 
 
-class _Batch:
+class Batch:
     """The engine behind run_many and as_completed."""
 
     def __init__(
@@ -521,7 +522,7 @@ async def run_many(
             results.extend([None] * (index + 1 - len(results)))
         results[index] = value
 
-    batch = _Batch(
+    batch = Batch(
         runner,
         concurrency=concurrency,
         return_exceptions=return_exceptions,
@@ -532,69 +533,3 @@ async def run_many(
     )
     await batch.run(jobs, deliver)
     return results
-
-
-async def as_completed(
-    runner: Runner,
-    jobs: Iterable[JobSpec],
-    *,
-    options: RunOptions,
-    concurrency: int = 64,
-    journal: str | os.PathLike[str] | JournalBackend | None = None,
-    recreate_unknown: bool = False,
-    on_progress: Callable[[ProgressEvent], object] | None = None,
-) -> AsyncIterator[tuple[int, Any]]:
-    """The engine of :meth:`AsyncClient.as_completed` (see there)."""
-    batch = _Batch(
-        runner,
-        concurrency=concurrency,
-        return_exceptions=True,
-        options=options,
-        journal=journal,
-        recreate_unknown=recreate_unknown,
-        on_progress=on_progress,
-    )
-    send, receive = anyio.create_memory_object_stream[tuple[int, Any]](concurrency)
-    failure: list[Exception] = []
-
-    async def deliver(index: int, value: Any) -> None:
-        """Hand a result to the consumer (waits while it is behind)."""
-        await send.send((index, value))
-
-    async def produce() -> None:
-        """Run the batch into the stream."""
-        async with send:
-            try:
-                await batch.run(jobs, deliver)
-            except Exception as exc:  # noqa: BLE001 - re-raised in the consumer's task
-                failure.append(exc)
-
-    closed = False
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(produce)
-        try:
-            async with receive:
-                while True:
-                    try:
-                        item = await receive.receive()
-                    except anyio.EndOfStream:
-                        break
-                    yield item
-                    # Then every result already waiting, without a pass of the loop for each
-                    # (receive()'s checkpoint): a consumer behind catches up at once, so the
-                    # results waiting for it (and the workers blocked on them) do not pile
-                    # up towards twice the concurrency as a long batch goes on.
-                    while True:
-                        try:
-                            item = receive.receive_nowait()
-                        except (anyio.WouldBlock, anyio.EndOfStream):
-                            break
-                        yield item
-        except GeneratorExit:
-            # The consumer left early: end the batch (its predictions are cancelled
-            # remotely as the workers unwind) without the exit escaping the task group.
-            closed = True
-        finally:
-            tg.cancel_scope.cancel()
-    if failure and not closed:
-        raise failure[0]

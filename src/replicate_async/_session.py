@@ -23,6 +23,7 @@ import anyio
 
 from replicate_async import _sansio
 from replicate_async._backend import Outgoing, Phases, is_retryable
+from replicate_async._beside import Background
 from replicate_async._config import DEFAULT_SIZE_LIMITS, stamina_testing
 from replicate_async._ratelimit import RateLimiter, bucket_for
 from replicate_async._slots import Slots
@@ -134,6 +135,8 @@ class Session:
         self._default_phases = _phases(timeouts, None)
         self._phases_by: dict[tuple[float | None, bool], Phases] = {}
         self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
+        # as_completed's batches, each in a task beside its consumer (asyncio), ended on close.
+        self.background: Final = Background()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -492,12 +495,17 @@ class Session:
         return await self.send_prediction(_sansio.build_cancel(prediction_id))
 
     async def aclose(self) -> None:
-        """Close the backend's connections; from now on every request raises ClientClosedError."""
-        self._closed = True
+        """End the batches still running beside their consumers (their predictions are cancelled
+        while the connections are open), then close the backend's connections; from now on
+        every request raises ClientClosedError."""
         try:
-            await self.backend.aclose()
+            await self.background.end()
         finally:
-            await self.rate.aclose()
+            self._closed = True
+            try:
+                await self.backend.aclose()
+            finally:
+                await self.rate.aclose()
 
 
 async def cancel_quietly(cancel: Callable[[str], Awaitable[object]], prediction_id: str) -> None:
