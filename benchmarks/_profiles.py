@@ -74,15 +74,21 @@ def rows_for(profile: str, names: list[str], limit: tuple[float, float]) -> list
     return [Row(n, n, UNLIMITED) for n in names]
 
 
-def _sample(proc: subprocess.Popen[str], url: str, series: list[tuple[float, float, int]]) -> None:
+def _sample(
+    proc: subprocess.Popen[str], url: str, series: list[tuple[float, float, int, int]], opened: int
+) -> None:
     """Every 0.5 s until the process ends: (seconds since start, its RSS in MB, the creates the
-    emulator has accepted so far: how far the batch has got, whatever its pool's filling)."""
+    emulator has accepted so far: how far the batch has got, whatever its pool's filling; the
+    TCP connections the client has opened so far: how full its pool is). *opened*: the
+    emulator's connection count before the run (each stats request opens one more)."""
     start = time.perf_counter()
     while proc.poll() is None:
         rss = rss_mb(proc.pid)
         if rss is not None:
-            creates = int(control(url, "/_emulator/stats")["creates"])
-            series.append((round(time.perf_counter() - start, 2), round(rss, 1), creates))
+            stats = control(url, "/_emulator/stats")
+            connections = int(stats["connections_opened"]) - opened - (len(series) + 1)
+            sample = (round(time.perf_counter() - start, 2), round(rss, 1), int(stats["creates"]))
+            series.append((*sample, connections))
         time.sleep(0.5)
 
 
@@ -101,8 +107,8 @@ def measure(
     command = [python, SCRIPT, "--client", row.client, "--url", url, "--model", profile.model]
     command += ["-n", str(n), "-c", str(c), "--client-limits", row.client_limits]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    samples: list[tuple[float, float, int]] = []
-    sampler = threading.Thread(target=_sample, args=(proc, url, samples), daemon=True)
+    samples: list[tuple[float, float, int, int]] = []
+    sampler = threading.Thread(target=_sample, args=(proc, url, samples, opened), daemon=True)
     if series:
         sampler.start()
     stdout, stderr = proc.communicate(timeout=7200)

@@ -12,7 +12,9 @@ RSS every 0.5 s with the creates the emulator has accepted by then; its working 
 the RSS before the load) over that of the sweep's run at the same concurrency is the memory
 ratio (flat memory: close to 1). Within the big batch itself, its working RSS at the end over
 that once `--scale-n` had finished (the samples up to `--scale-n` plus the concurrency creates)
-is the same ratio without a second run, whose pool may fill at another pace.
+is the same ratio without a second run, whose pool may fill at another pace; and over that
+once its pool was full (99 % of the concurrency in connections) and `--scale-n` more jobs had
+started: growth that is not the pool's filling.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ def _memory(
                 "big_n": big,
                 "c": big_c,
             } | _in_run(r, n + big_c)
+            memory[r["client"]] |= _from_full_pool(r, n, big_c)
     for client, m in memory.items():
         print(
             f"{client}: working RSS {m['working_rss_big_mb']:.0f} MB at {big:,} against "
@@ -149,7 +152,39 @@ def _memory(
                 f"first {m['in_run_creates']:,} creates, {m['in_run_seconds']:.0f} s): "
                 f"{m['in_run_ratio']:.2f}x"
             )
+        if "full_pool_ratio" in m:
+            print(
+                f"{client}, from a full pool: working RSS {m['working_rss_big_mb']:.0f} MB at the "
+                f"end against {m['full_pool_working_rss_mb']:.0f} MB once the pool had "
+                f"{m['full_pool_connections']:,} connections and {n:,} more jobs had started "
+                f"({m['full_pool_creates']:,} creates, {m['full_pool_seconds']:.0f} s): "
+                f"{m['full_pool_ratio']:.2f}x"
+            )
     return memory
+
+
+def _from_full_pool(r: dict[str, Any], n: int, c: int) -> dict[str, Any]:
+    """The big batch's working RSS at its end over that once its pool was full (99 % of *c*
+    connections opened) and *n* more jobs had started (its peak over the samples up to there):
+    growth apart from the pool's filling, which a client that sends its requests more slowly
+    than the model answers does over many waves, not in the first."""
+    series = [s for s in r.get("rss_series") or [] if len(s) > 3]
+    full = next((s for s in series if s[3] >= 0.99 * c), None)
+    if full is None:  # an older result, or a pool that never filled
+        return {}
+    upto = next((i for i, s in enumerate(series) if s[2] >= full[2] + n), None)
+    if upto is None:
+        return {}
+    working = max(s[1] for s in series[: upto + 1]) - r["rss_before_mb"]
+    if working <= 0:
+        return {}
+    return {
+        "full_pool_working_rss_mb": working,
+        "full_pool_connections": full[3],
+        "full_pool_creates": series[upto][2],
+        "full_pool_seconds": series[upto][0],
+        "full_pool_ratio": r["working_rss_mb"] / working,
+    }
 
 
 def _in_run(r: dict[str, Any], creates: int) -> dict[str, Any]:

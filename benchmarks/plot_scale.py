@@ -68,11 +68,19 @@ def main(source: str, target: str, big: str | None = None) -> None:
         ax.set_title(f"{label}\n{data['n']:,} predictions per run", fontsize=9)
     axes[0].legend(fontsize=8)
     ax = axes[3]
+    pool = None
     for r in data.get("big", []):
         if "error" in r or not r.get("rss_series"):
             continue
-        t, rss, *_ = zip(*r["rss_series"], strict=True)  # (and the creates, since session 13)
+        # (t, RSS), then the creates (since session 13) and the connections (session 14)
+        t, rss, *rest = zip(*r["rss_series"], strict=True)
         ax.plot(t, rss, color=COLOURS.get(r["client"]), label=LABELS.get(r["client"], r["client"]))
+        if len(rest) > 1:  # the pool's filling, on an axis of its own
+            pool = pool or ax.twinx()
+            pool.plot(t, rest[1], ":", color=COLOURS.get(r["client"]), label="connections opened")
+            pool.set_ylabel("connections opened", fontsize=8)
+            pool.set_ylim(bottom=0)
+            pool.legend(fontsize=8, loc="center right")
     if data.get("big"):
         big_c = data["big"][0]["c"]
         ax.set_title(f"client RSS during {data['big_n']:,} predictions, concurrency {big_c:,}")

@@ -199,3 +199,34 @@ def test_the_memory_ratio_within_the_big_run_reads_its_samples_by_creates(capsys
     older = [(t, rss) for t, rss, _ in samples]
     memory = scale._memory([small], [big | {"rss_series": older}], n=1000, big=5000, big_c=100)
     assert "in_run_ratio" not in memory["ours"]
+
+
+def test_the_memory_ratio_from_a_full_pool_starts_where_the_connections_reach_the_concurrency(
+    capsys,
+) -> None:
+    """From a full pool: the working RSS at the end over the peak up to the first sample that
+    saw `n` more creates than the one where 99 % of the concurrency's connections were open."""
+    small = {"client": "ours", "c": 100, "n": 1000, "working_rss_mb": 60.0}
+    samples = [
+        (0.5, 120.0, 100, 50),
+        (1.0, 150.0, 900, 98),  # below 99 connections: the pool is not full yet
+        (1.5, 170.0, 1100, 99),  # full here, at 1,100 creates
+        (2.0, 175.0, 1900, 100),
+        (2.5, 180.0, 2100, 100),  # 1,000 more creates: the reference ends here
+        (3.0, 195.0, 4000, 100),
+    ]
+    big = {"client": "ours", "c": 100, "n": 5000, "rss_before_mb": 100.0, "working_rss_mb": 95.0}
+    memory = scale._memory([small], [big | {"rss_series": samples}], n=1000, big=5000, big_c=100)
+    m = memory["ours"]
+    assert m["full_pool_connections"] == 99
+    assert (m["full_pool_creates"], m["full_pool_seconds"]) == (2100, 2.5)
+    assert m["full_pool_working_rss_mb"] == pytest.approx(80.0)  # peak 180 up to 2,100 creates
+    assert m["full_pool_ratio"] == pytest.approx(95 / 80)
+    assert "from a full pool" in capsys.readouterr().out
+    never = [(t, rss, creates, 98) for t, rss, creates, _ in samples]
+    memory = scale._memory([small], [big | {"rss_series": never}], n=1000, big=5000, big_c=100)
+    assert "full_pool_ratio" not in memory["ours"]
+    older = [(t, rss, creates) for t, rss, creates, _ in samples]
+    memory = scale._memory([small], [big | {"rss_series": older}], n=1000, big=5000, big_c=100)
+    assert "full_pool_ratio" not in memory["ours"]
+    assert "in_run_ratio" in memory["ours"]
