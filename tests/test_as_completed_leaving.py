@@ -149,3 +149,26 @@ async def test_asyncio_timeout_around_the_loop_cancels_the_batch(emulator: Emula
         with pytest.raises(TimeoutError):
             await batch()
     assert await _statuses(emulator) == ["canceled"] * 6
+
+
+@pytest.mark.anyio
+async def test_an_anyio_scope_cancelled_around_the_loop_cancels_the_batch(
+    emulator: EmulatorServer,
+) -> None:
+    """anyio's cancellation of the consumer while the loop waits (asyncio and trio): the scope
+    catches it, and every prediction the batch made is cancelled before the scope exits."""
+    jobs = [(SLOW, {"prompt": f"p{i}"}) for i in range(6)]
+    async with AsyncClient(emulator.token, emulator.base_url) as client:
+        async with anyio.create_task_group() as group:
+            with anyio.CancelScope() as scope:
+
+                async def cancel_when_created() -> None:
+                    await _until(emulator, "creates", 6)
+                    scope.cancel()
+
+                group.start_soon(cancel_when_created)
+                async for _ in client.as_completed(jobs, concurrency=6, wait=1):
+                    pass  # pragma: no cover - nothing finishes
+        assert scope.cancelled_caught
+        assert emulator.stats()["cancels"] == 6  # before the scope exited, not at the close
+    assert await _statuses(emulator) == ["canceled"] * 6
