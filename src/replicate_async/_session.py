@@ -135,7 +135,8 @@ class Session:
         self._default_phases = _phases(timeouts, None)
         self._phases_by: dict[tuple[float | None, bool], Phases] = {}
         self._hooks = (self.retry_on(create=False), self.retry_on(create=True))
-        # as_completed's batches, each in a task beside its consumer (asyncio), ended on close.
+        # as_completed's batches, each in a task beside its consumer (an asyncio task or a trio
+        # system task), ended on close.
         self.background: Final = Background()
         self._closed = False
 
