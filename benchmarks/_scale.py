@@ -172,39 +172,34 @@ def _from_full_pool(r: dict[str, Any], n: int, c: int) -> dict[str, Any]:
     full = next((s for s in series if s[3] >= 0.99 * c), None)
     if full is None:  # an older result, or a pool that never filled
         return {}
-    upto = next((i for i, s in enumerate(series) if s[2] >= full[2] + n), None)
-    if upto is None:
-        return {}
-    working = max(s[1] for s in series[: upto + 1]) - r["rss_before_mb"]
-    if working <= 0:
-        return {}
-    return {
-        "full_pool_working_rss_mb": working,
-        "full_pool_connections": full[3],
-        "full_pool_creates": series[upto][2],
-        "full_pool_seconds": series[upto][0],
-        "full_pool_ratio": r["working_rss_mb"] / working,
-    }
+    found = _working_up_to(r, series, full[2] + n, "full_pool")
+    return found | {"full_pool_connections": full[3]} if found else {}
 
 
 def _in_run(r: dict[str, Any], creates: int) -> dict[str, Any]:
     """The big batch's working RSS when about *creates* less its concurrency had finished (its
     peak over the samples up to the first that saw *creates* creates), and the run's peak over
     it: growth within one run, apart from a separate run's pool filling at another pace."""
-    series = r.get("rss_series") or []
-    upto = next(
-        (i for i, sample in enumerate(series) if len(sample) > 2 and sample[2] >= creates), None
-    )
-    if upto is None:  # an older result without creates, or a run too short
+    return _working_up_to(r, r.get("rss_series") or [], creates, "in_run")
+
+
+def _working_up_to(
+    r: dict[str, Any], series: list[Any], creates: int, prefix: str
+) -> dict[str, Any]:
+    """The working RSS (the peak less the RSS before the load) over *series* up to its first
+    sample that saw *creates* creates, and the run's working RSS over it, keyed by *prefix*;
+    empty for an older result without creates, or a run too short."""
+    upto = next((i for i, s in enumerate(series) if len(s) > 2 and s[2] >= creates), None)
+    if upto is None:
         return {}
-    working = max(sample[1] for sample in series[: upto + 1]) - r["rss_before_mb"]
+    working = max(s[1] for s in series[: upto + 1]) - r["rss_before_mb"]
     if working <= 0:
         return {}
     return {
-        "in_run_working_rss_mb": working,
-        "in_run_creates": series[upto][2],
-        "in_run_seconds": series[upto][0],
-        "in_run_ratio": r["working_rss_mb"] / working,
+        f"{prefix}_working_rss_mb": working,
+        f"{prefix}_creates": series[upto][2],
+        f"{prefix}_seconds": series[upto][0],
+        f"{prefix}_ratio": r["working_rss_mb"] / working,
     }
 
 
