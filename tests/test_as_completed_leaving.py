@@ -67,8 +67,7 @@ async def test_a_plain_break_then_closing_the_client_cancels_the_rest(
         async for index, _ in client.as_completed(_jobs(), concurrency=6, wait=1):
             assert index == 0
             break
-    after = "went on"  # reached: no stray cancellation of the caller
-    assert after == "went on"
+    # Reached: the client's exit was not cut short by a stray cancellation of the caller.
     assert emulator.stats()["creates"] == 6
     assert await _statuses(emulator) == ["canceled"] * 5 + ["succeeded"]
 
