@@ -48,22 +48,19 @@ async def as_completed(
         on_progress=on_progress,
     )
     send, receive = anyio.create_memory_object_stream[tuple[int, Any]](concurrency)
-    failure: list[Exception] = []
 
     async def deliver(index: int, value: Any) -> None:
         """Hand a result to the consumer (waits while it is behind)."""
         await send.send((index, value))
 
     async def produce() -> None:
-        """Run the batch into the stream."""
+        """Run the batch into the stream (closed however the batch ends)."""
         async with send:
-            try:
-                await batch.run(jobs, deliver)
-            except Exception as exc:  # noqa: BLE001 - raised in the consumer's task
-                failure.append(exc)
+            await batch.run(jobs, deliver)
 
     # Left early (an exception, the generator closed): beside() cancels the batch, which
-    # cancels its predictions remotely, and waits for it; then the stream is closed.
+    # cancels its predictions remotely, and waits for it; then the stream is closed. At the
+    # stream's end beside() raises the batch's failure, if it failed, in the consumer's task.
     async with receive, beside(runner.session.background, produce):
         while True:
             try:
@@ -81,5 +78,3 @@ async def as_completed(
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
                 yield item
-    if failure:
-        raise failure[0]

@@ -51,7 +51,10 @@ class _Running:
         self.closed = False  # ended by the client's close
         self.task: object = None  # the asyncio task (asyncio keeps only weak references)
 
-    async def run(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def run(
+        self, work: Callable[[], Coroutine[Any, Any, None]], holder: set[_Running]
+    ) -> None:
+        """Run ``work()``, keep how it failed, then leave *holder* (which held it meanwhile)."""
         try:
             with self.scope:
                 await work()
@@ -59,6 +62,7 @@ class _Running:
             self.failure = exc
         finally:
             self.ended.set()
+            holder.discard(self)
 
     async def wait(self) -> None:
         """Until the work has ended: shielded from anyio's cancellation, and through asyncio's
@@ -87,22 +91,17 @@ class Background:
         it ends."""
         running = _Running()
         self._running.add(running)
-
-        async def run() -> None:
-            try:
-                await running.run(work)
-            finally:
-                self._running.discard(running)
-
         context = contextvars.copy_context()  # the caller's, as a task group's task would have
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # trio: a system task belongs to no nursery the caller entered
             import trio  # noqa: PLC0415 - only under trio
 
-            trio.lowlevel.spawn_system_task(run, name="replicate_async batch", context=context)
+            trio.lowlevel.spawn_system_task(
+                running.run, work, self._running, name="replicate_async batch", context=context
+            )
         else:
-            running.task = loop.create_task(run(), context=context)
+            running.task = loop.create_task(running.run(work, self._running), context=context)
         return running
 
     async def end(self) -> None:
