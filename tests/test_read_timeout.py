@@ -216,6 +216,7 @@ async def test_a_call_answered_with_nothing_ends_at_its_deadline(
     assert time.monotonic() - started < SOON
     assert info.value.request_sent is True
     assert (backend._keeps_deadlines is not None) is lazy  # which of the two kept it
+    assert backend._deadlines == {}  # the failed call's deadline went with it
 
 
 @pytest.mark.parametrize(
@@ -259,10 +260,12 @@ async def test_a_deadline_ends_with_its_call_not_later() -> None:
                 DEADLINE * 2
             )  # the idle time is the scenario, not a wait for a result
             second = await backend.fetch(_get(server.url, total=60.0))
+            left = dict(backend._deadlines)
         finally:
             await backend.aclose()
     assert (first.content, second.content) == (b"x", b"x")
     assert (server.connections, server.requests) == (1, 2)
+    assert left == {}  # nothing kept per task once its calls are over
 
 
 async def test_the_deadline_covers_the_wait_for_a_pooled_connection() -> None:
@@ -301,3 +304,43 @@ async def test_a_lost_connection_cancels_its_timer() -> None:
     protocol.connection_lost(None)
     assert protocol._read_timeout_handle is None
     assert handle.cancelled()
+
+
+async def test_a_new_connections_timer_is_armed_once_for_a_call() -> None:
+    """A call's deadline (120 s) armed on a new connection before its read timeout (65 s)
+    starts: the timer is armed at the read timeout's earliest due time, so starting the read
+    timeout once the request is sent keeps that timer (no cancelled one left in the loop's
+    heap until the deadline, one per connection of a filling pool)."""
+    loop = asyncio.get_running_loop()
+    protocol = LazyTimeouts(loop)
+    before = loop.time()
+    protocol.expire_at(before + 120.0, 65.0)
+    handle = protocol._read_timeout_handle
+    assert handle is not None
+    assert before + 65.0 <= handle.when() <= loop.time() + 65.0
+    protocol.read_timeout = 65.0  # as aiohttp's set_response_params, then the request is sent
+    protocol.start_timeout()
+    assert protocol._read_timeout_handle is handle
+    assert not handle.cancelled()
+    protocol.connection_lost(None)
+
+
+async def test_the_connectors_timers_share_one_context() -> None:
+    """The connections of one connector arm their timers in the connector's one context
+    (not a copy of the caller's per timer: an object more per connection)."""
+    loop = asyncio.get_running_loop()
+    connector = GatedConnector(limit=4)
+    try:
+        first, second = connector._factory(), connector._factory()
+    finally:
+        await connector.close()
+    assert isinstance(first, LazyTimeouts)
+    assert isinstance(second, LazyTimeouts)
+    for protocol in (first, second):
+        protocol.expire_at(loop.time() + 60.0)
+    handles = [first._read_timeout_handle, second._read_timeout_handle]
+    assert handles[0] is not None
+    assert handles[1] is not None
+    assert handles[0]._context is handles[1]._context  # asyncio's own attribute
+    for protocol in (first, second):
+        protocol.connection_lost(None)

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
@@ -34,7 +34,7 @@ from replicate_async._backend_base import (
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Mapping
 
     from aiohttp.client_reqrep import ClientRequest, ConnectionKey
     from aiohttp.connector import Connection
@@ -90,13 +90,6 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
 CONNECTS_AT_ONCE: Final = 256
 
 
-#: The deadline (event-loop time) of the API call the running task is fetching, 0.0 for none:
-#: how :meth:`GatedConnector.connect` hands it to the connection that carries the call.
-_DEADLINE: Final[contextvars.ContextVar[float]] = contextvars.ContextVar(
-    "replicate_async_deadline", default=0.0
-)
-
-
 class LazyTimeouts(ResponseHandler):
     """aiohttp's protocol of one connection, its read timeout (``sock_read``) and the deadline
     of the API call it carries (``Phases.total``) kept by one lazily re-armed timer.
@@ -119,20 +112,28 @@ class LazyTimeouts(ResponseHandler):
     and the connector uses this class only then.)
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The protocol, on *loop* (as aiohttp's own)."""
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, timers: contextvars.Context | None = None
+    ) -> None:
+        """The protocol, on *loop* (as aiohttp's own); its timer runs in *timers* (the
+        connector's one for all its connections: the timer reads no context variable, and a
+        context copied for every timer is an object more per connection)."""
         super().__init__(loop)
         self._read_due = 0.0  # no chunk by then: the read timeout has passed (0.0: none due)
         self._total_due = 0.0  # the deadline of the call being carried (0.0: none)
         self._armed = 0.0  # the due time the timer was scheduled for
+        self._timers = contextvars.Context() if timers is None else timers
 
-    def expire_at(self, deadline: float) -> None:
+    def expire_at(self, deadline: float, read: float | None = None) -> None:
         """Fail the API call this connection now carries at *deadline* (event-loop time),
-        until the connection is released."""
+        until the connection is released; *read*: the call's read timeout, if any."""
         self._total_due = deadline
         handle = self._read_timeout_handle
         if handle is None:
-            self._arm(deadline)
+            # Armed no later than the read timeout can first fall due (it starts once the
+            # request is sent): starting it then never moves the timer earlier, which would
+            # leave the cancelled timer in the loop's heap until the deadline.
+            self._arm(min(deadline, self._loop.time() + read) if read else deadline)
         elif deadline < self._armed:
             handle.cancel()
             self._arm(deadline)
@@ -169,7 +170,7 @@ class LazyTimeouts(ResponseHandler):
 
     def _arm(self, due: float) -> None:
         self._armed = due
-        self._read_timeout_handle = self._loop.call_at(due, self._fire)
+        self._read_timeout_handle = self._loop.call_at(due, self._fire, context=self._timers)
 
     def _fire(self) -> None:
         armed, read, total = self._armed, self._read_due, self._total_due
@@ -223,6 +224,10 @@ class GatedConnector(aiohttp.TCPConnector):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.connecting: Final = asyncio.Semaphore(connects)
         """Held while a connection is being established."""
+        self.deadlines: Final[dict[asyncio.Task[object], float]] = {}
+        """The deadline (event-loop time) of the API call each task is fetching: how it
+        reaches the connection that carries the call (see :meth:`AiohttpBackend.fetch`; a
+        context variable set per call would hold three objects per call in flight)."""
         # aiohttp makes each connection's protocol with this factory (a partial of
         # ResponseHandler with the loop): the same, with the lazy timer.
         factory = getattr(self, "_factory", None)
@@ -233,7 +238,9 @@ class GatedConnector(aiohttp.TCPConnector):
             and factory.func is ResponseHandler
             and lazy_timeouts()
         ):
-            lazy = functools.partial(LazyTimeouts, *factory.args, **factory.keywords)
+            # One context for the timers of all its connections (one loop runs them).
+            keywords = {**factory.keywords, "timers": contextvars.Context()}
+            lazy = functools.partial(LazyTimeouts, *factory.args, **keywords)
             self._factory = cast("functools.partial[ResponseHandler]", lazy)
             self.lazy = True
 
@@ -246,11 +253,12 @@ class GatedConnector(aiohttp.TCPConnector):
         """A connection for *req* (aiohttp's), bound by the deadline of the running task's
         call if it has one (see :meth:`AiohttpBackend.fetch`)."""
         connection = await super().connect(req, traces, timeout)
-        deadline = _DEADLINE.get()
-        if deadline:
+        deadlines = self.deadlines
+        if deadlines:
+            deadline = deadlines.get(asyncio.current_task(self._loop))  # type: ignore[arg-type]
             protocol = connection.protocol
-            if isinstance(protocol, LazyTimeouts):
-                protocol.expire_at(deadline)
+            if deadline is not None and isinstance(protocol, LazyTimeouts):
+                protocol.expire_at(deadline, timeout.sock_read)
         return connection
 
     def _release(
@@ -382,8 +390,10 @@ class AiohttpBackend:
         # the first https request (nothing for the plain http of a local emulator).
         self._tls: ssl.SSLContext | bool | None = None if verify is True else verify
         self._session: aiohttp.ClientSession | None = None
-        # The session's loop once made, if its connections keep the calls' deadlines.
+        # The session's loop and its connector's deadlines once made, if its connections
+        # keep the calls' deadlines.
         self._keeps_deadlines: asyncio.AbstractEventLoop | None = None
+        self._deadlines: dict[asyncio.Task[object], float] = {}
 
     def __repr__(self) -> str:
         return f"<AiohttpBackend max_connections={self._max_connections}>"
@@ -423,14 +433,18 @@ class AiohttpBackend:
                 auto_decompress=True,
             )
             self._keeps_deadlines = asyncio.get_running_loop() if connector.lazy else None
+            self._deadlines = connector.deadlines
         return session
 
     def _request(
         self, session: aiohttp.ClientSession, outgoing: Outgoing, *, kept: bool = False
-    ) -> aiohttp.client._RequestContextManager:
+    ) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
         """*session*'s request for *outgoing*, awaited for its reply (which the caller then
-        releases); *kept*: its connection keeps its total (the task's :data:`_DEADLINE`), not
-        aiohttp."""
+        releases); *kept*: its connection keeps its total (the task's in
+        :attr:`GatedConnector.deadlines`), not aiohttp.
+
+        aiohttp's coroutine itself, not its context manager: awaiting that holds a wrapper of
+        the coroutine for every call in flight."""
         method, url, headers, content, phases, _ = outgoing
         tls: ssl.SSLContext | bool = True  # aiohttp's default: plain http makes no TLS
         if url.startswith("https:"):
@@ -438,7 +452,7 @@ class AiohttpBackend:
                 # The same CA bundle as httpx (certifi), not the system store aiohttp would use.
                 self._tls = verified_tls_context()
             tls = self._tls
-        return session.request(
+        return session._request(  # noqa: SLF001 - see the docstring
             method,
             url,
             headers=headers,
@@ -456,14 +470,16 @@ class AiohttpBackend:
         cap = outgoing.max_bytes
         session = self._client()  # made first: then it is known whether it keeps deadlines
         loop, total, content = self._keeps_deadlines, outgoing.timeouts.total, outgoing.content
-        token: contextvars.Token[float] | None = None
+        task: asyncio.Task[object] | None = None
         if loop is not None and total is not None and (content is None or type(content) is bytes):
             # An API call (a body of bytes or none): its connection keeps its deadline.
-            token = _DEADLINE.set(loop.time() + total)
+            task = asyncio.current_task(loop)
+            if task is not None:
+                self._deadlines[task] = loop.time() + total
         try:
             # Awaited, not entered: what aiohttp's context manager does on exit is done here,
             # without its coroutine and exit method held by every call in flight.
-            response = await self._request(session, outgoing, kept=token is not None)
+            response = await self._request(session, outgoing, kept=task is not None)
             try:
                 if cap is None:
                     body = await response.read()
@@ -475,8 +491,8 @@ class AiohttpBackend:
         except _FAILURES as exc:
             raise from_aiohttp(exc, outgoing) from exc
         finally:
-            if token is not None:
-                _DEADLINE.reset(token)
+            if task is not None:
+                del self._deadlines[task]
         return Reply(response.status, response.headers, body)
 
     @contextlib.asynccontextmanager
