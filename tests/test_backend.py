@@ -32,9 +32,11 @@ from replicate_async._backend import (
     make_backend,
 )
 from replicate_async._backend_aiohttp import (
+    CONNECTS_AT_MOST,
     CONNECTS_AT_ONCE,
     AiohttpBackend,
     GatedConnector,
+    connects_at_once,
     from_aiohttp,
 )
 from replicate_async._backend_httpx import HttpxBackend, ShardedTransport, from_httpx, httpx_pools
@@ -1101,3 +1103,35 @@ async def test_connections_are_established_a_few_at_a_time(
         await asyncio.gather(*(one() for _ in range(6)))
     assert most == 2
     assert raw_server.requests == 6
+
+
+@pytest.mark.parametrize(
+    ("limit", "connects"),
+    [(10, 256), (1_000, 256), (2_048, 256), (4_000, 500), (8_192, 1_024), (100_000, 1_024)],
+)
+def test_the_connects_at_once_are_a_pools_eighth_within_bounds(limit: int, connects: int) -> None:
+    """256 at once up to a pool of 2,048, an eighth of the pool above, 1,024 at most."""
+    assert connects_at_once(limit) == connects
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_grown_pool_establishes_more_connections_at_once() -> None:
+    """A connector of 1,000 grown to 10,000 (a batch at 10,000 in flight) lets 1,024 connects
+    through its gate at once, not 256; one given its own width keeps it."""
+    connector = GatedConnector(limit=1_000)
+    fixed = GatedConnector(connects=2, limit=1_000)
+    try:
+        assert connector.connects == CONNECTS_AT_ONCE
+        connector.grow(10_000)
+        connector.grow(5_000)  # never narrower
+        fixed.grow(10_000)
+        assert (connector.connects, fixed.connects) == (CONNECTS_AT_MOST, 2)
+        gate = connector.connecting
+        for _ in range(CONNECTS_AT_MOST):
+            assert not gate.locked()
+            await gate.acquire()
+        assert gate.locked()  # the next connect waits its turn
+    finally:
+        await connector.close()
+        await fixed.close()

@@ -78,16 +78,28 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
     )
 
 
-#: Connections being established at once, at most. A batch at 10,000 in flight opened 10,000
-#: at once: past the server's accept backlog (2,048 for the emulator, as for many servers) the
-#: kernel drops the SYNs and retries them a second or more later, connects passed their
-#: 5 s timeout, the creates were retried on new connections, and the run opened 2.9
-#: connections per slot (and failed a few jobs). In steps of this many, each connect is quick.
-#: Not more: the gate bounds connects in progress, not connections the server has yet to
-#: accept, and 2,048 at once (a pool of 10,000 filled in 12 s instead of 20) overflowed a busy
-#: emulator's accept queue: up to 1,400 of the 10,000 connections were never accepted, their
-#: creates reset after being sent (``CreateOutcomeUnknown``, hundreds of jobs in a run).
+#: Connections being established at once, at least: a pool's eighth, between this and
+#: :data:`CONNECTS_AT_MOST`. A batch at 10,000 in flight opened 10,000 at once: past the
+#: server's accept backlog (2,048 for the emulator, as for many servers) the kernel drops the
+#: SYNs and retries them a second or more later, connects passed their 5 s timeout, the
+#: creates were retried on new connections, and the run opened 2.9 connections per slot (and
+#: failed a few jobs). In steps of 256 each connect is quick, but a connect holds its place
+#: until a busy event loop has run its callbacks (a second or more with thousands of replies
+#: to read), so a pool of 10,000 filled over a minute or more: a batch at 10,000 ran with
+#: 5,000 to 7,000 in flight for most of a 20,000-job run.
 CONNECTS_AT_ONCE: Final = 256
+
+#: Connections being established at once, at most (a pool of 8,192 or more): it fills a pool
+#: of 10,000 in about 12 s. Not more: the gate bounds connects in progress, not connections
+#: the server has yet to accept, and 2,048 at once overflowed a busy emulator's accept queue
+#: (up to 1,400 of the 10,000 connections were never accepted, their creates reset after
+#: being sent: ``CreateOutcomeUnknown``, hundreds of jobs in a run).
+CONNECTS_AT_MOST: Final = 1024
+
+
+def connects_at_once(limit: int) -> int:
+    """How many connections a pool of *limit* establishes at once, at most."""
+    return max(CONNECTS_AT_ONCE, min(CONNECTS_AT_MOST, limit // 8))
 
 
 class LazyTimeouts(ResponseHandler):
@@ -215,14 +227,18 @@ def lazy_timeouts() -> bool:
 
 
 class GatedConnector(aiohttp.TCPConnector):
-    """aiohttp's connector, establishing at most *connects* connections at once (the others
-    wait their turn, before the connect timeout starts), its connections' timeouts kept by
-    :class:`LazyTimeouts` (when :attr:`lazy`)."""
+    """aiohttp's connector, establishing at most :attr:`connects` connections at once (the
+    others wait their turn, before the connect timeout starts), its connections' timeouts
+    kept by :class:`LazyTimeouts` (when :attr:`lazy`)."""
 
-    def __init__(self, *, connects: int = CONNECTS_AT_ONCE, **kwargs: object) -> None:
-        """Make the connector (*kwargs* as for :class:`aiohttp.TCPConnector`)."""
+    def __init__(self, *, connects: int | None = None, **kwargs: object) -> None:
+        """Make the connector (*kwargs* as for :class:`aiohttp.TCPConnector`); *connects*:
+        at once, at most (else :func:`connects_at_once` of its limit, following :meth:`grow`)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.connecting: Final = asyncio.Semaphore(connects)
+        self._fixed = connects is not None
+        self.connects = connects_at_once(self._limit) if connects is None else connects
+        """How many connections it establishes at once, at most."""
+        self.connecting: Final = asyncio.Semaphore(self.connects)
         """Held while a connection is being established."""
         self.deadlines: Final[dict[asyncio.Task[object], float]] = {}
         """The deadline (event-loop time) of the API call each task is fetching: how it
@@ -278,13 +294,19 @@ class GatedConnector(aiohttp.TCPConnector):
             return await super()._create_connection(req, traces, timeout)
 
     def grow(self, limit: int) -> None:
-        """Raise the connection limit to *limit* (never lowers it).
+        """Raise the connection limit to *limit* (never lowers it), and the connects at once
+        with it.
 
         aiohttp has no setter for a connector's limit; its own checks read ``_limit`` at each
         acquire, so a larger value takes effect at once (tests/test_backend.py checks that the
         public ``limit`` follows).
         """
         self._limit = max(self._limit, limit)
+        if not self._fixed:
+            wider = connects_at_once(self._limit)
+            for _ in range(wider - self.connects):
+                self.connecting.release()  # one more place (asyncio's semaphore is unbounded)
+            self.connects = max(self.connects, wider)
 
 
 #: The most one deflate (gzip, zlib) layer can inflate a body: 1032:1, deflate's limit.
