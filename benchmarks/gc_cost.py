@@ -96,7 +96,10 @@ def _run(client: str, url: str, n: int, c: int, *, mode: str) -> dict[str, Any]:
         text=True,
         check=True,
     )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    if result["failures"]:  # the load printed its first three failures
+        print(f"{client} ({mode}): {done.stderr.strip()}", file=sys.stderr)
+    return result
 
 
 def main() -> None:
