@@ -89,11 +89,13 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
 #: 5,000 to 7,000 in flight for most of a 20,000-job run.
 CONNECTS_AT_ONCE: Final = 256
 
-#: Connections being established at once, at most (a pool of 8,192 or more): it fills a pool
-#: of 10,000 in about 12 s. Not more: the gate bounds connects in progress, not connections
-#: the server has yet to accept, and 2,048 at once overflowed a busy emulator's accept queue
-#: (up to 1,400 of the 10,000 connections were never accepted, their creates reset after
-#: being sent: ``CreateOutcomeUnknown``, hundreds of jobs in a run).
+#: Connections being established at once, at most (a pool of 8,192 or more): a batch at
+#: 10,000 has its pool full about 20 s in. Not more: the gate bounds connects in progress,
+#: not connections the server has yet to accept, and 2,048 at once overflowed a busy
+#: emulator's accept queue (up to 1,400 of the 10,000 connections were never accepted, their
+#: creates reset after being sent: ``CreateOutcomeUnknown``, hundreds of jobs in a run). At
+#: 1,024 a client faster than the emulator beside it (the collector's thresholds raised)
+#: still overflows it, as at 256 less often; docs/fanout.md has the counts.
 CONNECTS_AT_MOST: Final = 1024
 
 
