@@ -21,6 +21,7 @@ from aiohttp.client_reqrep import ConnectionKey, RequestInfo
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+import replicate_async._backend_aiohttp as backend_aiohttp
 from replicate_async import RequestTimeout, TransportError
 from replicate_async._backend import (
     LazyBackend,
@@ -1103,6 +1104,85 @@ async def test_connections_are_established_a_few_at_a_time(
         await asyncio.gather(*(one() for _ in range(6)))
     assert most == 2
     assert raw_server.requests == 6
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("raw_server", ["ok"], indirect=True)
+@pytest.mark.parametrize("resent", [True, False], ids=["syn-resent", "syn-not-resent"])
+async def test_a_resent_syn_narrows_the_gate_to_256(
+    raw_server: RawServer, monkeypatch: pytest.MonkeyPatch, resent: bool
+) -> None:
+    """A pool of 10,000 establishes 1,024 at once until new connections' SYNs were sent again
+    (the kernel's word, stubbed here: `tests/test_tcp_info.py` has the real one): then 256,
+    and grow() keeps it."""
+    seen: list[object] = []
+
+    def told(sock: object) -> bool:
+        seen.append(sock)
+        return resent
+
+    monkeypatch.setattr(backend_aiohttp, "retransmitted", told)
+    connector = GatedConnector(limit=10_000)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            async with session.get(raw_server.url) as reply:
+                await reply.read()
+
+        await asyncio.gather(*(one() for _ in range(64)))  # 64 new connections, 52 narrow
+        connector.grow(20_000)
+        assert raw_server.requests == 64
+        assert len(seen) == (52 if resent else 64)  # once narrowed, nothing more to ask
+        assert all(sock is not None for sock in seen)  # each new connection's socket asked
+        width = CONNECTS_AT_ONCE if resent else CONNECTS_AT_MOST
+        assert connector.connects == width
+        gate = connector.connecting
+        for _ in range(width):
+            assert not gate.locked()
+            await gate.acquire()
+        assert gate.locked()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_twentieth_of_a_window_resent_narrows_the_gate() -> None:
+    """51 resent SYNs in a window of 1,024 new connections (one in twenty is 51.2) leave the
+    gate at 1,024, in this window and the next; 52 in one window narrow it to 256."""
+    connector = GatedConnector(limit=10_000)
+    try:
+        for _ in range(2):
+            for i in range(CONNECTS_AT_MOST):
+                await connector._judge(resent=i < 51)
+            assert connector.connects == CONNECTS_AT_MOST
+        for _ in range(52):
+            await connector._judge(resent=True)
+        assert connector.connects == CONNECTS_AT_ONCE
+    finally:
+        await connector.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_narrowing_takes_back_held_places_as_their_connects_end() -> None:
+    """Narrowed with 1,000 of its 1,024 places held: the 24 free ones are taken back at once,
+    744 more as the connects holding them end, and then 256 connects pass at once."""
+    connector = GatedConnector(limit=10_000)
+    try:
+        gate = connector.connecting
+        for _ in range(1_000):
+            await gate.acquire()  # connects under way
+        await connector.narrow()
+        assert connector.connects == CONNECTS_AT_ONCE
+        assert gate.locked()
+        for _ in range(1_000):
+            connector._leave_gate()  # as each of them ends
+        for _ in range(CONNECTS_AT_ONCE):
+            assert not gate.locked()
+            await gate.acquire()
+        assert gate.locked()
+    finally:
+        await connector.close()
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import logging
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import aiohttp
@@ -31,6 +32,7 @@ from replicate_async._backend_base import (
     transport_error,
     verified_tls_context,
 )
+from replicate_async._tcp_info import retransmitted
 
 if TYPE_CHECKING:
     import ssl
@@ -52,6 +54,8 @@ AIOHTTP_NOT_SENT: Final = (
     aiohttp.InvalidURL,
     aiohttp.NonHttpUrlClientError,
 )
+
+logger = logging.getLogger("replicate_async")
 
 #: Failures no retry can fix: the URL itself is wrong.
 AIOHTTP_PERMANENT: Final = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
@@ -95,8 +99,13 @@ CONNECTS_AT_ONCE: Final = 256
 #: emulator's accept queue (up to 1,400 of the 10,000 connections were never accepted, their
 #: creates reset after being sent: ``CreateOutcomeUnknown``, hundreds of jobs in a run). At
 #: 1,024 a client faster than the emulator beside it (the collector's thresholds raised)
-#: still overflows it, as at 256 less often; docs/fanout.md has the counts.
+#: still overflowed it, so the gate narrows to 256 on the kernel's word (``narrow``);
+#: docs/fanout.md has the counts.
 CONNECTS_AT_MOST: Final = 1024
+
+
+#: One in this many new connections of a window whose SYN was sent again narrows the gate.
+RESENT_AT_MOST: Final = 20
 
 
 def connects_at_once(limit: int) -> int:
@@ -238,6 +247,8 @@ class GatedConnector(aiohttp.TCPConnector):
         at once, at most (else :func:`connects_at_once` of its limit, following :meth:`grow`)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._fixed = connects is not None
+        self._owed = 0  # places of the gate still to take back (narrow())
+        self._window = self._resent = 0  # new connections, and those whose SYN was resent
         self.connects = connects_at_once(self._limit) if connects is None else connects
         """How many connections it establishes at once, at most."""
         self.connecting: Final = asyncio.Semaphore(self.connects)
@@ -292,8 +303,57 @@ class GatedConnector(aiohttp.TCPConnector):
         traces: list[Trace],
         timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's own signature
     ) -> ResponseHandler:
-        async with self.connecting:
-            return await super()._create_connection(req, traces, timeout)
+        gate = self.connecting
+        await gate.acquire()
+        try:
+            protocol = await super()._create_connection(req, traces, timeout)
+        finally:
+            self._leave_gate()
+        if self.connects > CONNECTS_AT_ONCE:
+            transport = protocol.transport
+            resent = transport is not None and retransmitted(transport.get_extra_info("socket"))
+            await self._judge(resent=resent)
+        return protocol
+
+    async def _judge(self, *, resent: bool) -> None:
+        """Count a new connection, *resent* if its SYN was sent again, and narrow the gate once
+        :data:`RESENT_AT_MOST` of a window of :attr:`connects` connections were: a SYN lost now
+        and then is the network's, a twentieth of them a server that cannot keep up."""
+        self._window += 1
+        self._resent += resent
+        if self._resent * RESENT_AT_MOST > self.connects:
+            await self.narrow()
+        elif self._window >= self.connects:
+            self._window = self._resent = 0
+
+    def _leave_gate(self) -> None:
+        """A connect has ended: its place is free again, or taken back by :meth:`narrow`."""
+        if self._owed:
+            self._owed -= 1
+        else:
+            self.connecting.release()
+
+    async def narrow(self) -> None:
+        """Establish :data:`CONNECTS_AT_ONCE` connections at once from now on, whatever the
+        pool's size: new connections' SYNs were sent again, so the server's accept queue was
+        full (a server that also leaves handshakes it completed unaccepted, and resets the
+        requests sent on them). The places beyond are taken back now if free, else as the
+        connects holding them end; :meth:`grow` no longer widens the gate."""
+        owed = max(0, self.connects - CONNECTS_AT_ONCE)
+        if owed:
+            logger.info(
+                "new connections' SYNs were sent again (the server's accept queue was full): "
+                "establishing %d connections at once from now on, not %d",
+                CONNECTS_AT_ONCE,
+                self.connects,
+            )
+        self.connects = min(self.connects, CONNECTS_AT_ONCE)
+        self._fixed = True
+        gate = self.connecting
+        while owed and not gate.locked():
+            await gate.acquire()  # a free place: taken at once, without waiting
+            owed -= 1
+        self._owed += owed
 
     def grow(self, limit: int) -> None:
         """Raise the connection limit to *limit* (never lowers it), and the connects at once
