@@ -1110,12 +1110,12 @@ async def test_connections_are_established_a_few_at_a_time(
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.parametrize("raw_server", ["ok"], indirect=True)
 @pytest.mark.parametrize("resent", [True, False], ids=["syn-resent", "syn-not-resent"])
-async def test_a_resent_syn_narrows_the_gate_to_256(
+async def test_resent_syns_halve_the_gate(
     raw_server: RawServer, monkeypatch: pytest.MonkeyPatch, resent: bool
 ) -> None:
     """A pool of 10,000 establishes 1,024 at once until new connections' SYNs were sent again
-    (the kernel's word, stubbed here: `tests/test_tcp_info.py` has the real one): then 256,
-    and grow() keeps it."""
+    (the kernel's word, stubbed here: `tests/test_tcp_info.py` has the real one): 52 of them
+    halve it to 512, and grow() keeps it there."""
     seen: list[object] = []
 
     def told(sock: object) -> bool:
@@ -1133,9 +1133,9 @@ async def test_a_resent_syn_narrows_the_gate_to_256(
         await asyncio.gather(*(one() for _ in range(64)))  # 64 new connections, 52 narrow
         connector.grow(20_000)
         assert raw_server.requests == 64
-        assert len(seen) == (52 if resent else 64)  # once narrowed, nothing more to ask
+        assert len(seen) == 64  # every new connection, while the gate is above 256
         assert all(sock is not None for sock in seen)  # each new connection's socket asked
-        width = CONNECTS_AT_ONCE if resent else CONNECTS_AT_MOST
+        width = CONNECTS_AT_MOST // 2 if resent else CONNECTS_AT_MOST  # then 12 of 512: kept
         assert connector.connects == width
         gate = connector.connecting
         for _ in range(width):
@@ -1148,7 +1148,8 @@ async def test_a_resent_syn_narrows_the_gate_to_256(
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_twentieth_of_a_window_resent_narrows_the_gate() -> None:
     """51 resent SYNs in a window of 1,024 new connections (one in twenty is 51.2) leave the
-    gate at 1,024, in this window and the next; 52 in one window narrow it to 256."""
+    gate at 1,024, in this window and the next; 52 in one window halve it to 512, then 26 of
+    a window of 512 to 256, and no further."""
     connector = GatedConnector(limit=10_000)
     try:
         for _ in range(2):
@@ -1157,6 +1158,13 @@ async def test_a_twentieth_of_a_window_resent_narrows_the_gate() -> None:
             assert connector.connects == CONNECTS_AT_MOST
         for _ in range(52):
             await connector._judge(resent=True)
+        assert connector.connects == CONNECTS_AT_MOST // 2
+        for _ in range(25):
+            await connector._judge(resent=True)
+        assert connector.connects == CONNECTS_AT_MOST // 2
+        await connector._judge(resent=True)
+        assert connector.connects == CONNECTS_AT_ONCE
+        await connector.narrow()
         assert connector.connects == CONNECTS_AT_ONCE
     finally:
         await connector.close()
@@ -1165,19 +1173,19 @@ async def test_a_twentieth_of_a_window_resent_narrows_the_gate() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_narrowing_takes_back_held_places_as_their_connects_end() -> None:
-    """Narrowed with 1,000 of its 1,024 places held: the 24 free ones are taken back at once,
-    744 more as the connects holding them end, and then 256 connects pass at once."""
+    """Halved with 1,000 of its 1,024 places held: the 24 free ones are taken back at once,
+    488 more as the connects holding them end, and then 512 connects pass at once."""
     connector = GatedConnector(limit=10_000)
     try:
         gate = connector.connecting
         for _ in range(1_000):
             await gate.acquire()  # connects under way
         await connector.narrow()
-        assert connector.connects == CONNECTS_AT_ONCE
+        assert connector.connects == CONNECTS_AT_MOST // 2
         assert gate.locked()
         for _ in range(1_000):
             connector._leave_gate()  # as each of them ends
-        for _ in range(CONNECTS_AT_ONCE):
+        for _ in range(CONNECTS_AT_MOST // 2):
             assert not gate.locked()
             await gate.acquire()
         assert gate.locked()

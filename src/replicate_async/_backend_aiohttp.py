@@ -93,18 +93,15 @@ def from_aiohttp(exc: BaseException, outgoing: Outgoing) -> TransportError:
 #: 5,000 to 7,000 in flight for most of a 20,000-job run.
 CONNECTS_AT_ONCE: Final = 256
 
-#: Connections being established at once, at most (a pool of 8,192 or more): a batch at
-#: 10,000 has its pool full about 20 s in. Not more: the gate bounds connects in progress,
-#: not connections the server has yet to accept, and 2,048 at once overflowed a busy
-#: emulator's accept queue (up to 1,400 of the 10,000 connections were never accepted, their
-#: creates reset after being sent: ``CreateOutcomeUnknown``, hundreds of jobs in a run). At
-#: 1,024 a client faster than the emulator beside it (the collector's thresholds raised)
-#: still overflowed it, so the gate narrows to 256 on the kernel's word (``narrow``);
-#: docs/fanout.md has the counts.
+#: Connections being established at once, at most (pools of 8,192 and more: one of 10,000 is
+#: full about 20 s in). Not more: the gate bounds connects in progress, not connections the
+#: server has yet to accept; 2,048 at once overflowed a busy emulator's accept queue (creates
+#: reset after being sent: ``CreateOutcomeUnknown``, hundreds of jobs in a run), and 1,024 a
+#: busy emulator beside a faster client, so the gate halves when SYNs are resent (``narrow``).
 CONNECTS_AT_MOST: Final = 1024
 
 
-#: One in this many new connections of a window whose SYN was sent again narrows the gate.
+#: One in this many new connections of a window whose SYN was sent again halves the gate.
 RESENT_AT_MOST: Final = 20
 
 
@@ -334,21 +331,23 @@ class GatedConnector(aiohttp.TCPConnector):
             self.connecting.release()
 
     async def narrow(self) -> None:
-        """Establish :data:`CONNECTS_AT_ONCE` connections at once from now on, whatever the
-        pool's size: new connections' SYNs were sent again, so the server's accept queue was
-        full (a server that also leaves handshakes it completed unaccepted, and resets the
-        requests sent on them). The places beyond are taken back now if free, else as the
-        connects holding them end; :meth:`grow` no longer widens the gate."""
-        owed = max(0, self.connects - CONNECTS_AT_ONCE)
+        """Halve the connections established at once (not below :data:`CONNECTS_AT_ONCE`):
+        new connections' SYNs were sent again, so the server's accept queue was full (a server
+        that also leaves handshakes it completed unaccepted, and resets the requests sent on
+        them). The places beyond are taken back now if free, else as the connects holding them
+        end; :meth:`grow` no longer widens the gate."""
+        narrower = max(CONNECTS_AT_ONCE, self.connects // 2)
+        owed = max(0, self.connects - narrower)
         if owed:
             logger.info(
                 "new connections' SYNs were sent again (the server's accept queue was full): "
                 "establishing %d connections at once from now on, not %d",
-                CONNECTS_AT_ONCE,
+                narrower,
                 self.connects,
             )
-        self.connects = min(self.connects, CONNECTS_AT_ONCE)
+        self.connects = min(self.connects, narrower)
         self._fixed = True
+        self._window = self._resent = 0
         gate = self.connecting
         while owed and not gate.locked():
             await gate.acquire()  # a free place: taken at once, without waiting
