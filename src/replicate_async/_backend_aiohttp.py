@@ -19,7 +19,7 @@ import contextlib
 import contextvars
 import functools
 import logging
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
@@ -36,7 +36,7 @@ from replicate_async._tcp_info import retransmitted
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
     from aiohttp.client_reqrep import ClientRequest, ConnectionKey
     from aiohttp.connector import Connection
@@ -521,13 +521,10 @@ class AiohttpBackend:
 
     def _request(
         self, session: aiohttp.ClientSession, outgoing: Outgoing, *, kept: bool = False
-    ) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
+    ) -> aiohttp.client._RequestContextManager:
         """*session*'s request for *outgoing*, awaited for its reply (which the caller then
         releases); *kept*: its connection keeps its total (the task's in
-        :attr:`GatedConnector.deadlines`), not aiohttp.
-
-        aiohttp's coroutine itself, not its context manager: awaiting that holds a wrapper of
-        the coroutine for every call in flight."""
+        :attr:`GatedConnector.deadlines`), not aiohttp."""
         method, url, headers, content, phases, _ = outgoing
         tls: ssl.SSLContext | bool = True  # aiohttp's default: plain http makes no TLS
         if url.startswith("https:"):
@@ -535,7 +532,7 @@ class AiohttpBackend:
                 # The same CA bundle as httpx (certifi), not the system store aiohttp would use.
                 self._tls = verified_tls_context()
             tls = self._tls
-        return session._request(  # noqa: SLF001 - see the docstring
+        return session.request(
             method,
             url,
             headers=headers,
